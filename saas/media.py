@@ -1,0 +1,23 @@
+"""Serve an insurer's media from its own folder only.
+
+``TenantFileSystemStorage`` writes under ``MEDIA_ROOT/<schema>/`` and builds URLs as
+``/media/<schema>/…``. A request on insurer B's host for a path under insurer A's folder is a
+404: the schema in the URL must be the schema of the host.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import Http404
+from django.views.static import serve
+
+from tenants.db import connection
+
+
+def tenant_media(request, schema: str, path: str):
+    if schema != connection.schema_name:
+        raise Http404("Fichier introuvable")
+    root = Path(settings.MEDIA_ROOT) / schema
+    return serve(request, path, document_root=str(root))

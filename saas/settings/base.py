@@ -1,0 +1,226 @@
+"""Settings shared by every environment.
+
+Everything that varies between machines is read from the environment (django-environ). The
+embedded-services bootstrap (``saas.embedded``) sets ``DATABASE_URL`` and ``REDIS_URL`` before
+Django starts when the operator gave none, so these settings never guess.
+"""
+
+from pathlib import Path
+from urllib.parse import unquote
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+# ---------------------------------------------------------------------------------------------
+# Core
+# ---------------------------------------------------------------------------------------------
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+# The platform operator's host (public schema). Tenants get their own domains at onboarding.
+PLATFORM_DOMAIN = env("EGIDE_PLATFORM_DOMAIN", default="localhost")
+# Scheme and port used to build absolute links (e-mails, invitations) per tenant domain.
+SITE_SCHEME = env("EGIDE_SITE_SCHEME", default="https")
+SITE_PORT = env("EGIDE_SITE_PORT", default="")
+
+# ---------------------------------------------------------------------------------------------
+# Applications: the public schema holds the platform, every insurer schema holds its own
+# Wagtail site, users and business data. Isolation comes from the schema, not from filters.
+# ---------------------------------------------------------------------------------------------
+SHARED_APPS = [
+    "saas.apps.SaasConfig",
+    "django_tenants",
+    "tenants.apps.TenantsConfig",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+    "dramatiq_crontab",
+]
+
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.sitemaps",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.settings",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_tasks",
+    "cover.apps.CoverConfig",
+    "evidence.apps.EvidenceConfig",
+    "cleanup.apps.CleanupConfig",
+]
+
+INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Insurer"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_NAME = "public"
+# New insurers are cloned from this schema (migrated, never a tenant itself) instead of
+# replaying every Wagtail migration: ~10x faster onboarding, see bench/bench_onboarding.py.
+TENANT_BASE_SCHEMA = "tenant_template"
+TENANT_CREATION_FAKES_MIGRATIONS = True
+SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+
+MIDDLEWARE = [
+    "django_tenants.middleware.main.TenantMainMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "saas.middleware.TenantSafeRedirectMiddleware",
+]
+
+ROOT_URLCONF = "saas.urls_tenant"
+PUBLIC_SCHEMA_URLCONF = "saas.urls_public"
+WSGI_APPLICATION = "saas.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wagtail.contrib.settings.context_processors.settings",
+            ],
+        },
+    },
+]
+
+# ---------------------------------------------------------------------------------------------
+# Database
+# ---------------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", engine="django_tenants.postgresql_backend")}
+DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# A unix-socket directory arrives percent-encoded in the URL host (the embedded server's form).
+DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
+DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------------------------
+# Cache: keys are prefixed with the schema so one insurer never reads another's cached pages.
+# ---------------------------------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env("EGIDE_CACHE_PREFIX", default="egide"),
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Background work (Dramatiq). RabbitMQ when RABBITMQ_URL is set, Redis otherwise.
+# ---------------------------------------------------------------------------------------------
+RABBITMQ_URL = env("RABBITMQ_URL", default="")
+DRAMATIQ_NAMESPACE = env("EGIDE_DRAMATIQ_NAMESPACE", default="egide")
+DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL}
+# Wagtail 8 indexes search through django-tasks: keep it immediate so the work runs in the
+# request's schema (a deferred backend would run it in no schema at all).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# ---------------------------------------------------------------------------------------------
+# Auth
+# ---------------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "/"
+
+# ---------------------------------------------------------------------------------------------
+# Internationalisation: French first, English available.
+# ---------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("Français")), ("en", _("Anglais"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+WAGTAIL_I18N_ENABLED = False
+WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+WAGTAIL_CONTENT_LANGUAGES = [("fr", "Français")]
+
+# ---------------------------------------------------------------------------------------------
+# Static and media. Media are stored per tenant (one folder per schema) so that two insurers'
+# image renditions can never share a path.
+# ---------------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = env.path("EGIDE_STATIC_ROOT", default=str(VAR_DIR / "static"))
+STATICFILES_DIRS = [BASE_DIR / "saas" / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env.path("EGIDE_MEDIA_ROOT", default=str(VAR_DIR / "media"))
+MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# ---------------------------------------------------------------------------------------------
+# Wagtail
+# ---------------------------------------------------------------------------------------------
+WAGTAIL_SITE_NAME = "Égide"
+# Global by design in Wagtail; links in e-mails are built per tenant (tenants.selectors).
+WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://localhost")
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILDOCS_EXTENSIONS = ["pdf", "odt", "docx", "txt", "csv"]
+
+# ---------------------------------------------------------------------------------------------
+# E-mail
+# ---------------------------------------------------------------------------------------------
+EMAIL_BACKEND = env("EGIDE_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+DEFAULT_FROM_EMAIL = env("EGIDE_DEFAULT_FROM_EMAIL", default="Égide <no-reply@egide.localhost>")
+
+# ---------------------------------------------------------------------------------------------
+# Browser (evidence capture, monitoring of JavaScript pages)
+# ---------------------------------------------------------------------------------------------
+CHROMIUM_PATH = env("EGIDE_CHROMIUM_PATH", default="/usr/bin/chromium")
+
+# ---------------------------------------------------------------------------------------------
+# Logging
+# ---------------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("EGIDE_LOG_LEVEL", default="INFO")},
+    "loggers": {"django_tasks": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+}

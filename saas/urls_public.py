@@ -1,0 +1,20 @@
+"""URLs of the platform (public schema) host: the operator's page and admin, webhooks."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from saas.health import healthz
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="platform/home.html"), name="platform-home"),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()

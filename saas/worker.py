@@ -1,0 +1,20 @@
+"""Entry point for ``dramatiq saas.worker``: boot Django, then import every app's actors."""
+
+import importlib
+import os
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas.settings.dev")
+
+from saas.embedded import services_env_ensure  # noqa: E402
+
+services_env_ensure()
+django.setup()
+
+for _app in ("tenants", "cover", "evidence", "cleanup"):
+    try:
+        importlib.import_module(f"{_app}.tasks")
+    except ModuleNotFoundError as exc:  # an app without actors yet
+        if exc.name != f"{_app}.tasks":
+            raise

@@ -1,0 +1,141 @@
+"""Demo data: the platform host and two insurers, each with an admin, a handler and a doctor.
+
+Idempotent: a second run finds everything in place and changes nothing.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django_tenants.utils import tenant_context
+
+from tenants.db import connection
+from tenants.models import Domain, Insurer
+from tenants.roles import CLAIMS_HANDLER, INSURED_DOCTOR
+from tenants.services import Branding, insurer_onboard, platform_ensure, staff_user_create
+
+DEMO_PASSWORD = "egide-demo-2026"  # noqa: S105 - published demo credentials
+
+
+@dataclass(frozen=True)
+class DemoInsurer:
+    name: str
+    schema: str
+    domain: str
+    primary: str
+    accent: str
+    initials: str
+    admin: str
+    handler: str
+    doctor: str
+    doctor_name: tuple[str, str]
+
+
+DEMO_INSURERS = (
+    DemoInsurer(
+        name="Mutuelle Asclépios",
+        schema="assureur_a",
+        domain="assureur-a.localhost",
+        primary="#0b4f6c",
+        accent="#f4a259",
+        initials="MA",
+        admin="admin@assureur-a.localhost",
+        handler="gestion@assureur-a.localhost",
+        doctor="dr.martin@exemple.fr",
+        doctor_name=("Claire", "Martin"),
+    ),
+    DemoInsurer(
+        name="Hygie Assurances",
+        schema="assureur_b",
+        domain="assureur-b.localhost",
+        primary="#5b2a86",
+        accent="#2ec4b6",
+        initials="HA",
+        admin="admin@assureur-b.localhost",
+        handler="gestion@assureur-b.localhost",
+        doctor="dr.bernard@exemple.fr",
+        doctor_name=("Paul", "Bernard"),
+    ),
+)
+OPERATOR_EMAIL = "operateur@egide.localhost"
+
+
+def logo_png(*, initials: str, colour: str) -> bytes:
+    """A simple square logo with the insurer's initials, so each demo brand looks its own."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (192, 192), colour)
+    draw = ImageDraw.Draw(image)
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont
+    try:
+        font = ImageFont.truetype("DejaVuSans-Bold.ttf", 88)
+    except OSError:
+        font = ImageFont.load_default()
+    draw.text((96, 96), initials, fill="white", font=font, anchor="mm")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def demo_seed(*, platform_domain: str) -> list[str]:
+    """Create what is missing and return human-readable lines describing the demo."""
+    connection.set_schema_to_public()
+    platform_ensure(domain=platform_domain)
+    user_model = get_user_model()
+    if not user_model.objects.filter(username=OPERATOR_EMAIL).exists():
+        user_model.objects.create_superuser(
+            username=OPERATOR_EMAIL, email=OPERATOR_EMAIL, password=DEMO_PASSWORD
+        )
+    for demo in DEMO_INSURERS:
+        insurer = Insurer.objects.filter(schema_name=demo.schema).first()
+        if insurer is None:
+            insurer = insurer_onboard(
+                name=demo.name,
+                domain=demo.domain,
+                admin_email=demo.admin,
+                admin_password=DEMO_PASSWORD,
+                schema_name=demo.schema,
+                branding=Branding(
+                    display_name=demo.name,
+                    primary_colour=demo.primary,
+                    accent_colour=demo.accent,
+                    logo_png=logo_png(initials=demo.initials, colour=demo.primary),
+                ),
+            )
+        with tenant_context(insurer):
+            if not user_model.objects.filter(username=demo.handler).exists():
+                staff_user_create(
+                    email=demo.handler, group_name=CLAIMS_HANDLER, password=DEMO_PASSWORD
+                )
+            if not user_model.objects.filter(username=demo.doctor).exists():
+                first, last = demo.doctor_name
+                staff_user_create(
+                    email=demo.doctor,
+                    group_name=INSURED_DOCTOR,
+                    password=DEMO_PASSWORD,
+                    first_name=first,
+                    last_name=f"Dr {last}",
+                )
+    return demo_summary()
+
+
+def demo_summary() -> list[str]:
+    from django.conf import settings
+
+    port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
+    base = f"{settings.SITE_SCHEME}://"
+    platform = Domain.objects.filter(tenant__schema_name="public").first()
+    lines = [
+        f"Plateforme : {base}{platform.domain if platform else 'localhost'}{port}/ "
+        f"(admin : /admin/, {OPERATOR_EMAIL})",
+    ]
+    for demo in DEMO_INSURERS:
+        lines.append(
+            f"{demo.name} : {base}{demo.domain}{port}/  admin Wagtail {base}{demo.domain}{port}"
+            f"/admin/ ({demo.admin} ; gestionnaire {demo.handler}) ; portail médecin "
+            f"{base}{demo.domain}{port}/compte/connexion/ ({demo.doctor})"
+        )
+    lines.append(f"Mot de passe de tous les comptes de démonstration : {DEMO_PASSWORD}")
+    return lines

@@ -1,0 +1,75 @@
+"""Staff roles of an insurer, as data.
+
+Each role is a Django group in the insurer's schema with explicit permissions: model permissions
+(``app_label.codename``), Wagtail page permissions on the site root, and collection permissions
+for images and documents. ``roles_apply`` makes a schema's groups match this table exactly, so
+running it again after a change (``manage.py roles_sync``) brings every insurer up to date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+INSURER_ADMIN = "Administrateur assureur"
+CLAIMS_HANDLER = "Gestionnaire sinistres"
+INSURED_DOCTOR = "Médecin assuré"
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    description: str
+    model_permissions: tuple[str, ...] = ()
+    page_permissions: tuple[str, ...] = ()
+    collection_permissions: tuple[str, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+ROLES: tuple[Role, ...] = (
+    Role(
+        name=INSURER_ADMIN,
+        description=str(_("Configure l'offre, le site, l'identité visuelle et l'équipe.")),
+        model_permissions=(
+            "wagtailadmin.access_admin",
+            "auth.add_user",
+            "auth.change_user",
+            "auth.view_user",
+            "cover.change_branding",
+            "wagtailredirects.add_redirect",
+            "wagtailredirects.change_redirect",
+            "wagtailredirects.delete_redirect",
+            "wagtailcore.add_workflow",
+            "wagtailcore.change_workflow",
+        ),
+        page_permissions=(
+            "add_page",
+            "change_page",
+            "publish_page",
+            "lock_page",
+            "unlock_page",
+        ),
+        collection_permissions=(
+            "wagtailimages.add_image",
+            "wagtailimages.change_image",
+            "wagtailimages.choose_image",
+            "wagtaildocs.add_document",
+            "wagtaildocs.change_document",
+            "wagtaildocs.choose_document",
+        ),
+    ),
+    Role(
+        name=CLAIMS_HANDLER,
+        description=str(_("Instruit les sinistres, les preuves et les courriers.")),
+        model_permissions=("wagtailadmin.access_admin",),
+        collection_permissions=(
+            "wagtailimages.choose_image",
+            "wagtaildocs.choose_document",
+        ),
+    ),
+    Role(
+        name=INSURED_DOCTOR,
+        description=str(_("Médecin assuré : accès au portail uniquement.")),
+    ),
+)

@@ -1,0 +1,174 @@
+"""Test harness: one test database per run, two insurers created once, real services.
+
+- The test database is created by pytest-django; ``django_db_setup`` then migrates the tenant
+  template and onboards insurers A and B with the real onboarding service. They are committed
+  and shared by the whole run (schemas are created once per run, not per test).
+- ``db`` tests run in a transaction rolled back at the end, as usual.
+- ``committed_db`` tests write for real (needed when another thread or process reads: the live
+  server, the browser, Dramatiq workers). They use unique names and clean up what they create.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls in browser tests
+# are synchronous and safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "mot-de-passe-de-test-42"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    insurer: object
+    domain: str
+    admin_email: str
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker):
+    """Create the test database for every test (browser and worker tests included).
+
+    pytest-django would only create it when some collected test carries ``django_db``; our
+    committed-data tests do not, so the database is set up here unconditionally.
+    """
+    from django.db import connection, connections
+    from django.test.utils import setup_databases, teardown_databases
+
+    from tenants.services import Branding, insurer_onboard, platform_ensure, template_schema_ensure
+
+    with django_db_blocker.unblock():
+        db_cfg = setup_databases(
+            verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
+        )
+        assert connection.settings_dict["NAME"].startswith("test_")
+        template_schema_ensure()
+        platform_ensure(domain="localhost")
+        for key, colour in (("a", "#0b4f6c"), ("b", "#5b2a86")):
+            insurer_onboard(
+                name=f"Assureur test {key.upper()}",
+                domain=f"tenant-{key}.localhost",
+                admin_email=f"admin@tenant-{key}.localhost",
+                admin_password=PASSWORD,
+                schema_name=f"test_{key}",
+                branding=Branding(
+                    display_name=f"Assureur test {key.upper()}", primary_colour=colour
+                ),
+            )
+        connection.set_schema_to_public()
+    yield
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+        with connection.cursor() as cursor:
+            # Threads of the live server or of Dramatiq workers may still hold connections.
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
+        connections.close_all()
+        teardown_databases(db_cfg, verbosity=0)
+
+
+def _tenant(schema: str) -> TenantInfo:
+    from tenants.models import Insurer
+
+    insurer = Insurer.objects.get(schema_name=schema)
+    return TenantInfo(
+        insurer=insurer,
+        domain=insurer.get_primary_domain().domain,
+        admin_email=insurer.contact_email,
+    )
+
+
+@pytest.fixture
+def tenant_a(django_db_setup, django_db_blocker) -> TenantInfo:
+    with django_db_blocker.unblock():
+        return _tenant("test_a")
+
+
+@pytest.fixture
+def tenant_b(django_db_setup, django_db_blocker) -> TenantInfo:
+    with django_db_blocker.unblock():
+        return _tenant("test_b")
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_test() -> Iterator[None]:
+    yield
+    from django.db import connection
+
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def committed_db(django_db_setup, django_db_blocker) -> Iterator[None]:
+    with django_db_blocker.unblock():
+        yield
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """A threaded WSGI server on 127.0.0.1 serving the real app (tenants by Host header).
+
+    pytest-django's ``live_server`` forces ``transactional_db``, whose flush cannot work across
+    schemas; this one serves committed data instead.
+    """
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+    from django.core.wsgi import get_wsgi_application
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
+    server.set_app(StaticFilesHandler(get_wsgi_application()))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    with django_db_blocker.unblock():
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_port}"
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from django.conf import settings
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=settings.CHROMIUM_PATH,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,55 @@
+"""Media are stored and served per insurer."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.images import ImageFile
+from django.test import Client
+from django_tenants.utils import tenant_context
+from PIL import Image as PILImage
+
+pytestmark = pytest.mark.django_db
+
+
+def _png(colour: str) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (40, 30), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _image(tenant, *, name: str, colour: str):
+    from wagtail.images import get_image_model
+
+    with tenant_context(tenant.insurer):
+        image = get_image_model()(title=name, file=ImageFile(io.BytesIO(_png(colour)), name=name))
+        image.save()
+        rendition = image.get_rendition("fill-20x20")
+        return image.file.name, image.file.path, image.file.url, rendition.file.path
+
+
+def test_same_file_name_in_two_insurers_gets_two_files(tenant_a, tenant_b, unique):
+    name = f"photo-{unique}.png"
+
+    _, path_a, url_a, rendition_a = _image(tenant_a, name=name, colour="red")
+    _, path_b, url_b, rendition_b = _image(tenant_b, name=name, colour="blue")
+
+    assert path_a != path_b
+    assert "/test_a/" in path_a and "/test_b/" in path_b
+    assert rendition_a != rendition_b
+    assert url_a.startswith("/media/test_a/") and url_b.startswith("/media/test_b/")
+    with open(path_a, "rb") as fa, open(path_b, "rb") as fb:
+        assert fa.read() != fb.read()
+
+
+def test_media_are_served_only_on_their_insurers_host(tenant_a, tenant_b, unique):
+    _, path_a, url_a, _ = _image(tenant_a, name=f"secret-{unique}.png", colour="green")
+
+    served = Client(HTTP_HOST=tenant_a.domain).get(url_a)
+    refused = Client(HTTP_HOST=tenant_b.domain).get(url_a)
+
+    assert served.status_code == 200
+    with open(path_a, "rb") as handle:
+        assert b"".join(served.streaming_content) == handle.read()
+    assert refused.status_code == 404
