@@ -101,7 +101,7 @@ def demo_seed(*, platform_domain: str) -> list[str]:
                     display_name=demo.name,
                     primary_colour=demo.primary,
                     accent_colour=demo.accent,
-                    logo_png=logo_png(initials=demo.initials, colour=demo.primary),
+                    logo_png=logo_png(initials=demo.initials, colour=demo.accent),
                 ),
             )
         with tenant_context(insurer):

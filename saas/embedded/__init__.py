@@ -42,12 +42,14 @@ def postgres_start() -> str:
 
 
 def postgres_stop() -> None:
+    """Stop the embedded PostgreSQL (fast shutdown; the data stay under ``var/``)."""
     pgdata = VAR_DIR / "pgdata"
     if not (pgdata / "postmaster.pid").exists():
         return
     import pgserver
 
-    pgserver.get_server(pgdata, cleanup_mode="stop").cleanup()
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user)
 
 
 def _redis_socket() -> Path:

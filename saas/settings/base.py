@@ -222,5 +222,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("EGIDE_LOG_LEVEL", default="INFO")},
-    "loggers": {"django_tasks": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "django_tasks": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+        "apscheduler": {"level": "WARNING"},
+    },
 }
