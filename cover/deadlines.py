@@ -1,0 +1,363 @@
+"""Clock engine: turn a claim's publication date, categories and dated events into deadlines.
+
+Why: missing the loi 1881 limitation period (3 months from first publication) loses the case,
+and amicable steps do not stop it. The engine makes every clock of DOMAIN §4.6 visible with its
+due date, alert dates, legal basis and caveats, the nearest hard deadline first.
+
+Calendar convention (DOMAIN §3.1 asks for a conservative reading because the day-precise
+computation of "trois mois révolus" is [UNVERIFIED]):
+
+- month/year addition keeps the day of the month; when the target month is shorter, the date
+  is clamped to its last day (31 March + 3 months = 30 June; 29 Feb 2024 + 1 year = 28 Feb 2025),
+  the earlier of the two possible readings;
+- limitation and action windows then subtract one day (``end_offset_days = -1``), so
+  T_pub 15 January → hard deadline 14 April; T_pub 30 November 2024 → 27 February 2025;
+- waiting windows (the other party's time) are not shortened;
+- working days skip Saturdays and Sundays only; public holidays are not known here, which again
+  gives an earlier date.
+
+This is the same arithmetic as ``dateutil.relativedelta`` (installed only as a transitive
+dependency, so not imported here).
+"""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from cover.rules import (
+    CATEGORY_RULES,
+    PRESS_LIMITATION_CLOCK_IDS,
+    AlertAnchor,
+    Caveat,
+    ClaimEventKind,
+    ClaimFact,
+    ClockKind,
+    ClockRule,
+    Confidence,
+    ContentCategory,
+    Duration,
+    DurationUnit,
+    _,
+    clock_rules_with_overrides,
+)
+
+
+@dataclass(frozen=True)
+class ClaimEvent:
+    """A dated fact on a claim. ``ref`` separates parallel procedures (two controllers...)."""
+
+    kind: ClaimEventKind
+    date: date
+    ref: str = ""
+
+
+class DeadlineStatus(StrEnum):
+    OK = "ok"
+    ALERT = "alert"
+    OVERDUE = "overdue"
+    DONE = "done"  # the clock was satisfied (e.g. lawyer engaged, answer received)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    clock_id: str
+    label: str
+    kind: ClockKind
+    hard: bool
+    ref: str
+    categories: tuple[ContentCategory, ...]
+    start_date: date
+    due_date: date
+    days_left: int
+    alert_dates: tuple[date, ...]
+    status: DeadlineStatus
+    legal_basis: str
+    confidence: tuple[Confidence, ...]
+    caveats: tuple[Caveat, ...]
+    interrupted_on: tuple[date, ...] = ()
+    extended: bool = False
+    overridden_fields: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# Calendar arithmetic
+# --------------------------------------------------------------------------------------------
+
+
+def date_add_months(*, start: date, months: int) -> date:
+    """Add calendar months, clamping to the last day of a shorter target month."""
+    index = start.month - 1 + months
+    year, month0 = divmod(index, 12)
+    year += start.year
+    last_day = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(start.day, last_day))
+
+
+def date_add_working_days(*, start: date, days: int) -> date:
+    """Add Monday–Friday days; public holidays are ignored (the result is never later)."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def date_add_duration(*, start: date, duration: Duration) -> date:
+    if duration.unit is DurationUnit.DAYS:
+        return start + timedelta(days=duration.amount)
+    if duration.unit is DurationUnit.WORKING_DAYS:
+        return date_add_working_days(start=start, days=duration.amount)
+    if duration.unit is DurationUnit.MONTHS:
+        return date_add_months(start=start, months=duration.amount)
+    return date_add_months(start=start, months=12 * duration.amount)
+
+
+def clock_due_date(*, rule: ClockRule, start: date, extended: bool = False) -> date:
+    """Due date of one clock period started on ``start`` (extension chained after the base)."""
+    end = date_add_duration(start=start, duration=rule.duration)
+    if extended and rule.extension is not None:
+        end = date_add_duration(start=end, duration=rule.extension.extra)
+    return end + timedelta(days=rule.end_offset_days)
+
+
+def clock_worst_case_end(*, rule: ClockRule, start: date) -> date:
+    """Latest end of a waiting window started on ``start`` (with any allowed extension)."""
+    return clock_due_date(rule=rule, start=start, extended=rule.extension is not None)
+
+
+# --------------------------------------------------------------------------------------------
+# Engine
+# --------------------------------------------------------------------------------------------
+
+
+def clocks_for_categories(
+    *, categories: Iterable[ContentCategory], facts: Iterable[ClaimFact] = ()
+) -> dict[str, tuple[ContentCategory, ...]]:
+    """Category-linked clocks that apply, with the categories that triggered each one."""
+    fact_set = frozenset(facts)
+    applied: dict[str, list[ContentCategory]] = {}
+    for category in dict.fromkeys(categories):
+        for link in CATEGORY_RULES[category].clocks:
+            if link.requires_fact is not None and link.requires_fact not in fact_set:
+                continue
+            if link.unless_fact is not None and link.unless_fact in fact_set:
+                continue
+            applied.setdefault(link.clock_id, []).append(category)
+    return {clock_id: tuple(cats) for clock_id, cats in applied.items()}
+
+
+_CATEGORY_LINKED_CLOCK_IDS: frozenset[str] = frozenset(
+    link.clock_id for rule in CATEGORY_RULES.values() for link in rule.clocks
+)
+
+_OVERRIDE_CAVEAT = _("Valeur modifiée par la configuration de l'assureur : {fields}.")
+_LATE_EXTENSION_CAVEAT = _(
+    "Prolongation notifiée après le premier délai : non prise en compte (RGPD art. 12(3))."
+)
+
+
+def _alert_dates(*, rule: ClockRule, start: date, due: date) -> tuple[date, ...]:
+    dates = set()
+    for alert in rule.alerts:
+        if alert.anchor is AlertAnchor.START:
+            when = start + timedelta(days=alert.days)
+        else:
+            when = due - timedelta(days=alert.days)
+        if start <= when <= due:
+            dates.add(when)
+    return tuple(sorted(dates))
+
+
+def _status(*, done: bool, today: date, due: date, alerts: tuple[date, ...]) -> DeadlineStatus:
+    if done:
+        return DeadlineStatus.DONE
+    if today > due:
+        return DeadlineStatus.OVERDUE
+    if any(alert <= today for alert in alerts):
+        return DeadlineStatus.ALERT
+    return DeadlineStatus.OK
+
+
+def _compute_one(
+    *,
+    rule: ClockRule,
+    start: date,
+    ref: str,
+    match_ref: bool,
+    categories: tuple[ContentCategory, ...],
+    events: tuple[ClaimEvent, ...],
+    today: date,
+    overridden: tuple[str, ...],
+) -> Deadline:
+    def concerns(event: ClaimEvent) -> bool:
+        return event.date >= start and (not match_ref or event.ref == ref)
+
+    caveats = list(rule.caveats)
+    base_due = clock_due_date(rule=rule, start=start)
+    extended = False
+    if rule.extension is not None:
+        ext_dates = [e.date for e in events if e.kind is rule.extension.event and concerns(e)]
+        if any(d <= base_due for d in ext_dates):
+            extended = True
+        elif ext_dates:
+            caveats.append(Caveat(Confidence.TEXT, _LATE_EXTENSION_CAVEAT))
+    due = clock_due_date(rule=rule, start=start, extended=extended)
+
+    # Interruption restarts the period from the act, but only while the clock is still
+    # running: an act after the due date cannot revive a lapsed limitation period.
+    period_start = start
+    interrupted_on: list[date] = []
+    restart_rule = dataclasses.replace(
+        rule, duration=rule.restart_duration or rule.duration, extension=None
+    )
+    for event in sorted(
+        (e for e in events if e.kind in rule.interrupted_by and e.date >= start),
+        key=lambda e: e.date,
+    ):
+        if event.date <= due:
+            period_start = event.date
+            due = clock_due_date(rule=restart_rule, start=event.date)
+            interrupted_on.append(event.date)
+
+    done = any(e.kind in rule.satisfied_by and concerns(e) for e in events)
+    alerts = _alert_dates(rule=rule, start=period_start, due=due)
+    if overridden:
+        caveats.append(
+            Caveat(Confidence.UNVERIFIED, _OVERRIDE_CAVEAT.format(fields=", ".join(overridden)))
+        )
+    return Deadline(
+        clock_id=rule.id,
+        label=rule.label,
+        kind=rule.kind,
+        hard=rule.hard,
+        ref=ref,
+        categories=categories,
+        start_date=period_start,
+        due_date=due,
+        days_left=(due - today).days,
+        alert_dates=alerts,
+        status=_status(done=done, today=today, due=due, alerts=alerts),
+        legal_basis=rule.legal_basis,
+        confidence=rule.confidence,
+        caveats=tuple(caveats),
+        interrupted_on=tuple(interrupted_on),
+        extended=extended,
+        overridden_fields=overridden,
+    )
+
+
+_KIND_RANK: Mapping[ClockKind, int] = {
+    ClockKind.LIMITATION: 0,
+    ClockKind.MILESTONE: 1,
+    ClockKind.ACTION_WINDOW: 2,
+    ClockKind.WAITING_WINDOW: 3,
+}
+
+
+def deadline_sort_key(deadline: Deadline) -> tuple[Any, ...]:
+    """Open deadlines first; among them hard before soft; then the nearest due date.
+
+    On the same day a limitation period comes before a milestone or an action window.
+    """
+    return (
+        deadline.status is DeadlineStatus.DONE,
+        not deadline.hard,
+        deadline.due_date,
+        _KIND_RANK[deadline.kind],
+        deadline.clock_id,
+        deadline.ref,
+    )
+
+
+def deadlines_compute(
+    *,
+    publication_date: date,
+    categories: Iterable[ContentCategory],
+    events: Iterable[ClaimEvent],
+    today: date,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    facts: Iterable[ClaimFact] = (),
+) -> list[Deadline]:
+    """Every running clock of the claim, nearest open hard deadline first.
+
+    ``publication_date`` is T_pub, the first making available online; when uncertain the caller
+    passes the earliest plausible date (DOMAIN §3). Clocks started by T_pub apply through the
+    categories (DOMAIN §3 table); clocks started by an event (GDPR receipt, DSA notice...) apply
+    as soon as that event is recorded, one deadline per event ``ref``.
+
+    ``overrides`` maps a clock id to replaced ``ClockRule`` fields, for [UNVERIFIED] or
+    [CONFLICT] values; the deadline then lists the changed fields and says so in a caveat.
+    """
+    event_list = tuple(events)
+    if publication_date > today:
+        raise ValueError("publication_date is after today")
+    future = [e for e in event_list if e.date > today]
+    if future:
+        raise ValueError(f"events dated after today: {[e.kind.value for e in future]}")
+
+    rules, changed = clock_rules_with_overrides(overrides=overrides)
+    linked = clocks_for_categories(categories=categories, facts=facts)
+    deadlines: list[Deadline] = []
+    for clock_id, rule in rules.items():
+        overridden = changed.get(clock_id, ())
+        if clock_id in _CATEGORY_LINKED_CLOCK_IDS:
+            if clock_id not in linked:
+                continue
+            if rule.start_event is None:
+                start: date | None = publication_date
+            else:
+                start = min(
+                    (e.date for e in event_list if e.kind is rule.start_event), default=None
+                )
+            if start is None:
+                continue
+            deadlines.append(
+                _compute_one(
+                    rule=rule,
+                    start=start,
+                    ref="",
+                    match_ref=False,
+                    categories=linked[clock_id],
+                    events=event_list,
+                    today=today,
+                    overridden=overridden,
+                )
+            )
+            continue
+        starts: dict[str, date] = {}
+        for event in event_list:
+            if event.kind is rule.start_event:
+                starts[event.ref] = min(event.date, starts.get(event.ref, event.date))
+        for ref, start_date in starts.items():
+            deadlines.append(
+                _compute_one(
+                    rule=rule,
+                    start=start_date,
+                    ref=ref,
+                    match_ref=True,
+                    categories=(),
+                    events=event_list,
+                    today=today,
+                    overridden=overridden,
+                )
+            )
+    deadlines.sort(key=deadline_sort_key)
+    return deadlines
+
+
+def deadlines_press_limit(*, deadlines: Iterable[Deadline]) -> Deadline | None:
+    """The nearest open loi 1881 limitation deadline: no waiting window may run past it."""
+    press = [
+        d
+        for d in deadlines
+        if d.clock_id in PRESS_LIMITATION_CLOCK_IDS and d.status is not DeadlineStatus.DONE
+    ]
+    return min(press, key=lambda d: d.due_date, default=None)
