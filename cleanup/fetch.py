@@ -1,0 +1,438 @@
+"""Fetch watched pages for monitoring scans.
+
+Why: a scan downloads pages whose URLs were typed by doctors or staff. Every fetch therefore has
+explicit timeouts and a size cap (a hostile or broken site must not stall or exhaust a worker),
+refuses non-public addresses on the first URL and on every redirect (server-side request forgery;
+tests allow-list loopback explicitly), decodes whatever charset the page uses (many French sites
+still serve ISO-8859-1 / windows-1252), and turns each failure into one clear exception that the
+caller can show or retry. A headless browser is used only when the page is a JavaScript shell,
+because it costs two orders of magnitude more than a plain GET.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+from w3lib.encoding import html_to_unicode
+
+from cleanup.extract import PageExtract, reviews_extract
+
+USER_AGENT = "EgideVeille/1.0 (+veille e-reputation; contact via l'assureur)"
+HTML_CONTENT_TYPES: frozenset[str] = frozenset({"text/html", "application/xhtml+xml"})
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS: tuple[str, ...] = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], Sequence[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLimits:
+    """Budgets for one page. `total_s` bounds the whole download, the others are httpx's
+    per-phase timeouts (a slow-drip server would otherwise reset the read timeout forever)."""
+
+    connect_s: float = 5.0
+    read_s: float = 15.0
+    write_s: float = 5.0
+    pool_s: float = 5.0
+    total_s: float = 30.0
+    max_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+
+    def timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(
+            connect=self.connect_s, read=self.read_s, write=self.write_s, pool=self.pool_s
+        )
+
+
+DEFAULT_LIMITS = FetchLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    url: str
+    final_url: str
+    status_code: int
+    content_type: str
+    encoding: str
+    html: str
+    size: int
+    elapsed_s: float
+    rendered: bool = False
+
+
+class FetchError(Exception):
+    """Base of every fetch failure. `code` is stable for callers; `retryable` says whether a
+    later attempt can succeed without anyone changing the URL."""
+
+    code = "fetch_error"
+    retryable = False
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class MalformedUrlError(FetchError):
+    code = "malformed_url"
+
+
+class BlockedAddressError(FetchError):
+    code = "blocked_address"
+
+
+class UnreachableError(FetchError):
+    code = "unreachable"
+    retryable = True
+
+
+class HttpStatusError(FetchError):
+    code = "http_status"
+
+    def __init__(self, message: str, *, url: str, status_code: int) -> None:
+        super().__init__(message, url=url)
+        self.status_code = status_code
+        self.retryable = status_code >= 500 or status_code == 429
+
+
+class NotHtmlError(FetchError):
+    code = "not_html"
+
+    def __init__(self, message: str, *, url: str, content_type: str) -> None:
+        super().__init__(message, url=url)
+        self.content_type = content_type
+
+
+class TooLargeError(FetchError):
+    code = "too_large"
+
+
+class TooManyRedirectsError(FetchError):
+    code = "too_many_redirects"
+
+
+# --------------------------------------------------------------------------- address guard
+
+
+def address_allowed(*, address: str, allowed_networks: Sequence[Network] = ()) -> bool:
+    """True for a globally routable unicast address, or one inside an allow-listed network.
+    Loopback, private, link-local (cloud metadata), CGNAT, multicast and reserved ranges are
+    refused unless allow-listed."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(ip in net for net in allowed_networks if net.version == ip.version):
+        return True
+    return ip.is_global and not ip.is_multicast
+
+
+def _system_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def url_check(
+    *,
+    url: str,
+    allowed_networks: Sequence[Network] = (),
+    resolver: Resolver = _system_resolver,
+) -> httpx.URL:
+    """Validate a URL before it is fetched: http(s), a host, and only allowed addresses behind
+    it. Every address the name resolves to must pass, so that a name with one public and one
+    private record cannot be used to reach the private one."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise MalformedUrlError(f"URL invalide : {exc}", url=url) from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise MalformedUrlError(
+            "URL invalide : seules les adresses http(s) sont acceptées", url=url
+        )
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    host = parsed.host
+    try:
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        try:
+            addresses = list(resolver(host, port))
+        except (OSError, UnicodeError) as exc:
+            raise UnreachableError(
+                f"Nom de domaine introuvable : {host} ({exc})", url=url
+            ) from None
+    for address in addresses:
+        if not address_allowed(address=address, allowed_networks=allowed_networks):
+            raise BlockedAddressError(
+                f"Adresse non publique refusée pour {host} : {address}", url=url
+            )
+    return parsed
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _utf8_or_cp1252(body: bytes) -> str:
+    # Undeclared pages: valid UTF-8 is almost never accidental; otherwise the legacy French web
+    # is windows-1252 (a superset of the printable ISO-8859-1 range).
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def html_decode(*, body: bytes, content_type: str | None) -> tuple[str, str]:
+    """Decode an HTML body: HTTP charset, then BOM, then <meta charset>, then a UTF-8 check with
+    a windows-1252 fallback. Returns (encoding, text)."""
+    encoding, text = html_to_unicode(
+        content_type, body, default_encoding="utf-8", auto_detect_fun=_utf8_or_cp1252
+    )
+    return encoding, text
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _sniff_html(body: bytes) -> bool:
+    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+# --------------------------------------------------------------------------- plain HTTP fetch
+
+
+def http_client_build(
+    *, limits: FetchLimits = DEFAULT_LIMITS, user_agent: str = USER_AGENT, trust_env: bool = True
+) -> httpx.Client:
+    """One client per worker: connection reuse matters when a scan hits the same platform for
+    many doctors."""
+    return httpx.Client(
+        timeout=limits.timeout(),
+        headers={"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9"},
+        follow_redirects=False,
+        trust_env=trust_env,
+    )
+
+
+def _read_capped(
+    response: httpx.Response, *, url: str, limits: FetchLimits, started: float
+) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limits.max_bytes:
+        raise TooLargeError(
+            f"Page trop volumineuse : {int(declared)} octets annoncés (limite {limits.max_bytes})",
+            url=url,
+        )
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limits.max_bytes:
+            raise TooLargeError(
+                f"Page trop volumineuse : plus de {limits.max_bytes} octets", url=url
+            )
+        if time.monotonic() - started > limits.total_s:
+            raise UnreachableError(
+                f"Délai total dépassé ({limits.total_s:g} s) pendant le téléchargement", url=url
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def page_fetch(
+    *,
+    url: str,
+    client: httpx.Client | None = None,
+    limits: FetchLimits = DEFAULT_LIMITS,
+    allowed_networks: Sequence[Network] = (),
+    resolver: Resolver = _system_resolver,
+) -> FetchedPage:
+    """GET one HTML page, following redirects by hand so that each hop passes `url_check`."""
+    own_client = client is None
+    http = client or http_client_build(limits=limits)
+    started = time.monotonic()
+    current = url
+    try:
+        for _hop in range(limits.max_redirects + 1):
+            target = url_check(url=current, allowed_networks=allowed_networks, resolver=resolver)
+            try:
+                request = http.build_request("GET", target, timeout=limits.timeout())
+                response = http.send(request, stream=True, follow_redirects=False)
+            except httpx.TimeoutException:
+                raise UnreachableError(
+                    f"Délai dépassé en contactant {target.host}", url=url
+                ) from None
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                raise MalformedUrlError(f"URL invalide : {exc}", url=url) from None
+            except httpx.TransportError as exc:
+                raise UnreachableError(
+                    f"Site injoignable ({target.host}) : {exc or type(exc).__name__}", url=url
+                ) from None
+            try:
+                if response.is_redirect:
+                    location = response.headers.get("location", "")
+                    current = str(response.url.join(location))
+                    continue
+                if response.status_code >= 400:
+                    raise HttpStatusError(
+                        f"Le site a répondu HTTP {response.status_code}",
+                        url=url,
+                        status_code=response.status_code,
+                    )
+                content_type = response.headers.get("content-type", "")
+                media = _media_type(content_type)
+                if media and media not in HTML_CONTENT_TYPES:
+                    raise NotHtmlError(
+                        f"Ce n'est pas une page HTML (type {media})",
+                        url=url,
+                        content_type=media,
+                    )
+                try:
+                    body = _read_capped(response, url=url, limits=limits, started=started)
+                except httpx.TimeoutException:
+                    raise UnreachableError(
+                        "Délai dépassé pendant le téléchargement", url=url
+                    ) from None
+                except httpx.TransportError as exc:
+                    raise UnreachableError(f"Téléchargement interrompu : {exc}", url=url) from None
+                if not media and not _sniff_html(body):
+                    raise NotHtmlError(
+                        "Ce n'est pas une page HTML (type absent, contenu non HTML)",
+                        url=url,
+                        content_type="",
+                    )
+                encoding, text = html_decode(body=body, content_type=content_type or None)
+                return FetchedPage(
+                    url=url,
+                    final_url=str(response.url),
+                    status_code=response.status_code,
+                    content_type=media or "text/html",
+                    encoding=encoding,
+                    html=text,
+                    size=len(body),
+                    elapsed_s=time.monotonic() - started,
+                )
+            finally:
+                response.close()
+        raise TooManyRedirectsError(
+            f"Trop de redirections (plus de {limits.max_redirects})", url=url
+        )
+    finally:
+        if own_client:
+            http.close()
+
+
+# --------------------------------------------------------------------------- browser rendering
+
+
+def page_render(
+    *,
+    url: str,
+    limits: FetchLimits = DEFAULT_LIMITS,
+    allowed_networks: Sequence[Network] = (),
+    resolver: Resolver = _system_resolver,
+    browser_path: str = CHROMIUM_PATH,
+    settle_ms: int = 500,
+) -> FetchedPage:
+    """Render a JavaScript page in headless Chromium and return the resulting DOM.
+
+    Every request the page makes (scripts, XHR, frames) is checked against the same address
+    guard as `page_fetch`; blocked ones are aborted, not followed. One browser per call: this
+    path is rare (only for JavaScript shells) and a fresh browser leaves no state behind.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    url_check(url=url, allowed_networks=allowed_networks, resolver=resolver)
+    started = time.monotonic()
+    checked: dict[str, bool] = {}
+
+    def guard(route, request) -> None:  # type: ignore[no-untyped-def]
+        parts = urlsplit(request.url)
+        if parts.scheme in ("data", "blob", "about"):
+            route.continue_()
+            return
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in checked:
+            try:
+                url_check(url=request.url, allowed_networks=allowed_networks, resolver=resolver)
+                checked[origin] = True
+            except FetchError:
+                checked[origin] = False
+        if checked[origin]:
+            route.continue_()
+        else:
+            route.abort("blockedbyclient")
+
+    timeout_ms = int(limits.total_s * 1000)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=browser_path, args=list(CHROMIUM_ARGS))
+            try:
+                context = browser.new_context(user_agent=USER_AGENT, service_workers="block")
+                page = context.new_page()
+                page.route("**/*", guard)
+                response = page.goto(url, timeout=timeout_ms, wait_until="load")
+                page.wait_for_timeout(settle_ms)
+                html = page.content()
+                status = response.status if response is not None else 0
+                final_url = page.url
+            finally:
+                browser.close()
+    except PlaywrightError as exc:
+        raise UnreachableError(f"Rendu navigateur impossible : {exc.message}", url=url) from None
+    if status >= 400:
+        raise HttpStatusError(f"Le site a répondu HTTP {status}", url=url, status_code=status)
+    size = len(html.encode("utf-8"))
+    if size > limits.max_bytes:
+        raise TooLargeError(f"Page trop volumineuse : {size} octets après rendu", url=url)
+    return FetchedPage(
+        url=url,
+        final_url=final_url,
+        status_code=status,
+        content_type="text/html",
+        encoding="utf-8",
+        html=html,
+        size=size,
+        elapsed_s=time.monotonic() - started,
+        rendered=True,
+    )
+
+
+def page_scan(
+    *,
+    url: str,
+    platform: str | None,
+    client: httpx.Client | None = None,
+    limits: FetchLimits = DEFAULT_LIMITS,
+    allowed_networks: Sequence[Network] = (),
+    resolver: Resolver = _system_resolver,
+    render: bool = True,
+) -> tuple[FetchedPage, PageExtract]:
+    """Fetch and extract one watched page; fall back to a browser only when the plain HTML is a
+    JavaScript shell (or the platform is known to need scripts) and `render` is allowed."""
+    page = page_fetch(
+        url=url, client=client, limits=limits, allowed_networks=allowed_networks, resolver=resolver
+    )
+    extract = reviews_extract(html=page.html, url=page.final_url, platform=platform)
+    if extract.needs_javascript and render:
+        page = page_render(
+            url=page.final_url, limits=limits, allowed_networks=allowed_networks, resolver=resolver
+        )
+        extract = reviews_extract(html=page.html, url=page.final_url, platform=platform)
+    return page, extract
