@@ -49,7 +49,9 @@ def postgres_stop() -> None:
     import pgserver
 
     server = pgserver.get_server(pgdata, cleanup_mode=None)
-    pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user)
+    pgserver.pg_ctl(  # type: ignore[attr-defined]  # generated at import
+        ["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user
+    )
 
 
 def _redis_socket() -> Path:
