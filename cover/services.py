@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
-from cover.models import Branding, HomePage
+from cover.models import Branding, HomePage, Plan, PlanVersion
+from cover.terms import TERM_FIELDS, Terms
 
 
 @transaction.atomic
@@ -69,3 +70,22 @@ def site_provision(
     branding.save()
     Site.clear_site_root_paths_cache()
     return site
+
+
+def plan_terms_snapshot(*, plan: Plan) -> Terms:
+    return Terms(plan_name=plan.name, **{name: getattr(plan, name) for name in TERM_FIELDS})
+
+
+@transaction.atomic
+def plan_version_current(*, plan: Plan) -> PlanVersion:
+    """The version matching the plan's terms now; a new one when the terms changed.
+
+    Sales always go through here, so a policy keeps the terms it was sold with.
+    """
+    terms = plan_terms_snapshot(plan=plan).as_json()
+    latest = PlanVersion.objects.select_for_update().filter(plan=plan).order_by("-number").first()
+    if latest is not None and latest.terms == terms:
+        return latest
+    return PlanVersion.objects.create(
+        plan=plan, number=(latest.number + 1) if latest else 1, terms=terms
+    )
