@@ -33,3 +33,10 @@ def test_healthz_fails_when_the_broker_is_unreachable(settings, tenant_a):
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
     assert response.json()["checks"]["database"]["ok"] is True
+
+
+def test_healthz_names_the_configured_broker(settings, tenant_a):
+    response = Client(HTTP_HOST=tenant_a.domain).get("/healthz")
+
+    expected = "ok (rabbitmq)" if settings.RABBITMQ_URL else "ok (redis)"
+    assert response.json()["checks"]["broker"]["detail"] == expected
