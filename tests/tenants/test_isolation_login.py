@@ -7,9 +7,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from tenants.roles import INSURED_DOCTOR
-from tenants.services import staff_user_create
 from tests.conftest import PASSWORD
+from tests.tenants.factories import ClaimsHandlerFactory, DoctorUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +52,7 @@ def test_a_session_from_one_host_is_not_valid_on_another(tenant_a, tenant_b):
 
 def test_doctor_logs_in_to_the_portal_of_their_insurer_only(tenant_a, tenant_b):
     with tenant_context(tenant_a.insurer):
-        staff_user_create(
-            email="dr.portail@exemple.fr", group_name=INSURED_DOCTOR, password=PASSWORD
-        )
+        DoctorUserFactory(email="dr.portail@exemple.fr")
 
     client_a = Client(HTTP_HOST=tenant_a.domain)
     ok = client_a.post(
@@ -72,3 +69,17 @@ def test_doctor_logs_in_to_the_portal_of_their_insurer_only(tenant_a, tenant_b):
     assert "_auth_user_id" not in client_b.session
     # A doctor is not staff: the Wagtail admin stays closed to them.
     assert client_a.get("/admin/").status_code == 302
+
+
+def test_claims_handler_reaches_the_admin_of_their_insurer_only(tenant_a, tenant_b):
+    with tenant_context(tenant_a.insurer):
+        handler = ClaimsHandlerFactory(email="gestion@exemple.fr")
+        assert handler.is_staff
+
+    client_a = Client(HTTP_HOST=tenant_a.domain)
+    client_b = Client(HTTP_HOST=tenant_b.domain)
+
+    assert _admin_login(client_a, "gestion@exemple.fr").status_code == 302
+    assert client_a.get("/admin/").status_code == 200
+    assert _admin_login(client_b, "gestion@exemple.fr").status_code == 200
+    assert client_b.get("/admin/").status_code == 302
