@@ -1,5 +1,7 @@
 """Tests: real PostgreSQL and Redis (embedded or external), mail kept in memory, fast hashing."""
 
+import os
+
 from saas.embedded import services_env_ensure
 
 # ``pytest`` alone works too: start the embedded services when none are configured.
@@ -16,9 +18,24 @@ SITE_PORT = ""
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = env.path("EGIDE_MEDIA_ROOT", default=str(VAR_DIR / "test-media"))  # noqa: F405
-CACHES["default"]["KEY_PREFIX"] = "egide-test"  # noqa: F405
-DRAMATIQ_NAMESPACE = "egide-test"
+# One test database, cache prefix and queue namespace per pytest process, so that runs in
+# parallel (CI passes, several developers on one machine) never drop or consume each other's.
+_RUN = os.getpid()
+DATABASES["default"]["TEST"] = {"NAME": f"test_egide_{_RUN}"}  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = f"egide-test-{_RUN}"  # noqa: F405
+DRAMATIQ_NAMESPACE = f"egide-test-{_RUN}"
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The fake review platforms and search APIs of the tests are served on loopback.
+EGIDE_FETCH_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+# Stripe: never the real one. Nothing listens on the discard port until a test asks for the
+# ``stripe_server`` fixture, which points these at its own local server for the session.
+STRIPE_SECRET_KEY = "sk_test_egide_tests"  # noqa: S105
+STRIPE_API_BASE = "http://127.0.0.1:9"
+STRIPE_WEBHOOK_SECRET = "whsec_egide_tests"  # noqa: S105
+STRIPE_MAX_NETWORK_RETRIES = 0
+STRIPE_CONNECT_TIMEOUT = 2.0
+STRIPE_READ_TIMEOUT = 10.0
