@@ -1,7 +1,600 @@
-"""Writes for evidence: provisioning an insurer's seal, captures (see issue 4)."""
+"""Writes for evidence: the insurer's seal, capture requests and runs, custody, share links.
+
+The capture pipeline (``capture_execute``) is the pure core wired to the database:
+``capture_run`` → ``wacz_pack`` → ``report_render`` → ``bundle_build`` (seal, then RFC 3161
+timestamp; it raises rather than write an unsigned bundle) → write-once storage. It fails
+closed: a capture becomes "complete" only in the same transaction that records the bundle's
+hashes, after ``bundle_build`` has checked its own timestamp and signature. Any other failure
+is either retried (transient: TSA down, browser crash — the exception propagates to Dramatiq)
+or recorded as "failed" with its reason (refused address, attempts exhausted).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-def evidence_provision(*, organisation: str) -> None:
-    """Prepare a new insurer's schema for evidence work (its seal key comes with issue 4)."""
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from evidence.models import Capture, CustodyEvent, SealKey, ShareLink
+from evidence.storage import evidence_root
+from tenants.db import connection
+
+logger = logging.getLogger(__name__)
+
+SHARE_SALT = "evidence.share-link"
+SHARE_MIN = dt.timedelta(hours=1)
+SHARE_MAX = dt.timedelta(days=30)
+URL_MAX_LENGTH = 2000
+SYSTEM_ACTOR = "Égide"
+COMMAND_ACTOR = "ligne de commande"
+
+# Steps after the browser's, with the percentage reached (the browser's own steps, labelled
+# in evidence.capture.PROGRESS, are scaled into 0–80 %).
+BROWSER_SHARE = 0.8
+STEP_WACZ = ("Archive WACZ des échanges réseau", 84)
+STEP_REPORT = ("Rapport de capture (PDF)", 88)
+STEP_BUNDLE = ("Horodatage RFC 3161 et cachet électronique du lot", 94)
+STEP_DONE = ("Capture terminée : lot de preuve horodaté et scellé", 100)
+
+
+class CaptureAttemptFailed(Exception):
+    """A capture attempt failed for a reason worth retrying; the reason is French."""
+
+
+@contextlib.contextmanager
+def tenant_kept() -> Iterator[None]:
+    """Keep the current schema across a Playwright (sync) start or stop.
+
+    Starting Playwright's sync API sets up an event loop in the thread, after which Django
+    hands out a different connection object for this thread — one still in the public schema.
+    Every ORM call after the start would silently leave the insurer's schema.
+    """
+    tenant = getattr(connection, "tenant", None)
+    try:
+        yield
+    finally:
+        if tenant is not None:
+            connection.set_tenant(tenant)
+
+
+@contextlib.contextmanager
+def _browser_used(browser) -> Iterator[Any]:
+    """The worker's browser, or one launched for this capture alone (management command)."""
+    if browser is not None:
+        yield browser
+        return
+    from playwright.sync_api import sync_playwright
+
+    from evidence.capture import CHROMIUM_ARGS
+
+    with tenant_kept():
+        manager = sync_playwright()
+        playwright = manager.__enter__()
+    try:
+        own = playwright.chromium.launch(
+            executable_path=settings.CHROMIUM_PATH, args=list(CHROMIUM_ARGS), timeout=30_000
+        )
+        try:
+            yield own
+        finally:
+            own.close()
+    finally:
+        with tenant_kept():
+            manager.__exit__(None, None, None)
+
+
+# --- Seal ------------------------------------------------------------------------------------
+
+
+def evidence_provision(*, organisation: str) -> SealKey:
+    """Give a new insurer its seal key and certificate (once; onboarding calls this).
+
+    The key is generated here, for development and demonstration; a production insurer's seal
+    would come from a qualified provider. It is stored unencrypted in the tenant schema.
+    """
+    from evidence.pki import seal_pki_generate
+
+    existing = SealKey.objects.order_by("-created_at").first()
+    if existing is not None:
+        return existing
+    pki = seal_pki_generate(organisation=organisation)
+    return SealKey.objects.create(
+        organisation=organisation,
+        key_pem=pki.key_pem.decode("ascii"),
+        cert_pem=pki.cert_pem.decode("ascii"),
+        ca_cert_pem=pki.ca_cert_pem.decode("ascii"),
+    )
+
+
+# --- Custody ---------------------------------------------------------------------------------
+
+
+def custody_payload(event: CustodyEvent) -> dict[str, Any]:
+    """What an event's hash covers (also its line in the bundle's custody.jsonl)."""
+    return {
+        "capture": event.capture_id,
+        "seq": event.seq,
+        "kind": event.kind,
+        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "actor": event.actor_label,
+        "detail": event.detail,
+        "prev": event.prev_hash or None,
+    }
+
+
+def custody_hash(payload: dict[str, Any]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def custody_record(
+    *,
+    capture: Capture | int,
+    kind: str,
+    actor=None,
+    actor_label: str = "",
+    detail: dict[str, Any] | None = None,
+) -> CustodyEvent:
+    """Append an event to a capture's chain of custody, linked to the previous one by hash.
+
+    The capture row is locked so that two events (two downloads at once) never get the same
+    number or the same predecessor.
+    """
+    capture_id = capture if isinstance(capture, int) else capture.pk
+    with transaction.atomic():
+        Capture.objects.select_for_update().only("pk").get(pk=capture_id)
+        last = CustodyEvent.objects.filter(capture_id=capture_id).order_by("-seq").first()
+        label = actor_label or (actor.email if actor is not None else SYSTEM_ACTOR)
+        event = CustodyEvent(
+            capture_id=capture_id,
+            seq=(last.seq + 1) if last else 1,
+            kind=kind,
+            at=timezone.now().astimezone(dt.UTC),
+            actor=actor,
+            actor_label=label[:254],
+            detail=json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str)),
+            prev_hash=last.hash if last else "",
+        )
+        event.hash = custody_hash(custody_payload(event))
+        event.save()
+    return event
+
+
+# --- Request ---------------------------------------------------------------------------------
+
+
+def capture_url_validate(*, url: str) -> str:
+    """The URL, stripped, if a capture may fetch it; a French ValidationError otherwise."""
+    from evidence.netguard import UrlRefused, url_check
+
+    url = (url or "").strip()
+    if len(url) > URL_MAX_LENGTH:
+        raise ValidationError(
+            _("Adresse trop longue (%(max)d caractères au plus).") % {"max": URL_MAX_LENGTH}
+        )
+    try:
+        url_check(url, allow=set(settings.EGIDE_CAPTURE_ALLOW))
+    except UrlRefused as exc:
+        raise ValidationError(exc.message_fr) from exc
+    return url
+
+
+def capture_request(*, url: str, requested_by, reason: str, enqueue: bool = True) -> int:
+    """Record a capture request and queue it; return the capture's id.
+
+    The URL is checked first (shape, DNS, public addresses only): a refused URL raises a
+    French ``ValidationError`` and creates nothing. A re-capture of an address already
+    captured in this insurer links to the latest earlier capture. ``enqueue=False`` is for the
+    synchronous management command, which runs ``capture_execute`` itself.
+    """
+    from evidence.tasks import capture_execute_task
+    from tenants.services import task_enqueue_on_commit
+
+    url = capture_url_validate(url=url)
+    with transaction.atomic():
+        previous = Capture.objects.filter(url=url).order_by("-created_at", "-pk").first()
+        capture = Capture.objects.create(
+            url=url,
+            requested_by=requested_by,
+            reason=(reason or "").strip(),
+            previous=previous,
+            step=str(_("En attente d'un navigateur de capture")),
+        )
+        custody_record(
+            capture=capture,
+            kind=CustodyEvent.Kind.REQUESTED,
+            actor=requested_by,
+            actor_label="" if requested_by is not None else COMMAND_ACTOR,
+            detail={
+                "url": url,
+                "reason": capture.reason,
+                "previous_capture": previous.pk if previous else None,
+            },
+        )
+        if enqueue:
+            task_enqueue_on_commit(actor=capture_execute_task, kwargs={"capture_id": capture.pk})
+    return capture.pk
+
+
+# --- Execution -------------------------------------------------------------------------------
+
+
+def _progress_set(capture_id: int, label: str, percent: int) -> None:
+    Capture.objects.filter(pk=capture_id).update(progress=percent, step=label[:200])
+
+
+def _attempt_claim(*, capture_id: int) -> Capture | None:
+    """Mark the capture running for a new attempt; None when there is nothing to do."""
+    with transaction.atomic():
+        capture = Capture.objects.select_for_update().get(pk=capture_id)
+        if capture.is_finished:
+            return None  # a duplicate or late delivery: never redo finished evidence
+        capture.attempts += 1
+        if capture.attempts > settings.EGIDE_CAPTURE_MAX_ATTEMPTS:
+            capture.save(update_fields=["attempts"])
+            last_error = capture.error or _("tentative interrompue (processus arrêté)")
+            reason = ngettext(
+                "Capture abandonnée après %(n)d tentative. Dernière erreur : %(error)s",
+                "Capture abandonnée après %(n)d tentatives. Dernière erreur : %(error)s",
+                settings.EGIDE_CAPTURE_MAX_ATTEMPTS,
+            ) % {"n": settings.EGIDE_CAPTURE_MAX_ATTEMPTS, "error": last_error}
+            capture_fail(capture_id=capture_id, reason=reason)
+            return None
+        if capture.status == Capture.Status.RUNNING and not capture.error:
+            # The previous attempt never reported back: its worker died mid-capture.
+            capture.error = str(_("Tentative %(n)d interrompue (processus arrêté).")) % {
+                "n": capture.attempts - 1
+            }
+        capture.status = Capture.Status.RUNNING
+        capture.started_at = capture.started_at or timezone.now()
+        capture.progress = 0
+        capture.step = str(_("Tentative %(n)d : démarrage")) % {"n": capture.attempts}
+        capture.save(
+            update_fields=["attempts", "status", "started_at", "progress", "step", "error"]
+        )
+        custody_record(
+            capture=capture,
+            kind=CustodyEvent.Kind.STARTED,
+            detail={"attempt": capture.attempts, "schema": connection.schema_name},
+        )
+    return capture
+
+
+def _tsa_material() -> tuple[str, bytes, bytes]:
+    url = settings.EGIDE_TSA_URL
+    if not url or not settings.EGIDE_TSA_CERT_FILE or not settings.EGIDE_TSA_CA_FILE:
+        raise CaptureAttemptFailed(
+            _("Autorité d'horodatage non configurée (EGIDE_TSA_URL, certificats).")
+        )
+    try:
+        chain = Path(settings.EGIDE_TSA_CERT_FILE).read_bytes()
+        anchor = Path(settings.EGIDE_TSA_CA_FILE).read_bytes()
+    except OSError as exc:
+        raise CaptureAttemptFailed(
+            _("Certificats de l'autorité d'horodatage illisibles : %(error)s") % {"error": exc}
+        ) from exc
+    return url, chain, anchor
+
+
+def _custody_file_write(*, capture_id: int, path: Path) -> None:
+    """The custody events so far, one JSON line each, as the bundle's custody.jsonl."""
+    events = CustodyEvent.objects.filter(capture_id=capture_id).order_by("seq")
+    lines = [
+        json.dumps({**custody_payload(e), "hash": e.hash}, ensure_ascii=False, sort_keys=True)
+        for e in events
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _wacz_write(*, result, data_dir: Path) -> None:
+    from evidence.wacz_pack import WaczPackError, wacz_pack
+
+    out = data_dir / "capture.wacz"
+    try:
+        wacz_pack(
+            warc_paths=result.warc_paths,
+            out_path=out,
+            url=result.final_url,
+            title=result.title or result.url,
+            ts=result.main_response_date,
+        )
+    except WaczPackError:
+        # An error page (TLS failure, timeout) has no HTTP response for its URL: the WARC then
+        # holds the browser's view of it as a resource record, which becomes the main page.
+        out.unlink(missing_ok=True)
+        wacz_pack(
+            warc_paths=result.warc_paths,
+            out_path=out,
+            url=f"urn:view:{result.final_url}",
+            title=result.title or result.url,
+            ts=None,
+        )
+
+
+def _pipeline(*, capture: Capture, work: Path, browser) -> tuple[Any, Any, str]:
+    from evidence.bag import bundle_build
+    from evidence.capture import capture_run
+    from evidence.prechecks import PrecheckConfig
+    from evidence.report import data_file_hashes, report_render
+
+    def on_progress(label: str, percent: int) -> None:
+        _progress_set(capture.pk, label, int(percent * BROWSER_SHARE))
+
+    tsa_url, tsa_chain, tsa_anchor = _tsa_material()
+    seal = SealKey.objects.order_by("-created_at").first()
+    if seal is None:
+        # An insurer onboarded before evidence existed (development databases): give it its
+        # seal now, as onboarding would have.
+        name = getattr(connection.tenant, "name", "") or connection.schema_name
+        seal = evidence_provision(organisation=name)
+    result = capture_run(
+        url=capture.url,
+        out_dir=work / "capture",
+        chromium_path=settings.CHROMIUM_PATH,
+        allow=set(settings.EGIDE_CAPTURE_ALLOW),
+        timeout_s=settings.EGIDE_CAPTURE_TIMEOUT_S,
+        on_progress=on_progress,
+        prechecks=PrecheckConfig(
+            ntp_server=settings.EGIDE_CAPTURE_NTP_SERVER,
+            ip_echo_url=settings.EGIDE_CAPTURE_IP_ECHO_URL,
+        ),
+        browser=browser,
+        idle_timeout_s=settings.EGIDE_CAPTURE_IDLE_TIMEOUT_S,
+        behaviors_timeout_s=settings.EGIDE_CAPTURE_BEHAVIORS_TIMEOUT_S,
+    )
+    data = result.data_dir
+    _custody_file_write(capture_id=capture.pk, path=data / "provenance" / "custody.jsonl")
+    _progress_set(capture.pk, *STEP_WACZ)
+    _wacz_write(result=result, data_dir=data)
+    _progress_set(capture.pk, *STEP_REPORT)
+    hashes = data_file_hashes(data_dir=data, extra={"warc/capture.warc.gz": result.warc_paths[0]})
+    report_render(capture=result, file_hashes=hashes, out_path=data / "report.pdf")
+    _progress_set(capture.pk, *STEP_BUNDLE)
+    bundle_id = f"{capture.pk}-{capture.attempts}"
+    bundle = bundle_build(
+        capture_id=bundle_id,
+        data_dir=data,
+        out_dir=work / "bundle",
+        bag_info={
+            "Source-Organization": seal.organisation,
+            "External-Description": f"Capture de {capture.url}",
+            "Egide-Capture-URL": capture.url,
+            "Egide-Final-URL": result.final_url,
+        },
+        tsa_url=tsa_url,
+        tsa_chain_pem=tsa_chain,
+        tsa_ca_pem=tsa_anchor,
+        seal_key_pem=seal.key_pem.encode("ascii"),
+        seal_cert_pem=seal.cert_pem.encode("ascii"),
+        seal_ca_pem=seal.ca_cert_pem.encode("ascii"),
+        timeout=settings.EGIDE_TSA_TIMEOUT_S,
+    )
+    return result, bundle, bundle_id
+
+
+def _complete(*, capture_id: int, result, bundle) -> Capture:
+    """Store the sealed bundle (write-once) and mark the capture complete, atomically."""
+    storage = Capture._meta.get_field("bundle").storage
+    with bundle.zip_path.open("rb") as handle:
+        stored_name = storage.save(f"bundles/{bundle.zip_path.name}", File(handle))
+    with transaction.atomic():
+        capture = Capture.objects.select_for_update().get(pk=capture_id)
+        if capture.status == Capture.Status.COMPLETE:
+            logger.warning(
+                "Capture %s already complete; bundle %s kept aside", capture_id, stored_name
+            )
+            return capture
+        capture.status = Capture.Status.COMPLETE
+        capture.progress, capture.step = STEP_DONE[1], STEP_DONE[0]
+        capture.bundle.name = stored_name
+        capture.tagmanifest_sha256 = bundle.tagmanifest_sha256
+        capture.zip_sha256 = bundle.zip_sha256
+        capture.gen_time = bundle.gen_time
+        capture.http_status = result.http_status
+        capture.page_error = result.error or ""
+        capture.final_url = result.final_url[:2000]
+        capture.page_title = (result.title or "")[:500]
+        capture.finished_at = timezone.now()
+        capture.error = ""
+        capture.save()
+        custody_record(
+            capture=capture,
+            kind=CustodyEvent.Kind.COMPLETED,
+            detail={
+                "bundle": stored_name,
+                "tagmanifest_sha256": bundle.tagmanifest_sha256,
+                "zip_sha256": bundle.zip_sha256,
+                "gen_time": bundle.gen_time.isoformat(),
+                "http_status": result.http_status,
+            },
+        )
+    return capture
+
+
+def capture_execute(*, capture_id: int, browser=None) -> Capture:
+    """Run one attempt of a capture, reporting progress on the row; see the module docstring.
+
+    ``browser`` is the worker's own Chromium (a fresh context is opened per capture). Raises
+    ``CaptureAttemptFailed`` when the attempt should be retried; the row then says why.
+    """
+    from evidence.capture import CaptureBlocked
+    from evidence.netguard import UrlRefused
+
+    capture = _attempt_claim(capture_id=capture_id)
+    if capture is None:
+        return Capture.objects.get(pk=capture_id)
+    work = evidence_root() / "work" / f"{capture.pk}-{capture.attempts}"
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        with _browser_used(browser) as used:
+            result, bundle, _bundle_id = _pipeline(capture=capture, work=work, browser=used)
+        return _complete(capture_id=capture.pk, result=result, bundle=bundle)
+    except (CaptureBlocked, UrlRefused) as exc:
+        return capture_fail(capture_id=capture.pk, reason=exc.message_fr)
+    except Exception as exc:
+        reason = f"{type(exc).__name__} : {exc}".strip()[:2000]
+        logger.warning("Capture %s attempt %s failed: %s", capture.pk, capture.attempts, reason)
+        Capture.objects.filter(pk=capture.pk, status=Capture.Status.RUNNING).update(
+            status=Capture.Status.QUEUED,
+            error=reason,
+            progress=0,
+            step=str(_("Tentative %(n)d en échec, nouvelle tentative prévue"))
+            % {"n": capture.attempts},
+        )
+        raise CaptureAttemptFailed(reason) from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def capture_fail(*, capture_id: int, reason: str) -> Capture:
+    """Mark a capture failed with its reason (never a complete one: evidence is not undone)."""
+    with transaction.atomic():
+        capture = Capture.objects.select_for_update().get(pk=capture_id)
+        if capture.is_finished:
+            return capture
+        capture.status = Capture.Status.FAILED
+        capture.error = reason[:2000]
+        capture.step = str(_("Échec de la capture"))
+        capture.finished_at = timezone.now()
+        capture.save(update_fields=["status", "error", "step", "finished_at"])
+        custody_record(
+            capture=capture,
+            kind=CustodyEvent.Kind.FAILED,
+            detail={"reason": capture.error, "attempts": capture.attempts},
+        )
+    return capture
+
+
+# --- Access and sharing ----------------------------------------------------------------------
+
+
+def capture_viewed(*, capture: Capture, actor=None, actor_label: str = "", where: str) -> None:
+    custody_record(
+        capture=capture,
+        kind=CustodyEvent.Kind.VIEWED,
+        actor=actor,
+        actor_label=actor_label,
+        detail={"where": where},
+    )
+
+
+def capture_downloaded(*, capture: Capture, actor=None, actor_label: str = "", where: str) -> None:
+    custody_record(
+        capture=capture,
+        kind=CustodyEvent.Kind.DOWNLOADED,
+        actor=actor,
+        actor_label=actor_label,
+        detail={"where": where, "zip_sha256": capture.zip_sha256},
+    )
+
+
+def share_token(*, link: ShareLink) -> str:
+    return signing.dumps({"l": link.pk, "n": link.nonce}, salt=SHARE_SALT)
+
+
+def capture_share(
+    *, capture: Capture, recipient_email: str, expires_in: dt.timedelta, shared_by
+) -> ShareLink:
+    """Send a complete capture's bundle to one recipient as an expiring link on the tenant's
+    own domain (e.g. to a commissaire de justice chosen from the partner directory)."""
+    from tenants.selectors import tenant_base_url
+
+    email = (recipient_email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError(
+            _("Adresse e-mail du destinataire invalide : %(email)s") % {"email": email}
+        ) from exc
+    if capture.status != Capture.Status.COMPLETE:
+        raise ValidationError(_("Seule une capture terminée peut être envoyée."))
+    if not SHARE_MIN <= expires_in <= SHARE_MAX:
+        raise ValidationError(
+            _("La durée de validité du lien doit être comprise entre une heure et 30 jours.")
+        )
+    with transaction.atomic():
+        link = ShareLink.objects.create(
+            capture=capture,
+            recipient_email=email,
+            nonce=secrets.token_hex(16),
+            expires_at=timezone.now() + expires_in,
+            shared_by=shared_by,
+        )
+        custody_record(
+            capture=capture,
+            kind=CustodyEvent.Kind.SHARED,
+            actor=shared_by,
+            detail={"recipient": email, "expires_at": link.expires_at.isoformat(), "link": link.pk},
+        )
+    url = tenant_base_url(connection.tenant) + reverse(
+        "evidence:share", kwargs={"token": share_token(link=link)}
+    )
+    local_expiry = timezone.localtime(link.expires_at)
+    send_mail(
+        subject=_("Lot de preuve n° %(id)s à télécharger") % {"id": capture.pk},
+        message=_(
+            "Bonjour,\n\n%(sender)s vous transmet un lot de preuve (capture de %(url)s, "
+            "horodatée le %(when)s).\n\nTéléchargez-le avant le %(expiry)s en suivant ce lien :"
+            "\n%(link)s\n\nLe lot se vérifie hors ligne avec des outils standard : les "
+            "instructions sont dans le fichier VERIFY.md qu'il contient.\n"
+        )
+        % {
+            "sender": shared_by.get_full_name() or shared_by.email,
+            "url": capture.url,
+            "when": timezone.localtime(capture.gen_time).strftime("%d/%m/%Y %H:%M")
+            if capture.gen_time
+            else "?",
+            "expiry": local_expiry.strftime("%d/%m/%Y %H:%M"),
+            "link": url,
+        },
+        from_email=None,
+        recipient_list=[email],
+    )
+    return link
+
+
+def share_link_opened(*, link: ShareLink) -> None:
+    with transaction.atomic():
+        if link.opened_at is None:
+            ShareLink.objects.filter(pk=link.pk, opened_at__isnull=True).update(
+                opened_at=timezone.now()
+            )
+        custody_record(
+            capture=link.capture_id,
+            kind=CustodyEvent.Kind.LINK_OPENED,
+            actor_label=link.recipient_email,
+            detail={"link": link.pk},
+        )
+
+
+def share_link_downloaded(*, link: ShareLink) -> None:
+    from django.db.models import F
+
+    with transaction.atomic():
+        ShareLink.objects.filter(pk=link.pk).update(downloads=F("downloads") + 1)
+        custody_record(
+            capture=link.capture_id,
+            kind=CustodyEvent.Kind.DOWNLOADED,
+            actor_label=link.recipient_email,
+            detail={"where": "lien de partage", "link": link.pk},
+        )

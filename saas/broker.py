@@ -21,7 +21,14 @@ def broker_build() -> dramatiq.Broker:
     if settings.RABBITMQ_URL:
         broker = RabbitmqBroker(url=settings.RABBITMQ_URL)
     else:
-        broker = RedisBroker(url=settings.REDIS_URL, namespace=settings.DRAMATIQ_NAMESPACE)
+        broker = RedisBroker(
+            url=settings.REDIS_URL,
+            namespace=settings.DRAMATIQ_NAMESPACE,
+            # A worker killed mid-message: its unacked messages are re-queued once it has been
+            # silent for heartbeat_timeout (checked by queue maintenance). Short in tests.
+            heartbeat_timeout=settings.DRAMATIQ_HEARTBEAT_TIMEOUT_MS,
+            maintenance_chance=settings.DRAMATIQ_MAINTENANCE_CHANCE,
+        )
     broker.add_middleware(DbConnectionMiddleware())
     broker.add_middleware(TenantMiddleware())
     return broker

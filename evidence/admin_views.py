@@ -1,0 +1,146 @@
+"""Claims handlers' evidence screens in the Wagtail admin: captures, their checks and custody,
+download, and sending a bundle to a recipient as an expiring link.
+
+Thin views over selectors and services. Viewing a capture's page, downloading its bundle and
+sharing it are custody events; the checks are recomputed from the stored files on every view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from evidence import selectors, services
+from evidence.forms import ShareForm
+from evidence.models import Capture
+
+VIEW_PERMISSION = "evidence.view_capture"
+DOWNLOAD_PERMISSION = "evidence.download_capture"
+SHARE_PERMISSION = "evidence.share_capture"
+
+
+def permission_required(codename: str):
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated or not request.user.has_perm(codename):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _capture(capture_id: int) -> Capture:
+    capture = selectors.capture_detail(capture_id=capture_id)
+    if capture is None:
+        raise Http404(_("Capture introuvable."))
+    return capture
+
+
+@require_GET
+@permission_required(VIEW_PERMISSION)
+def capture_list(request):
+    captures = selectors.captures_all()[:200]
+    return render(
+        request,
+        "evidence/admin_list.html",
+        {
+            "header_title": _("Preuves"),
+            "page_title": _("Captures de preuve"),
+            "header_icon": "doc-full",
+            "captures": captures,
+        },
+    )
+
+
+@require_GET
+@permission_required(VIEW_PERMISSION)
+def capture_detail(request, capture_id: int):
+    capture = _capture(capture_id)
+    services.capture_viewed(capture=capture, actor=request.user, where="administration")
+    verdicts = (
+        selectors.capture_verdicts(capture=capture)
+        if capture.status == Capture.Status.COMPLETE
+        else []
+    )
+    return render(
+        request,
+        "evidence/admin_detail.html",
+        {
+            "header_title": _("Capture n° %(id)s") % {"id": capture.pk},
+            "page_title": _("Capture n° %(id)s") % {"id": capture.pk},
+            "header_icon": "doc-full",
+            "capture": capture,
+            "verdicts": verdicts,
+            "all_ok": bool(verdicts) and all(v.ok for v in verdicts),
+            "custody": selectors.custody_events(capture=capture).select_related("actor"),
+            "custody_check": selectors.custody_chain_check(capture=capture),
+            "share_form": ShareForm(),
+            "share_links": capture.share_links.all(),
+            "can_download": request.user.has_perm(DOWNLOAD_PERMISSION),
+            "can_share": request.user.has_perm(SHARE_PERMISSION),
+        },
+    )
+
+
+@require_GET
+@permission_required(VIEW_PERMISSION)
+def capture_thumbnail(request, capture_id: int):
+    png = selectors.capture_screenshot(capture=_capture(capture_id))
+    if png is None:
+        raise Http404(_("Capture d'écran indisponible."))
+    return HttpResponse(png, content_type="image/png")
+
+
+@require_GET
+@permission_required(DOWNLOAD_PERMISSION)
+def capture_download(request, capture_id: int):
+    capture = _capture(capture_id)
+    path = selectors.bundle_path(capture=capture)
+    if path is None or not path.is_file():
+        raise Http404(_("Lot de preuve indisponible."))
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+    services.capture_downloaded(capture=capture, actor=request.user, where="administration")
+    return response
+
+
+@require_POST
+@permission_required(SHARE_PERMISSION)
+def capture_share(request, capture_id: int):
+    capture = _capture(capture_id)
+    form = ShareForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("evidence_admin:detail", capture_id=capture.pk)
+    try:
+        link = services.capture_share(
+            capture=capture,
+            recipient_email=form.cleaned_data["recipient_email"],
+            expires_in=dt.timedelta(days=int(form.cleaned_data["days"])),
+            shared_by=request.user,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("Lien envoyé à %(email)s, valable jusqu'au %(date)s.")
+            % {
+                "email": link.recipient_email,
+                "date": timezone.localtime(link.expires_at).strftime("%d/%m/%Y %H:%M"),
+            },
+        )
+    return redirect("evidence_admin:detail", capture_id=capture.pk)

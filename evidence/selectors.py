@@ -1,0 +1,138 @@
+"""Reads for evidence. Every query runs in the current insurer's schema (isolation by schema);
+doctor-facing reads are further limited to the doctor's own captures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core import signing
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from evidence.models import Capture, CustodyEvent, ShareLink
+
+SCREENSHOT_MEMBER = "data/screenshot-viewport.png"
+
+
+def captures_of_user(*, user) -> QuerySet[Capture]:
+    if user is None or not user.is_authenticated:
+        return Capture.objects.none()
+    return Capture.objects.filter(requested_by=user).select_related("previous")
+
+
+def capture_of_user(*, user, capture_id: int) -> Capture | None:
+    """A doctor's own capture, or None (someone else's looks exactly like a missing one)."""
+    return captures_of_user(user=user).filter(pk=capture_id).first()
+
+
+def captures_all() -> QuerySet[Capture]:
+    return Capture.objects.select_related("requested_by", "previous")
+
+
+def capture_detail(*, capture_id: int) -> Capture | None:
+    return captures_all().filter(pk=capture_id).first()
+
+
+def captures_count(*, since: dt.datetime, until: dt.datetime) -> int:
+    """Captures completed in [since, until) in the current schema — what the platform bills."""
+    return Capture.objects.filter(
+        status=Capture.Status.COMPLETE, finished_at__gte=since, finished_at__lt=until
+    ).count()
+
+
+def custody_events(*, capture: Capture) -> QuerySet[CustodyEvent]:
+    return CustodyEvent.objects.filter(capture=capture).order_by("seq")
+
+
+@dataclass(frozen=True)
+class CustodyCheck:
+    ok: bool
+    events: int
+    broken_at: int | None  # first seq whose hash or link does not match
+
+
+def custody_chain_check(*, capture: Capture) -> CustodyCheck:
+    """Recompute every hash of the capture's custody chain and each link to the previous."""
+    from evidence.services import custody_hash, custody_payload
+
+    previous = ""
+    count = 0
+    for expected_seq, event in enumerate(custody_events(capture=capture), start=1):
+        count += 1
+        if (
+            event.seq != expected_seq
+            or event.prev_hash != previous
+            or custody_hash(custody_payload(event)) != event.hash
+        ):
+            return CustodyCheck(ok=False, events=count, broken_at=event.seq)
+        previous = event.hash
+    return CustodyCheck(ok=True, events=count, broken_at=None)
+
+
+def bundle_path(*, capture: Capture) -> Path | None:
+    if not capture.bundle:
+        return None
+    return Path(capture.bundle.path)
+
+
+def capture_screenshot(*, capture: Capture) -> bytes | None:
+    """The first-screen image (with URL and time burned in), read from the bundle itself."""
+    path = bundle_path(capture=capture)
+    if path is None or not path.is_file():
+        return None
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.endswith("/" + SCREENSHOT_MEMBER):
+                return archive.read(name)
+    return None
+
+
+def capture_verdicts(*, capture: Capture) -> list:
+    """Every check of EVIDENCE.md, run now on the stored files (never on database values)."""
+    from evidence.verify import CheckVerdict, bundle_verify
+
+    path = bundle_path(capture=capture)
+    if path is None or not path.is_file():
+        return [CheckVerdict("archive", False, "lot de preuve absent")]
+    verdicts = bundle_verify(zip_path=path)
+    verdicts.append(_tagmanifest_verdict(path=path, expected=capture.tagmanifest_sha256))
+    return verdicts
+
+
+def _tagmanifest_verdict(*, path: Path, expected: str):
+    import hashlib
+
+    from evidence.bag import TAGMANIFEST
+    from evidence.verify import CheckVerdict
+
+    name = "tagmanifest enregistré"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = next(n for n in archive.namelist() if n.endswith("/" + TAGMANIFEST))
+            actual = hashlib.sha256(archive.read(member)).hexdigest()
+    except (OSError, zipfile.BadZipFile, StopIteration) as exc:
+        return CheckVerdict(name, False, f"tagmanifest illisible : {exc!r}")
+    if actual != expected:
+        return CheckVerdict(name, False, f"empreinte {actual} ≠ {expected} (enregistrée)")
+    return CheckVerdict(name, True, f"identique à l'empreinte enregistrée ({expected[:16]}…)")
+
+
+def share_link_from_token(*, token: str) -> ShareLink | None:
+    """The share link a token names, if the token is genuine and the link has not expired."""
+    try:
+        data = signing.loads(token, salt="evidence.share-link")
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("l"), int):
+        return None
+    link = (
+        ShareLink.objects.select_related("capture")
+        .filter(pk=int(data["l"]), nonce=str(data.get("n")))
+        .first()
+    )
+    if link is None or link.expires_at <= timezone.now():
+        return None
+    return link

@@ -1,0 +1,35 @@
+"""Evidence in the insurer's Wagtail admin: the captures menu and screens (``admin_views``)."""
+
+from __future__ import annotations
+
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from evidence import admin_views
+
+admin_urlpatterns = [
+    path("", admin_views.capture_list, name="list"),
+    path("<int:capture_id>/", admin_views.capture_detail, name="detail"),
+    path("<int:capture_id>/capture.png", admin_views.capture_thumbnail, name="thumbnail"),
+    path("<int:capture_id>/telecharger/", admin_views.capture_download, name="download"),
+    path("<int:capture_id>/envoyer/", admin_views.capture_share, name="share"),
+]
+
+
+@hooks.register("register_admin_urls")
+def evidence_admin_urls():
+    return [path("preuves/", include((admin_urlpatterns, "evidence_admin")))]
+
+
+class EvidenceMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(admin_views.VIEW_PERMISSION)
+
+
+@hooks.register("register_admin_menu_item")
+def evidence_menu_item():
+    return EvidenceMenuItem(
+        _("Preuves"), reverse("evidence_admin:list"), icon_name="doc-full", order=160
+    )
