@@ -1,0 +1,330 @@
+"""Handlers' workspace in the Wagtail admin: the queue and the claim file.
+
+Thin views over the selectors and services; every view needs ``claims.handle_claim``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cover.claims import selectors, services
+from cover.claims.forms import (
+    CostForm,
+    EventForm,
+    LetterForm,
+    LetterSentForm,
+    QualifyForm,
+    TransitionForm,
+)
+from cover.claims.models import LADDER_STATE_CHOICES, Claim, CostKind, CoverStatus, Letter
+from cover.ladder import LadderState
+from cover.letter_fields import LETTER_SPECS, LetterKind
+from cover.rules import CATEGORY_RULES, ClaimEventKind, Route
+
+PERMISSION = "claims.handle_claim"
+
+
+def handler_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated or not request.user.has_perm(PERMISSION):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _refused(request, exc: services.ClaimActionRefused) -> None:
+    for reason in exc.reasons:
+        messages.error(request, reason)
+
+
+@handler_required
+def queue(request):
+    today = timezone.localdate()
+    state = request.GET.get("state", "")
+    assignment = request.GET.get("assignment", "")
+    cover_status = request.GET.get("cover", "")
+    claims = selectors.claims_queue(
+        state=state,
+        assigned_to=request.user if assignment == "mine" else None,
+        unassigned=assignment == "unassigned",
+        cover_status=cover_status,
+    )
+    rows = [
+        (claim, selectors.deadline_badge(due=claim.next_deadline_date, today=today))
+        for claim in claims
+    ]
+    return render(
+        request,
+        "claims/admin/queue.html",
+        {
+            "header_title": _("Sinistres"),
+            "page_title": _("Sinistres — file de traitement"),
+            "header_icon": "warning",
+            "rows": rows,
+            "states": LADDER_STATE_CHOICES,
+            "cover_choices": CoverStatus.choices,
+            "filters": {"state": state, "assignment": assignment, "cover": cover_status},
+        },
+    )
+
+
+@handler_required
+@require_POST
+def assign(request, pk: int):
+    claim = get_object_or_404(Claim, pk=pk)
+    handler_id = request.POST.get("handler")
+    handler = request.user
+    if handler_id:
+        handler = get_object_or_404(get_user_model(), pk=handler_id, is_staff=True)
+    services.claim_assign(claim=claim, handler=handler, by=request.user)
+    messages.success(request, _("Dossier %(ref)s attribué.") % {"ref": claim.reference})
+    if request.POST.get("next") == "queue":
+        return redirect("claims_admin:queue")
+    return redirect("claims_admin:detail", pk=claim.pk)
+
+
+@handler_required
+def detail(request, pk: int):
+    claim = get_object_or_404(Claim.objects.select_related("doctor__user", "policy"), pk=pk)
+    today = timezone.localdate()
+    categories = selectors.claim_categories(claim=claim)
+    deadlines = selectors.claim_deadlines(claim=claim, today=today) if categories else []
+    passages = list(claim.passages.all())
+    letter_kinds = [(k.value, LETTER_SPECS[k].label) for k in LetterKind]
+    return render(
+        request,
+        "claims/admin/detail.html",
+        {
+            "header_title": claim.reference,
+            "page_title": _("Sinistre %(ref)s") % {"ref": claim.reference},
+            "header_icon": "warning",
+            "claim": claim,
+            "today": today,
+            "badge": selectors.deadline_badge(due=claim.next_deadline_date, today=today),
+            "categories": [CATEGORY_RULES[c].label for c in categories],
+            "deadlines": deadlines,
+            "qualify_form": QualifyForm(passages=passages, facts=list(claim.facts)),
+            "ladder": selectors.claim_ladder_options(claim=claim, today=today),
+            "transition_form": TransitionForm(),
+            "event_form": EventForm(initial={"date": today}),
+            "events": selectors.claim_timeline(claim=claim, for_doctor=False),
+            "transitions": claim.transitions.select_related("actor"),
+            "letters": claim.letters.all(),
+            "letter_kinds": letter_kinds,
+            "sent_form": LetterSentForm(initial={"sent_on": today}),
+            "costs": claim.costs.select_related("partner"),
+            "cost_form": CostForm(initial={"incurred_on": today}),
+            "cost_summary": selectors.claim_cost_summary(claim=claim, today=today),
+            "replies": claim.reply_drafts.all(),
+        },
+    )
+
+
+@handler_required
+@require_POST
+def qualify(request, pk: int):
+    claim = get_object_or_404(Claim, pk=pk)
+    passages = list(claim.passages.all())
+    form = QualifyForm(request.POST, passages=passages, facts=list(claim.facts))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.claim_qualify(
+                claim=claim,
+                by=request.user,
+                categories={p.pk: data[f"category_{p.pk}"] for p in passages},
+                qualifications={p.pk: data[f"qualification_{p.pk}"] for p in passages},
+                legal_bases={p.pk: data[f"legal_basis_{p.pk}"] for p in passages},
+                facts=data["facts"],
+            )
+            messages.success(request, _("Qualification enregistrée."))
+        except services.ClaimActionRefused as exc:
+            _refused(request, exc)
+    else:
+        messages.error(request, _("Choisissez une catégorie pour chaque passage."))
+    return redirect("claims_admin:detail", pk=pk)
+
+
+@handler_required
+@require_POST
+def cover(request, pk: int):
+    claim = get_object_or_404(Claim, pk=pk)
+    decision = services.cover_check(claim=claim, by=request.user)
+    if decision.covered:
+        messages.success(request, _("Garantie acquise."))
+    else:
+        for reason in decision.reasons:
+            messages.warning(request, reason)
+    return redirect("claims_admin:detail", pk=pk)
+
+
+@handler_required
+@require_POST
+def transition(request, pk: int):
+    claim = get_object_or_404(Claim, pk=pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Indiquez l'étape et le motif du changement."))
+        return redirect("claims_admin:detail", pk=pk)
+    route = form.cleaned_data["route"]
+    try:
+        services.claim_transition(
+            claim=claim,
+            to_state=LadderState(form.cleaned_data["to_state"]),
+            route=Route(route) if route else None,
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+        messages.success(request, _("Étape mise à jour."))
+    except services.ClaimActionRefused as exc:
+        _refused(request, exc)
+    return redirect("claims_admin:detail", pk=pk)
+
+
+@handler_required
+@require_POST
+def event(request, pk: int):
+    claim = get_object_or_404(Claim, pk=pk)
+    form = EventForm(request.POST)
+    if form.is_valid():
+        try:
+            services.claim_event_record(
+                claim=claim,
+                kind=ClaimEventKind(form.cleaned_data["kind"]),
+                date=form.cleaned_data["date"],
+                ref=form.cleaned_data["ref"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
+            messages.success(request, _("Événement enregistré."))
+        except services.ClaimActionRefused as exc:
+            _refused(request, exc)
+    else:
+        messages.error(request, _("Événement incomplet."))
+    return redirect("claims_admin:detail", pk=pk)
+
+
+@handler_required
+def letter_new(request, pk: int, kind: str):
+    claim = get_object_or_404(Claim, pk=pk)
+    try:
+        letter_kind = LetterKind(kind)
+    except ValueError as exc:
+        raise Http404 from exc
+    today = timezone.localdate()
+    partner = None
+    if request.method == "POST" and request.POST.get("partner"):
+        partner = selectors.partners_active().filter(pk=request.POST["partner"]).first()
+    auto = selectors.letter_values_auto(claim=claim, kind=letter_kind, today=today, partner=partner)
+    form = LetterForm(request.POST or None, kind=letter_kind, auto=auto)
+    missing: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.letter_generate(
+                claim=claim,
+                kind=letter_kind,
+                by=request.user,
+                values=form.values(),
+                partner=form.cleaned_data.get("partner"),
+            )
+        except services.ClaimActionRefused as exc:
+            missing = exc.reasons
+        else:
+            messages.success(
+                request,
+                _("Courrier prêt : %(label)s.") % {"label": LETTER_SPECS[letter_kind].label},
+            )
+            return redirect("claims_admin:detail", pk=pk)
+    return render(
+        request,
+        "claims/admin/letter_form.html",
+        {
+            "header_title": LETTER_SPECS[letter_kind].label,
+            "page_title": f"{claim.reference} — {LETTER_SPECS[letter_kind].label}",
+            "header_icon": "doc-full",
+            "claim": claim,
+            "spec": LETTER_SPECS[letter_kind],
+            "form": form,
+            "missing": missing,
+        },
+    )
+
+
+@handler_required
+def letter_pdf(request, pk: int, letter_pk: int):
+    claim = get_object_or_404(Claim, pk=pk)
+    letter = selectors.claim_letter(claim=claim, pk=letter_pk)
+    return FileResponse(
+        letter.file.open("rb"),
+        content_type="application/pdf",
+        filename=f"{claim.reference}-{letter.kind.lower()}.pdf",
+    )
+
+
+@handler_required
+def letter_proof(request, pk: int, letter_pk: int):
+    claim = get_object_or_404(Claim, pk=pk)
+    letter = selectors.claim_letter(claim=claim, pk=letter_pk)
+    if not letter.proof:
+        raise Http404
+    return FileResponse(letter.proof.open("rb"), as_attachment=True)
+
+
+@handler_required
+@require_POST
+def letter_sent(request, pk: int, letter_pk: int):
+    claim = get_object_or_404(Claim, pk=pk)
+    letter: Letter = selectors.claim_letter(claim=claim, pk=letter_pk)
+    form = LetterSentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.letter_mark_sent(
+                letter=letter,
+                sent_on=form.cleaned_data["sent_on"],
+                proof=form.cleaned_data["proof"],
+                capture_ref=form.cleaned_data["capture_ref"],
+                by=request.user,
+            )
+            messages.success(request, _("Envoi enregistré."))
+        except services.ClaimActionRefused as exc:
+            _refused(request, exc)
+    else:
+        messages.error(request, _("Indiquez la date d'envoi."))
+    return redirect("claims_admin:detail", pk=pk)
+
+
+@handler_required
+@require_POST
+def cost(request, pk: int):
+    claim = get_object_or_404(Claim, pk=pk)
+    form = CostForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.cost_record(
+                claim=claim,
+                kind=CostKind(data["kind"]),
+                amount_cents=int(data["amount"] * Decimal(100)),
+                incurred_on=data["incurred_on"],
+                label=data["label"],
+                partner=data["partner"],
+                by=request.user,
+            )
+            messages.success(request, _("Frais enregistrés."))
+        except services.ClaimActionRefused as exc:
+            _refused(request, exc)
+    else:
+        messages.error(request, _("Frais incomplets."))
+    return redirect("claims_admin:detail", pk=pk)

@@ -1,0 +1,413 @@
+"""Reads on claims: what the engines are fed with, the handlers' queue, the doctor's claims.
+
+Tenant isolation comes from the schema; doctor isolation is explicit here: every read made for
+a doctor filters on that doctor.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import F, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from cover.claims.models import (
+    Claim,
+    ClaimEvent,
+    Cost,
+    Letter,
+    Partner,
+    PartnerKind,
+    TimelineKind,
+)
+from cover.deadlines import (
+    ClaimEvent as EngineEvent,
+)
+from cover.deadlines import (
+    Deadline,
+    DeadlineStatus,
+    date_add_months,
+    deadlines_compute,
+)
+from cover.ladder import (
+    STATE_LABELS,
+    STATE_ROUTES,
+    TRANSITIONS,
+    LadderState,
+    TransitionCheck,
+    ladder_check_transition,
+)
+from cover.letter_fields import (
+    CONSTAT_RECOMMENDED_OPERATIONS,
+    CONSTAT_REQUIRED_OPERATIONS,
+    LETTER_SPECS,
+    LetterKind,
+    SenderCapacity,
+    letter_default_values,
+)
+from cover.models import Doctor, Policy
+from cover.rules import (
+    CATEGORY_RULES,
+    ROUTE_RULES,
+    ClaimEventKind,
+    ClaimFact,
+    ContentCategory,
+    Route,
+)
+from cover.selectors import policy_terms
+
+ENGINE_EVENT_KINDS = frozenset(k.value for k in ClaimEventKind)
+
+
+# --------------------------------------------------------------------------------------------
+# Engine inputs
+# --------------------------------------------------------------------------------------------
+
+
+def claim_categories(*, claim: Claim) -> tuple[ContentCategory, ...]:
+    """Confirmed category of each passage, else the questionnaire's proposal (listing first)."""
+    found: list[ContentCategory] = []
+    if claim.page_is_listing:
+        found.append(ContentCategory.PERSONAL_DATA_LISTING)
+    for passage in claim.passages.all():
+        value = passage.confirmed_category or passage.proposed_category
+        if value:
+            found.append(ContentCategory(value))
+    return tuple(dict.fromkeys(found))
+
+
+def claim_facts(*, claim: Claim) -> frozenset[ClaimFact]:
+    return frozenset(ClaimFact(f) for f in claim.facts)
+
+
+def claim_engine_events(*, claim: Claim) -> tuple[EngineEvent, ...]:
+    return tuple(
+        EngineEvent(kind=ClaimEventKind(e.kind), date=e.date, ref=e.ref)
+        for e in claim.events.all()
+        if e.kind in ENGINE_EVENT_KINDS
+    )
+
+
+def claim_deadlines(*, claim: Claim, today: datetime.date) -> list[Deadline]:
+    """Every running clock of the claim (DOMAIN §4.6), nearest open hard deadline first."""
+    return deadlines_compute(
+        publication_date=claim.publication_date,
+        categories=claim_categories(claim=claim),
+        events=claim_engine_events(claim=claim),
+        today=today,
+        facts=claim_facts(claim=claim),
+    )
+
+
+def deadline_badge(*, due: datetime.date | None, today: datetime.date) -> dict[str, Any]:
+    """Days left and a colour band for the queue's at-a-glance view."""
+    if due is None:
+        return {"days_left": None, "overdue_days": 0, "level": "none", "percent": 0}
+    days = (due - today).days
+    if days < 0:
+        level = "overdue"
+    elif days <= 15:
+        level = "critical"
+    elif days <= 45:
+        level = "warning"
+    else:
+        level = "ok"
+    # The bar fills as the 3-month press-law window (about 90 days) runs out.
+    percent = 100 if days <= 0 else max(5, min(100, round(100 * (90 - days) / 90)))
+    return {"days_left": days, "overdue_days": max(0, -days), "level": level, "percent": percent}
+
+
+@dataclass(frozen=True)
+class LadderOption:
+    to_state: LadderState
+    to_label: str
+    route: Route | None
+    route_label: str
+    check: TransitionCheck
+
+
+def claim_ladder_options(*, claim: Claim, today: datetime.date) -> list[LadderOption]:
+    """Every next step from the claim's state, each with the guards' verdict (blocked reasons)."""
+    current = LadderState(claim.state)
+    common: dict[str, Any] = {
+        "from_state": current,
+        "publication_date": claim.publication_date,
+        "categories": claim_categories(claim=claim),
+        "today": today,
+        "facts": claim_facts(claim=claim),
+        "events": claim_engine_events(claim=claim),
+    }
+    options: list[LadderOption] = []
+    targets = list(TRANSITIONS[current])
+    if STATE_ROUTES[current]:
+        targets.append(current)
+    order = list(LadderState)
+    for target in sorted(set(targets), key=order.index):
+        routes: list[Route | None] = list(STATE_ROUTES[target]) or [None]
+        if target is LadderState.CLOSED:
+            routes = [None]
+        for route in routes:
+            check = ladder_check_transition(to_state=target, route=route, **common)
+            options.append(
+                LadderOption(
+                    to_state=target,
+                    to_label=str(STATE_LABELS[target]),
+                    route=route,
+                    route_label=str(ROUTE_RULES[route].label) if route else "",
+                    check=check,
+                )
+            )
+    return options
+
+
+# --------------------------------------------------------------------------------------------
+# Queue and doctor reads
+# --------------------------------------------------------------------------------------------
+
+
+def claims_queue(
+    *,
+    state: str = "",
+    assigned_to: Any = None,
+    unassigned: bool = False,
+    cover_status: str = "",
+    include_closed: bool = False,
+) -> QuerySet[Claim]:
+    """The handlers' queue, nearest hard deadline first (claims without one last)."""
+    qs = Claim.objects.select_related("doctor__user", "assigned_to")
+    if not include_closed:
+        qs = qs.exclude(state=LadderState.CLOSED.value)
+    if state:
+        qs = qs.filter(state=state)
+    if assigned_to is not None:
+        qs = qs.filter(assigned_to=assigned_to)
+    if unassigned:
+        qs = qs.filter(assigned_to__isnull=True)
+    if cover_status:
+        qs = qs.filter(cover_status=cover_status)
+    return qs.order_by(F("next_deadline_date").asc(nulls_last=True), "created_at")
+
+
+def claims_of_doctor(*, doctor: Doctor) -> QuerySet[Claim]:
+    return Claim.objects.filter(doctor=doctor).order_by("-created_at")
+
+
+def claim_of_doctor(*, doctor: Doctor | None, pk: int) -> Claim:
+    """The doctor's own claim, or 404 (never another doctor's: same answer as a missing one)."""
+    if doctor is None:
+        from django.http import Http404
+
+        raise Http404
+    return get_object_or_404(Claim, pk=pk, doctor=doctor)
+
+
+def claim_timeline(*, claim: Claim, for_doctor: bool) -> QuerySet[ClaimEvent]:
+    qs = claim.events.all()
+    if for_doctor:
+        qs = qs.filter(visible_to_doctor=True)
+    return qs.order_by("date", "created_at", "pk")
+
+
+def claim_letter(*, claim: Claim, pk: int) -> Letter:
+    return get_object_or_404(Letter, pk=pk, claim=claim)
+
+
+def partners_active(*, kind: str = "") -> QuerySet[Partner]:
+    qs = Partner.objects.filter(active=True)
+    return qs.filter(kind=kind) if kind else qs
+
+
+# --------------------------------------------------------------------------------------------
+# Costs against the guarantee
+# --------------------------------------------------------------------------------------------
+
+
+def policy_year_start(*, policy: Policy, on: datetime.date) -> datetime.date:
+    """Start of the policy year containing ``on`` (anniversaries of the start date)."""
+    start = policy.start_date or on
+    years = max(0, on.year - start.year)
+    anniversary = date_add_months(start=start, months=12 * years)
+    if anniversary > on:
+        anniversary = date_add_months(start=start, months=12 * (years - 1))
+    return max(anniversary, start)
+
+
+def claim_covered_cents(*, claim: Claim) -> int:
+    return claim.costs.aggregate(total=Sum("covered_cents"))["total"] or 0
+
+
+def policy_year_covered_cents(*, policy: Policy, on: datetime.date) -> int:
+    start = policy_year_start(policy=policy, on=on)
+    total = Cost.objects.filter(
+        claim__policy=policy, incurred_on__gte=start, incurred_on__lte=on
+    ).aggregate(total=Sum("covered_cents"))["total"]
+    return total or 0
+
+
+@dataclass(frozen=True)
+class CostSummary:
+    total_cents: int
+    covered_cents: int
+    deductible_cents: int
+    insured_share_cents: int
+    per_claim_ceiling_cents: int | None
+    per_claim_remaining_cents: int | None
+    annual_ceiling_cents: int | None
+    annual_remaining_cents: int | None
+
+
+def claim_cost_summary(*, claim: Claim, today: datetime.date) -> CostSummary:
+    totals = claim.costs.aggregate(
+        total=Sum("amount_cents"), covered=Sum("covered_cents"), deductible=Sum("deductible_cents")
+    )
+    total = totals["total"] or 0
+    covered = totals["covered"] or 0
+    per_claim = annual = per_claim_left = annual_left = None
+    if claim.policy is not None:
+        terms = policy_terms(policy=claim.policy)
+        per_claim = terms.per_claim_ceiling_cents
+        annual = terms.annual_ceiling_cents
+        if per_claim is not None:
+            per_claim_left = max(0, per_claim - covered)
+        if annual is not None:
+            used = policy_year_covered_cents(policy=claim.policy, on=today)
+            annual_left = max(0, annual - used)
+    return CostSummary(
+        total_cents=total,
+        covered_cents=covered,
+        deductible_cents=totals["deductible"] or 0,
+        insured_share_cents=total - covered,
+        per_claim_ceiling_cents=per_claim,
+        per_claim_remaining_cents=per_claim_left,
+        annual_ceiling_cents=annual,
+        annual_remaining_cents=annual_left,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Letter values
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt(day: datetime.date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def claim_passages_for_letters(*, claim: Claim) -> list[dict[str, Any]]:
+    """Confirmed passages only: a letter quotes what the handler qualified, verbatim."""
+    return [
+        {
+            "quote": p.quote,
+            "qualification": p.qualification if p.confirmed_category else "",
+            "legal_basis": p.legal_basis if p.confirmed_category else "",
+        }
+        for p in claim.passages.all()
+    ]
+
+
+def letter_values_auto(
+    *, claim: Claim, kind: LetterKind, today: datetime.date, partner: Partner | None = None
+) -> dict[str, Any]:
+    """Values the claim already knows, under the dotted names of ``cover.letter_fields``.
+
+    The doctor is the sender by default (capacity DOCTOR); a handler signing for the insurer
+    switches the capacity and must then give the mandate (the spec requires it).
+    """
+    from wagtail.models import Site
+
+    from cover.models import Branding
+
+    doctor = claim.doctor
+    user = doctor.user
+    name = f"Dr {user.get_full_name()}".strip() if user.get_full_name() else user.email
+    passages = claim_passages_for_letters(claim=claim)
+    urls = list(claim.urls)
+    published = _fmt(claim.publication_date)
+    site = Site.objects.filter(is_default_site=True).first()
+    insurer_name = Branding.for_site(site).display_name if site else ""
+    capture_refs = [
+        e.ref or e.note
+        for e in claim.events.all()
+        if e.kind in {ClaimEventKind.CAPTURE_DONE.value, TimelineKind.CAPTURE_REQUESTED.value}
+    ]
+    categories = claim_categories(claim=claim)
+    values: dict[str, Any] = {
+        "notice_date": _fmt(today),
+        "letter_date": _fmt(today),
+        "claim.reference": claim.reference,
+        # Sender / notifier / requester: the doctor
+        "notifier.name": name,
+        "notifier.email": user.email,
+        "notifier.capacity": SenderCapacity.DOCTOR.value,
+        "notifier.postal_address": doctor.practice_address,
+        "notifier.profession": f"Médecin ({doctor.specialty})" if doctor.specialty else "Médecin",
+        "sender.name": name,
+        "sender.capacity": SenderCapacity.DOCTOR.value,
+        "requester.name": name,
+        "requester.capacity": SenderCapacity.DOCTOR.value,
+        "doctor.name": name,
+        "doctor.rpps": doctor.rpps,
+        "insured.name": name,
+        "complainant.name": name,
+        "data_subject.name": name,
+        # The content
+        "content.urls": urls,
+        "listing.urls": urls,
+        "result_urls": urls,
+        "content.passages": passages,
+        "content.author_pseudonym": claim.author_name,
+        "content.display_date": published,
+        "content.date": published,
+        "content.publication_date": published,
+        "content.discovery_date": _fmt(claim.seen_date),
+        "message.references": f"Contenu mis en ligne le {published}" if published else "",
+        "message.access_conditions": ", ".join(urls),
+        "message.author_name": claim.author_name,
+        "message.author_shown": bool(claim.author_name),
+        "message.nature": "Écrit",
+        "message.disputed_passages": [p["quote"] for p in passages],
+        "message.publication_date": published,
+        "recipient.name": claim.author_name,
+        # Insurance
+        "policy.number": claim.policy.number if claim.policy else "",
+        "insurer.name": insurer_name,
+        "facts": claim.description,
+        "proposed_categories": [str(CATEGORY_RULES[c].label) for c in categories],
+        # Constat
+        "required_operations": [str(op) for op in CONSTAT_REQUIRED_OPERATIONS],
+        "recommended_operations": [str(op) for op in CONSTAT_RECOMMENDED_OPERATIONS],
+        "capture_reference": ", ".join(r for r in capture_refs if r),
+        "compliance_deadline_days": 8,
+        # Editable defaults for the wording a handler would otherwise retype every time.
+        "demand": (
+            "retirer les passages cités ci-dessus et ne pas les republier, sur quelque support "
+            "que ce soit"
+        ),
+        "requested_action": (
+            "Retrait des passages cités ou blocage de leur accès ; conservation des données "
+            "permettant l'identification de leur auteur en vue d'une décision judiciaire."
+        ),
+        "urgency": "Le contenu peut être modifié ou retiré à tout moment.",
+        "lawyer_choice": "L'assuré conserve le libre choix de son avocat (C. assur. L127-2-3).",
+    }
+    if partner is not None:
+        office = partner.office or partner.name
+        values["commissaire.office"] = f"{office} — {partner.name}, {partner.email}"
+        values["commissaire.email"] = partner.email
+    values.update(letter_default_values(kind=kind))
+    return values
+
+
+def letter_field_names(*, kind: LetterKind) -> list[str]:
+    return [f.name for f in LETTER_SPECS[kind].fields]
+
+
+def commissaires_active() -> QuerySet[Partner]:
+    return partners_active(kind=PartnerKind.COMMISSAIRE)
+
+
+def open_deadlines(*, deadlines: Iterable[Deadline]) -> list[Deadline]:
+    return [d for d in deadlines if d.status is not DeadlineStatus.DONE]

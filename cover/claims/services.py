@@ -1,0 +1,1076 @@
+"""Writes on claims. Each service checks its rule, writes, audits and tells the doctor.
+
+The legal rules are not here: the deadline engine, the ladder guards, the questionnaire, the
+letter field lists and the reply checks are the pure modules of ``cover/``; these services feed
+them with a claim's data and act on their verdict, so the admin, the portal and background jobs
+behave identically.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.template import engines
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cover.claims.models import (
+    Claim,
+    ClaimEvent,
+    Cost,
+    CostKind,
+    CoverStatus,
+    Letter,
+    LetterTemplate,
+    Partner,
+    Passage,
+    ReplyDraft,
+    TimelineKind,
+    Transition,
+)
+from cover.claims.selectors import (
+    claim_categories,
+    claim_covered_cents,
+    claim_deadlines,
+    claim_engine_events,
+    claim_facts,
+    letter_values_auto,
+    policy_year_covered_cents,
+)
+from cover.classification import (
+    QUALIFICATIONS,
+    DiscriminatoryGround,
+    PassageAnswers,
+    Questionnaire,
+    classification_propose,
+)
+from cover.deadlines import clock_due_date
+from cover.ladder import STATE_LABELS, LadderState, ladder_check_transition
+from cover.letter_fields import LETTER_SPECS, LetterKind, letter_missing_fields
+from cover.models import Anteriority, Doctor, Policy
+from cover.reply_rules import (
+    ReplyOption,
+    ReplySeverity,
+    reply_blocking_issues,
+    reply_check,
+    reply_options,
+)
+from cover.rules import (
+    CATEGORY_RULES,
+    CLOCKS,
+    EVENT_LABELS,
+    ROUTE_RULES,
+    ClaimEventKind,
+    ClaimFact,
+    ContentCategory,
+    Route,
+)
+from cover.selectors import policy_current, policy_terms
+from cover.terms import Terms
+
+
+class ClaimActionRefused(Exception):
+    """A refused action; ``reasons`` are French, meant to be shown as they are."""
+
+    def __init__(self, reasons: Sequence[str]):
+        self.reasons = [str(r) for r in reasons]
+        super().__init__("; ".join(self.reasons))
+
+
+class LetterIncomplete(ClaimActionRefused):
+    """Letter refused: ``missing`` lists the dotted names of the empty required fields."""
+
+    def __init__(self, *, kind: LetterKind, missing: Sequence[str]):
+        self.missing = list(missing)
+        labels = {f.name: str(f.label) for f in LETTER_SPECS[kind].fields}
+        reasons = []
+        for name in self.missing:
+            base = name.split("[", 1)[0]
+            label = labels.get(base, name)
+            suffix = name[len(base) :]
+            reasons.append(
+                _("Champ obligatoire manquant : %(label)s%(detail)s")
+                % {"label": label, "detail": f" ({suffix})" if suffix else ""}
+            )
+        super().__init__(reasons)
+
+
+def _today(today: datetime.date | None) -> datetime.date:
+    return today or timezone.localdate()
+
+
+def euros(cents: int | None) -> str:
+    if cents is None:
+        return _("illimité")
+    whole, rest = divmod(int(cents), 100)
+    return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0€"
+
+
+def _fmt(day: datetime.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+# --------------------------------------------------------------------------------------------
+# Timeline, notifications, deadlines
+# --------------------------------------------------------------------------------------------
+
+
+def _timeline_add(
+    *,
+    claim: Claim,
+    kind: str,
+    by: Any,
+    date: datetime.date,
+    note: str = "",
+    ref: str = "",
+    visible_to_doctor: bool = True,
+    notify: bool = True,
+) -> ClaimEvent:
+    event = ClaimEvent.objects.create(
+        claim=claim,
+        kind=kind,
+        date=date,
+        note=note,
+        ref=ref,
+        visible_to_doctor=visible_to_doctor,
+        recorded_by=by,
+    )
+    if notify and visible_to_doctor:
+        from cover.claims.tasks import claim_doctor_notify
+        from tenants.services import task_enqueue_on_commit
+
+        task_enqueue_on_commit(
+            actor=claim_doctor_notify, kwargs={"claim_id": claim.pk, "event_id": event.pk}
+        )
+    return event
+
+
+def claim_doctor_email_send(*, claim_id: int, event_id: int) -> None:
+    """E-mail the doctor about one step of their claim, with a link to its timeline."""
+    from django.core.mail import send_mail
+
+    from tenants.db import connection
+    from tenants.selectors import tenant_base_url
+
+    event = ClaimEvent.objects.select_related("claim__doctor__user").filter(pk=event_id).first()
+    if event is None or event.claim_id != claim_id or not event.visible_to_doctor:
+        return
+    claim = event.claim
+    base = tenant_base_url(connection.tenant)  # type: ignore[arg-type]
+    link = f"{base}/portail/sinistres/{claim.pk}/"
+    body = _(
+        "Bonjour,\n\nVotre dossier %(reference)s avance : %(step)s.\n%(note)s\n"
+        "Suivez votre dossier : %(link)s\n"
+    ) % {
+        "reference": claim.reference,
+        "step": event.get_kind_display(),
+        "note": event.note,
+        "link": link,
+    }
+    send_mail(
+        subject=_("Dossier %(reference)s : %(step)s")
+        % {"reference": claim.reference, "step": event.get_kind_display()},
+        message=body,
+        from_email=None,
+        recipient_list=[claim.doctor.user.email],
+    )
+
+
+def claim_deadlines_refresh(*, claim: Claim, today: datetime.date | None = None) -> None:
+    """Store the nearest open hard deadline on the claim so the queue sorts in the database.
+
+    Before any qualification the press-law clock is presumed (the conservative reading of
+    DOMAIN §2.2 step 5: a review of a doctor almost always targets the person).
+    """
+    today = _today(today)
+    if not claim_categories(claim=claim):
+        rule = CLOCKS["PRESS_3M"]
+        claim.next_deadline_date = clock_due_date(rule=rule, start=claim.publication_date)
+        claim.next_deadline_label = _("%(label)s — présumée, à qualifier") % {"label": rule.label}
+    else:
+        hard = [d for d in claim_deadlines(claim=claim, today=today) if d.hard]
+        open_hard = [d for d in hard if d.status.value != "done"]
+        first = open_hard[0] if open_hard else None
+        claim.next_deadline_date = first.due_date if first else None
+        claim.next_deadline_label = str(first.label) if first else ""
+    claim.save(update_fields=["next_deadline_date", "next_deadline_label", "updated_at"])
+
+
+# --------------------------------------------------------------------------------------------
+# Evidence: the single call site
+# --------------------------------------------------------------------------------------------
+
+
+def _evidence_capture_request(
+    *, claim: Claim, url: str, requested_by: Any, today: datetime.date
+) -> ClaimEvent:
+    """Ask the evidence app to capture ``url`` and note it on the claim's timeline.
+
+    The only place where claims reach the evidence app. A URL the capture guard refuses
+    (non-public address, DNS failure) does not stop the claim from opening: the refusal is
+    noted for the handler, who can order a constat instead.
+    """
+    from django.core.exceptions import ValidationError
+
+    from evidence.services import capture_request
+
+    reason = _("Sinistre %(reference)s") % {"reference": claim.reference}
+    try:
+        capture_id = capture_request(url=url, requested_by=requested_by, reason=reason)
+    except ValidationError as exc:
+        note = _("%(url)s — capture impossible : %(reason)s") % {
+            "url": url,
+            "reason": " ".join(exc.messages),
+        }
+        return _timeline_add(
+            claim=claim,
+            kind=TimelineKind.CAPTURE_REQUESTED,
+            by=requested_by,
+            date=today,
+            note=note,
+            visible_to_doctor=False,
+            notify=False,
+        )
+    return _timeline_add(
+        claim=claim,
+        kind=TimelineKind.CAPTURE_REQUESTED,
+        by=requested_by,
+        date=today,
+        note=url,
+        ref=f"capture-{capture_id}",
+        notify=False,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Opening and qualifying
+# --------------------------------------------------------------------------------------------
+
+_URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+def _passage_offsets(*, source_text: str, quotes: Sequence[str]) -> list[tuple[str, int, int]]:
+    """Locate each quote verbatim in the text, each after the previous one when repeated."""
+    found: list[tuple[str, int, int]] = []
+    errors: list[str] = []
+    taken: list[tuple[int, int]] = []
+    for quote in quotes:
+        start = source_text.find(quote)
+        while start != -1 and any(s < start + len(quote) and start < e for s, e in taken):
+            start = source_text.find(quote, start + 1)
+        if start == -1:
+            errors.append(
+                _("Le passage « %(quote)s » ne figure pas mot pour mot dans le texte copié.")
+                % {"quote": quote}
+            )
+            continue
+        taken.append((start, start + len(quote)))
+        found.append((quote, start, start + len(quote)))
+    if errors:
+        raise ClaimActionRefused(errors)
+    return found
+
+
+@transaction.atomic
+def claim_open(
+    *,
+    doctor: Doctor,
+    opened_by: Any,
+    urls: Sequence[str],
+    source_text: str,
+    quotes: Sequence[str],
+    seen_date: datetime.date,
+    publication_date: datetime.date,
+    author_name: str = "",
+    author_is_doctor: bool = False,
+    direct_reply_available: bool = False,
+    description: str = "",
+    today: datetime.date | None = None,
+) -> Claim:
+    """Open a claim from the doctor's report and request a capture of every URL at once.
+
+    ``publication_date`` is the date shown on the page (T_pub); when the doctor does not know
+    it, the caller passes the discovery date, the earliest date known to us.
+    """
+    today = _today(today)
+    errors: list[str] = []
+    clean_urls = [u.strip() for u in urls if u.strip()]
+    if not clean_urls:
+        errors.append(_("Indiquez au moins une adresse (URL) du contenu."))
+    errors += [
+        _("Adresse invalide : %(url)s") % {"url": u} for u in clean_urls if not _URL_RE.match(u)
+    ]
+    if not source_text.strip():
+        errors.append(_("Copiez le texte du contenu en cause."))
+    clean_quotes = [q.strip() for q in quotes if q.strip()]
+    if not clean_quotes:
+        errors.append(_("Citez au moins un passage en cause."))
+    if seen_date > today:
+        errors.append(_("La date de découverte ne peut pas être dans le futur."))
+    if publication_date > today:
+        errors.append(_("La date de publication ne peut pas être dans le futur."))
+    if publication_date > seen_date:
+        errors.append(_("La date de publication ne peut pas suivre la date de découverte."))
+    if errors:
+        raise ClaimActionRefused(errors)
+    located = _passage_offsets(source_text=source_text, quotes=clean_quotes)
+
+    facts = []
+    if author_is_doctor:
+        facts.append(ClaimFact.AUTHOR_IS_DOCTOR.value)
+    if not author_name.strip():
+        facts.append(ClaimFact.AUTHOR_ANONYMOUS.value)
+    if direct_reply_available:
+        facts.append(ClaimFact.DIRECT_REPLY_AVAILABLE.value)
+    claim = Claim.objects.create(
+        reference=f"TMP-{uuid.uuid4().hex[:16]}",
+        doctor=doctor,
+        opened_by=opened_by,
+        urls=clean_urls,
+        source_text=source_text,
+        publication_date=publication_date,
+        seen_date=seen_date,
+        author_name=author_name.strip(),
+        description=description.strip(),
+        facts=facts,
+    )
+    claim.reference = f"S-{today:%Y}-{claim.pk:05d}"
+    claim.save(update_fields=["reference"])
+    Passage.objects.bulk_create(
+        Passage(claim=claim, position=i, quote=q, start=s, end=e)
+        for i, (q, s, e) in enumerate(located)
+    )
+    # T_seen feeds the insurer-declaration clock, never the press-law one (DOMAIN §3).
+    ClaimEvent.objects.create(
+        claim=claim,
+        kind=ClaimEventKind.CONTENT_DISCOVERED.value,
+        date=seen_date,
+        recorded_by=opened_by,
+    )
+    for url in clean_urls:
+        _evidence_capture_request(claim=claim, url=url, requested_by=opened_by, today=today)
+    _timeline_add(claim=claim, kind=TimelineKind.CLAIM_OPENED, by=opened_by, date=today)
+    claim_deadlines_refresh(claim=claim, today=today)
+    return claim
+
+
+ANSWER_FIELDS = (
+    "precise_factual_imputation",
+    "outrageous_expression",
+    "targets_services_not_person",
+    "discloses_private_life",
+    "shows_picture_or_video",
+    "calls_to_discrimination_or_violence",
+)
+
+
+@transaction.atomic
+def claim_questionnaire_answer(
+    *,
+    claim: Claim,
+    by: Any,
+    page_is_listing: bool,
+    answers: Sequence[Mapping[str, Any]],
+) -> list[Passage]:
+    """Store the §2.2 answers of each passage and the category the questionnaire proposes."""
+    passages = list(claim.passages.all())
+    if claim.state != LadderState.INTAKE.value:
+        raise ClaimActionRefused([_("Le questionnaire se remplit à l'ouverture du dossier.")])
+    if len(answers) != len(passages):
+        raise ClaimActionRefused([_("Répondez au questionnaire pour chaque passage.")])
+    items = []
+    for passage, raw in zip(passages, answers, strict=True):
+        grounds = frozenset(DiscriminatoryGround(g) for g in raw.get("discriminatory_grounds", ()))
+        flags = {name: bool(raw.get(name)) for name in ANSWER_FIELDS}
+        items.append(
+            PassageAnswers(
+                quote=passage.quote,
+                start=passage.start,
+                end=passage.end,
+                discriminatory_grounds=grounds,
+                **flags,
+            )
+        )
+    result = classification_propose(
+        questionnaire=Questionnaire(page_is_listing=page_is_listing, passages=tuple(items)),
+        source_text=claim.source_text,
+    )
+    for passage, item, proposal in zip(passages, items, result.passages, strict=True):
+        passage.answers = {
+            "discriminatory_grounds": sorted(g.value for g in item.discriminatory_grounds),
+            **{name: getattr(item, name) for name in ANSWER_FIELDS},
+        }
+        passage.proposed_category = proposal.category.value
+        passage.proposed_step = proposal.step
+        passage.save(update_fields=["answers", "proposed_category", "proposed_step"])
+    claim.page_is_listing = page_is_listing
+    claim.save(update_fields=["page_is_listing", "updated_at"])
+    labels = ", ".join(str(CATEGORY_RULES[p.category].label) for p in result.passages)
+    _timeline_add(
+        claim=claim,
+        kind=TimelineKind.QUESTIONNAIRE_ANSWERED,
+        by=by,
+        date=timezone.localdate(),
+        note=_("Qualification proposée : %(labels)s (à confirmer par le gestionnaire).")
+        % {"labels": labels},
+        notify=False,
+    )
+    claim_deadlines_refresh(claim=claim)
+    return passages
+
+
+def _qualification_for(*, category: ContentCategory, answers: Mapping[str, Any]) -> tuple[str, str]:
+    """The precise qualification of ``category`` that the stored answers point to."""
+    for qualification in QUALIFICATIONS[category]:
+        field = qualification.answer_field
+        if field is None or answers.get(field):
+            return str(qualification.label), str(qualification.legal_basis)
+    return "", ""  # pragma: no cover - every category has a fallback
+
+
+@transaction.atomic
+def claim_qualify(
+    *,
+    claim: Claim,
+    by: Any,
+    categories: Mapping[int, str],
+    qualifications: Mapping[int, str] | None = None,
+    legal_bases: Mapping[int, str] | None = None,
+    facts: Sequence[str] | None = None,
+) -> Claim:
+    """The handler confirms one category per passage (keyed by passage id); the qualification
+    and articles follow the questionnaire's answers unless the handler words them."""
+    passages = list(claim.passages.all())
+    errors = []
+    valid = {c.value for c in ContentCategory}
+    for passage in passages:
+        value = categories.get(passage.pk, "")
+        if value not in valid:
+            errors.append(
+                _("Choisissez une qualification pour le passage « %(quote)s ».")
+                % {"quote": passage.quote}
+            )
+    if errors:
+        raise ClaimActionRefused(errors)
+    for passage in passages:
+        category = ContentCategory(categories[passage.pk])
+        label, basis = _qualification_for(category=category, answers=passage.answers)
+        passage.confirmed_category = category.value
+        passage.qualification = ((qualifications or {}).get(passage.pk) or label).strip()
+        passage.legal_basis = ((legal_bases or {}).get(passage.pk) or basis).strip()
+        passage.save(update_fields=["confirmed_category", "qualification", "legal_basis"])
+    if facts is not None:
+        claim.facts = sorted({ClaimFact(f).value for f in facts})
+        claim.save(update_fields=["facts", "updated_at"])
+    summary = "; ".join(f"« {p.quote} » : {p.qualification}" for p in passages)
+    _timeline_add(
+        claim=claim, kind=TimelineKind.QUALIFIED, by=by, date=timezone.localdate(), note=summary
+    )
+    claim_deadlines_refresh(claim=claim)
+    return claim
+
+
+@transaction.atomic
+def claim_assign(*, claim: Claim, handler: Any, by: Any) -> Claim:
+    claim.assigned_to = handler
+    claim.save(update_fields=["assigned_to", "updated_at"])
+    return claim
+
+
+@transaction.atomic
+def claim_event_record(
+    *,
+    claim: Claim,
+    kind: ClaimEventKind,
+    date: datetime.date,
+    by: Any,
+    ref: str = "",
+    note: str = "",
+    today: datetime.date | None = None,
+) -> ClaimEvent:
+    """Record a dated legal event (constat done, lawyer engaged, receipt...): it feeds the
+    clocks, so it may not be dated in the future nor before the publication."""
+    today = _today(today)
+    if date > today:
+        raise ClaimActionRefused([_("Un événement ne peut pas être daté dans le futur.")])
+    if date < claim.publication_date:
+        raise ClaimActionRefused(
+            [_("Un événement ne peut pas précéder la publication du contenu.")]
+        )
+    event = _timeline_add(
+        claim=claim, kind=kind.value, by=by, date=date, ref=ref, note=note, notify=True
+    )
+    claim_deadlines_refresh(claim=claim, today=today)
+    return event
+
+
+# --------------------------------------------------------------------------------------------
+# Cover check (rules as data)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverContext:
+    claim: Claim
+    policy: Policy
+    terms: Terms
+    today: datetime.date
+
+
+@dataclass(frozen=True)
+class CoverDecision:
+    covered: bool
+    reasons: tuple[str, ...]
+    notes: tuple[str, ...]
+    policy: Policy | None
+
+
+def _waiting_period(ctx: CoverContext) -> str | None:
+    start = ctx.policy.start_date
+    days = ctx.terms.waiting_period_days
+    if start is None or not days:
+        return None
+    end = start + datetime.timedelta(days=days)
+    if ctx.claim.seen_date < end:
+        return _(
+            "Le contenu a été découvert le %(seen)s, pendant le délai de carence de "
+            "%(days)s jours (fin le %(end)s)."
+        ) % {"seen": _fmt(ctx.claim.seen_date), "days": days, "end": _fmt(end)}
+    return None
+
+
+def _anteriority(ctx: CoverContext) -> str | None:
+    start = ctx.policy.start_date
+    if start is None:
+        return None
+    rule = ctx.terms.anteriority
+    published = ctx.claim.publication_date
+    if rule == Anteriority.AFTER_SUBSCRIPTION and published < start:
+        return _(
+            "Le contenu a été publié le %(published)s, avant la date d'effet du contrat "
+            "(%(start)s) : la garantie couvre les publications postérieures à la souscription."
+        ) % {"published": _fmt(published), "start": _fmt(start)}
+    if rule == Anteriority.KNOWN_FACTS_EXCLUDED and ctx.claim.seen_date < start:
+        return _(
+            "Le contenu était connu le %(seen)s, avant la date d'effet du contrat (%(start)s) : "
+            "les faits connus à la souscription sont exclus."
+        ) % {"seen": _fmt(ctx.claim.seen_date), "start": _fmt(start)}
+    if rule == Anteriority.RETROACTIVE_YEARS:
+        from cover.deadlines import date_add_months
+
+        limit = date_add_months(start=start, months=-12 * ctx.terms.anteriority_years)
+        if published < limit:
+            return _(
+                "Le contenu a été publié le %(published)s, avant la période de rétroactivité "
+                "du contrat (%(years)s an(s), soit à partir du %(limit)s)."
+            ) % {
+                "published": _fmt(published),
+                "years": ctx.terms.anteriority_years,
+                "limit": _fmt(limit),
+            }
+    return None
+
+
+def _per_claim_ceiling(ctx: CoverContext) -> str | None:
+    ceiling = ctx.terms.per_claim_ceiling_cents
+    if ceiling is None:
+        return None
+    used = claim_covered_cents(claim=ctx.claim)
+    if used >= ceiling:
+        return _("Le plafond par sinistre (%(ceiling)s) est atteint.") % {"ceiling": euros(ceiling)}
+    return None
+
+
+def _annual_ceiling(ctx: CoverContext) -> str | None:
+    ceiling = ctx.terms.annual_ceiling_cents
+    if ceiling is None:
+        return None
+    used = policy_year_covered_cents(policy=ctx.policy, on=ctx.today)
+    if used >= ceiling:
+        return _(
+            "Le plafond annuel du contrat (%(ceiling)s) est atteint : %(used)s déjà pris en "
+            "charge cette année."
+        ) % {"ceiling": euros(ceiling), "used": euros(used)}
+    return None
+
+
+# Checked in this order once a policy in force is found; each returns its refusal reason.
+COVER_RULES: tuple[tuple[str, Callable[[CoverContext], str | None]], ...] = (
+    ("WAITING_PERIOD", _waiting_period),
+    ("ANTERIORITY", _anteriority),
+    ("PER_CLAIM_CEILING", _per_claim_ceiling),
+    ("ANNUAL_CEILING", _annual_ceiling),
+)
+
+
+def cover_evaluate(*, claim: Claim, today: datetime.date) -> CoverDecision:
+    """The cover decision without writing it (every refusal reason at once)."""
+    # The policy must be in force when the claim is checked; the dates of the content are
+    # then weighed against its start (waiting period, anteriority).
+    policy = policy_current(doctor=claim.doctor, on=today)
+    if policy is None:
+        reason = _("Aucun contrat actif ne vous couvre au %(today)s.") % {"today": _fmt(today)}
+        return CoverDecision(False, (reason,), (), None)
+    terms = policy_terms(policy=policy)
+    ctx = CoverContext(claim=claim, policy=policy, terms=terms, today=today)
+    reasons = tuple(r for _id, check in COVER_RULES if (r := check(ctx)) is not None)
+    notes = []
+    if terms.deductible_cents:
+        notes.append(
+            _("Une franchise de %(amount)s reste à votre charge sur les frais du dossier.")
+            % {"amount": euros(terms.deductible_cents)}
+        )
+    if terms.per_claim_ceiling_cents is not None:
+        notes.append(
+            _("Plafond par sinistre : %(amount)s.")
+            % {"amount": euros(terms.per_claim_ceiling_cents)}
+        )
+    return CoverDecision(not reasons, reasons, tuple(notes), policy)
+
+
+@transaction.atomic
+def cover_check(*, claim: Claim, by: Any, today: datetime.date | None = None) -> CoverDecision:
+    """Check and record the cover; the doctor sees the decision and its reasons."""
+    today = _today(today)
+    decision = cover_evaluate(claim=claim, today=today)
+    claim.policy = decision.policy
+    claim.cover_status = CoverStatus.COVERED if decision.covered else CoverStatus.REFUSED
+    claim.cover_reasons = list(decision.reasons)
+    claim.cover_checked_at = timezone.now()
+    claim.save(
+        update_fields=["policy", "cover_status", "cover_reasons", "cover_checked_at", "updated_at"]
+    )
+    if decision.covered:
+        note = " ".join([_("Votre garantie couvre ce dossier."), *decision.notes])
+    else:
+        note = " ".join([_("La garantie ne couvre pas ce dossier :"), *decision.reasons])
+    _timeline_add(claim=claim, kind=TimelineKind.COVER_CHECKED, by=by, date=today, note=note)
+    return decision
+
+
+# --------------------------------------------------------------------------------------------
+# Ladder
+# --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def claim_transition(
+    *,
+    claim: Claim,
+    to_state: LadderState,
+    by: Any,
+    reason: str,
+    route: Route | None = None,
+    today: datetime.date | None = None,
+) -> Transition:
+    """Move the claim on the ladder if every guard passes; audited (who, when, why)."""
+    today = _today(today)
+    claim = Claim.objects.select_for_update().get(pk=claim.pk)
+    if not reason.strip():
+        raise ClaimActionRefused([_("Indiquez le motif du changement d'étape.")])
+    check = ladder_check_transition(
+        from_state=LadderState(claim.state),
+        to_state=to_state,
+        publication_date=claim.publication_date,
+        categories=claim_categories(claim=claim),
+        today=today,
+        route=route,
+        facts=claim_facts(claim=claim),
+        events=claim_engine_events(claim=claim),
+    )
+    if not check.allowed:
+        raise ClaimActionRefused([str(f.message) for f in check.blocked])
+    transition = Transition.objects.create(
+        claim=claim,
+        from_state=claim.state,
+        to_state=to_state.value,
+        route=route.value if route else "",
+        reason=reason.strip(),
+        warnings=[str(w.message) for w in check.warnings],
+        actor=by,
+    )
+    claim.state = to_state.value
+    claim.save(update_fields=["state", "updated_at"])
+    label = str(STATE_LABELS[to_state])
+    if route is not None:
+        label = f"{label} — {ROUTE_RULES[route].label}"
+    _timeline_add(claim=claim, kind=TimelineKind.STEP_CHANGED, by=by, date=today, note=label)
+    claim_deadlines_refresh(claim=claim, today=today)
+    return transition
+
+
+# --------------------------------------------------------------------------------------------
+# Letters
+# --------------------------------------------------------------------------------------------
+
+# Sending a letter is the legal event its clocks are waiting for.
+LETTER_SENT_EVENTS: Mapping[LetterKind, ClaimEventKind] = {
+    LetterKind.DSA_NOTICE: ClaimEventKind.DSA_NOTICE_SENT,
+    LetterKind.DROIT_DE_REPONSE: ClaimEventKind.DROIT_DE_REPONSE_REQUEST_SENT,
+    LetterKind.GDPR_OBJECTION_ERASURE: ClaimEventKind.GDPR_REQUEST_SENT,
+    LetterKind.DEREFERENCING: ClaimEventKind.DEREFERENCING_REQUEST_SENT,
+    LetterKind.MISE_EN_DEMEURE: ClaimEventKind.MISE_EN_DEMEURE_SENT,
+    LetterKind.CONSTAT_ORDER: ClaimEventKind.CONSTAT_ORDERED,
+    LetterKind.INSURER_DECLARATION: ClaimEventKind.INSURER_NOTIFIED,
+}
+
+
+def _nest(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted names to nested mappings, for templates ({{ v.notifier.name }})."""
+    nested: dict[str, Any] = {}
+    for name, value in values.items():
+        node = nested
+        parts = name.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        node[parts[-1]] = value
+    return nested
+
+
+def _refuse_remote_resources(url: str, *args: Any, **kwargs: Any) -> Any:
+    """WeasyPrint URL fetcher: a tenant-edited template must not make the server fetch URLs."""
+    raise ValueError(f"remote resource refused: {url[:80]}")
+
+
+def letter_render(*, kind: LetterKind, values: Mapping[str, Any]) -> tuple[str, bytes]:
+    """HTML and PDF of a letter from the tenant's template for ``kind``."""
+    import weasyprint
+
+    template = LetterTemplate.objects.filter(kind=kind.value).first()
+    if template is None:
+        from cover.claims.letter_templates import DEFAULT_BODIES
+
+        body, title = DEFAULT_BODIES[kind], str(LETTER_SPECS[kind].label)
+    else:
+        body, title = template.body, template.title
+    engine = engines["django"]
+    nested = _nest(values)
+    inner = engine.from_string(body).render(
+        {"v": nested, "passages": values.get("content.passages", []), "title": title}
+    )
+    html = engine.get_template("claims/letters/page.html").render(
+        {"title": title, "body": inner, "spec": LETTER_SPECS[kind]}
+    )
+    pdf = weasyprint.HTML(string=html, url_fetcher=_refuse_remote_resources).write_pdf()
+    return html, bytes(pdf or b"")
+
+
+@transaction.atomic
+def letter_generate(
+    *,
+    claim: Claim,
+    kind: LetterKind,
+    by: Any,
+    values: Mapping[str, Any] | None = None,
+    partner: Partner | None = None,
+    today: datetime.date | None = None,
+) -> Letter:
+    """Generate a letter as PDF, refusing it while a required field of DOMAIN §4 is empty.
+
+    Values: what the claim knows (``letter_values_auto``), then the handler's own (non-empty)
+    values. Passages come only from the claim, confirmed and verbatim.
+    """
+    today = _today(today)
+    merged = letter_values_auto(claim=claim, kind=kind, today=today, partner=partner)
+    for name, value in (values or {}).items():
+        if name == "content.passages":
+            continue
+        if isinstance(value, str) and not value.strip():
+            continue
+        merged[name] = value.strip() if isinstance(value, str) else value
+    missing = letter_missing_fields(kind=kind, values=merged)
+    if missing:
+        raise LetterIncomplete(kind=kind, missing=missing)
+    html, pdf = letter_render(kind=kind, values=merged)
+    letter = Letter(claim=claim, kind=kind.value, values=merged, html=html, generated_by=by)
+    letter.file.save(f"{kind.value.lower()}.pdf", ContentFile(pdf), save=False)
+    letter.save()
+    _timeline_add(
+        claim=claim,
+        kind=TimelineKind.LETTER_GENERATED,
+        by=by,
+        date=today,
+        note=str(LETTER_SPECS[kind].label),
+        ref=str(letter.pk),
+    )
+    return letter
+
+
+@transaction.atomic
+def letter_mark_sent(
+    *,
+    letter: Letter,
+    sent_on: datetime.date,
+    by: Any,
+    proof: UploadedFile | None = None,
+    capture_ref: str = "",
+    today: datetime.date | None = None,
+) -> Letter:
+    """Record sending with its proof (delivery receipt, or the captured acknowledgement)."""
+    today = _today(today)
+    errors = []
+    if letter.sent_at is not None:
+        errors.append(_("Ce courrier est déjà enregistré comme envoyé."))
+    if proof is None and not capture_ref.strip():
+        errors.append(
+            _("Joignez la preuve d'envoi (accusé de réception) ou la référence de la capture.")
+        )
+    if sent_on > today:
+        errors.append(_("La date d'envoi ne peut pas être dans le futur."))
+    if sent_on < letter.generated_at.date():
+        errors.append(_("La date d'envoi ne peut pas précéder la préparation du courrier."))
+    if errors:
+        raise ClaimActionRefused(errors)
+    letter.sent_at = sent_on
+    letter.sent_by = by
+    letter.capture_ref = capture_ref.strip()
+    if proof is not None:
+        letter.proof.save(proof.name or "preuve", proof, save=False)
+    letter.save()
+    event_kind = LETTER_SENT_EVENTS.get(LetterKind(letter.kind))
+    if event_kind is not None:
+        claim_event_record(
+            claim=letter.claim,
+            kind=event_kind,
+            date=sent_on,
+            by=by,
+            ref=f"courrier-{letter.pk}",
+            note=str(EVENT_LABELS[event_kind]),
+            today=today,
+        )
+    return letter
+
+
+# --------------------------------------------------------------------------------------------
+# Costs
+# --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cost_record(
+    *,
+    claim: Claim,
+    kind: CostKind,
+    amount_cents: int,
+    incurred_on: datetime.date,
+    label: str,
+    by: Any,
+    partner: Partner | None = None,
+    today: datetime.date | None = None,
+) -> Cost:
+    """Record a fee and the part the guarantee pays: deductible first (once per claim), then
+    within what is left of the per-claim and annual ceilings. Nothing is paid on a claim
+    whose cover has not been confirmed."""
+    today = _today(today)
+    claim = Claim.objects.select_for_update().get(pk=claim.pk)
+    errors = []
+    if amount_cents <= 0:
+        errors.append(_("Le montant doit être positif."))
+    if incurred_on > today:
+        errors.append(_("La date des frais ne peut pas être dans le futur."))
+    if not label.strip():
+        errors.append(_("Indiquez un libellé."))
+    if errors:
+        raise ClaimActionRefused(errors)
+    deductible = covered = 0
+    if claim.cover_status == CoverStatus.COVERED and claim.policy is not None:
+        terms = policy_terms(policy=claim.policy)
+        already = sum(claim.costs.values_list("deductible_cents", flat=True))
+        deductible = min(amount_cents, max(0, terms.deductible_cents - already))
+        payable = amount_cents - deductible
+        limits = [payable]
+        if terms.per_claim_ceiling_cents is not None:
+            limits.append(terms.per_claim_ceiling_cents - claim_covered_cents(claim=claim))
+        if terms.annual_ceiling_cents is not None:
+            used = policy_year_covered_cents(policy=claim.policy, on=incurred_on)
+            limits.append(terms.annual_ceiling_cents - used)
+        covered = max(0, min(limits))
+    return Cost.objects.create(
+        claim=claim,
+        kind=kind.value if isinstance(kind, CostKind) else kind,
+        partner=partner,
+        label=label.strip(),
+        amount_cents=amount_cents,
+        covered_cents=covered,
+        deductible_cents=deductible,
+        incurred_on=incurred_on,
+        recorded_by=by,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Reply assistant
+# --------------------------------------------------------------------------------------------
+
+
+def _illicit(claim: Claim) -> bool:
+    return any(CATEGORY_RULES[c].illicit for c in claim_categories(claim=claim))
+
+
+def reply_default_option(*, claim: Claim) -> ReplyOption:
+    return reply_options(categories=claim_categories(claim=claim)).default
+
+
+@transaction.atomic
+def reply_draft_check(*, claim: Claim, text: str, by: Any) -> ReplyDraft:
+    """Check a draft against the hard blocks of DOMAIN §5.4 and keep it with its issues."""
+    if not text.strip():
+        raise ClaimActionRefused([_("Écrivez un projet de réponse.")])
+    identifiers = [claim.author_name] if claim.author_name else []
+    issues = reply_check(text=text, reviewer_identifiers=identifiers)
+    blocked = bool(reply_blocking_issues(issues=issues))
+    return ReplyDraft.objects.create(
+        claim=claim,
+        option=ReplyDraft.Option.REPLY,
+        text=text,
+        issues=[
+            {
+                "code": i.code.value,
+                "severity": i.severity.value,
+                "message": str(i.message),
+                "match": i.match,
+                "start": i.start,
+                "end": i.end,
+            }
+            for i in issues
+        ],
+        status=ReplyDraft.Status.BLOCKED if blocked else ReplyDraft.Status.CHECKED,
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def reply_draft_approve(*, draft: ReplyDraft, by: Any) -> ReplyDraft:
+    """Approve a checked draft. Never one with a hard block; never a public reply to illicit
+    content unless an avocat is on the file (a reply can look like acceptance)."""
+    claim = draft.claim
+    errors = []
+    if draft.status == ReplyDraft.Status.BLOCKED:
+        errors.append(_("Ce projet enfreint une règle bloquante : corrigez-le avant validation."))
+        errors += [i["message"] for i in draft.issues if i["severity"] == ReplySeverity.BLOCK]
+    if draft.status == ReplyDraft.Status.APPROVED:
+        errors.append(_("Ce projet est déjà validé."))
+    lawyer = claim.events.filter(kind=ClaimEventKind.LAWYER_ENGAGED.value).exists()
+    if _illicit(claim) and not lawyer:
+        errors.append(
+            _(
+                "Contenu illicite : pas de réponse publique sans avis de l'avocat (une réponse "
+                "peut valoir acquiescement et ajoute de la visibilité)."
+            )
+        )
+    if errors:
+        raise ClaimActionRefused(errors)
+    draft.status = ReplyDraft.Status.APPROVED
+    draft.approved_by = by
+    draft.approved_at = timezone.now()
+    draft.save(update_fields=["status", "approved_by", "approved_at"])
+    _timeline_add(
+        claim=claim,
+        kind=TimelineKind.REPLY_APPROVED,
+        by=by,
+        date=timezone.localdate(),
+        note=draft.text,
+    )
+    return draft
+
+
+@transaction.atomic
+def reply_no_reply_choose(*, claim: Claim, by: Any) -> ReplyDraft:
+    """ "Ne pas répondre" is a first-class choice, recorded like a reply."""
+    draft = ReplyDraft.objects.create(
+        claim=claim,
+        option=ReplyDraft.Option.NO_REPLY,
+        status=ReplyDraft.Status.APPROVED,
+        created_by=by,
+        approved_by=by,
+        approved_at=timezone.now(),
+    )
+    _timeline_add(claim=claim, kind=TimelineKind.NO_REPLY_CHOSEN, by=by, date=timezone.localdate())
+    return draft
+
+
+# --------------------------------------------------------------------------------------------
+# Reminders and provisioning
+# --------------------------------------------------------------------------------------------
+
+
+def claims_deadline_reminders_send(*, today: datetime.date | None = None) -> int:
+    """E-mail the handler (or every claims handler) about each alert or due date reached today.
+
+    Idempotent per claim, clock and day: a REMINDER_SENT event keyed by both is written once.
+    """
+    from django.contrib.auth.models import Group
+    from django.core.mail import send_mail
+
+    from tenants.roles import CLAIMS_HANDLER
+
+    today = _today(today)
+    sent = 0
+    handlers = Group.objects.filter(name=CLAIMS_HANDLER).first()
+    fallback = list(handlers.user_set.values_list("email", flat=True)) if handlers else []
+    for claim in Claim.objects.exclude(state=LadderState.CLOSED.value).select_related(
+        "assigned_to"
+    ):
+        claim_deadlines_refresh(claim=claim, today=today)
+        if not claim_categories(claim=claim):
+            continue
+        for deadline in claim_deadlines(claim=claim, today=today):
+            if deadline.status.value == "done":
+                continue
+            if today not in deadline.alert_dates and today != deadline.due_date:
+                continue
+            key = f"{deadline.clock_id}:{deadline.ref}:{today.isoformat()}"
+            if claim.events.filter(kind=TimelineKind.REMINDER_SENT, ref=key).exists():
+                continue
+            recipients = [claim.assigned_to.email] if claim.assigned_to else fallback
+            if recipients:
+                send_mail(
+                    subject=_("Échéance %(label)s — dossier %(reference)s")
+                    % {"label": deadline.label, "reference": claim.reference},
+                    message=_(
+                        "Dossier %(reference)s : %(label)s, échéance le %(due)s "
+                        "(%(days)s jours restants).\n%(basis)s\n"
+                    )
+                    % {
+                        "reference": claim.reference,
+                        "label": deadline.label,
+                        "due": _fmt(deadline.due_date),
+                        "days": deadline.days_left,
+                        "basis": deadline.legal_basis,
+                    },
+                    from_email=None,
+                    recipient_list=recipients,
+                )
+            ClaimEvent.objects.create(
+                claim=claim,
+                kind=TimelineKind.REMINDER_SENT,
+                date=today,
+                ref=key,
+                note=str(deadline.label),
+                visible_to_doctor=False,
+            )
+            sent += 1
+    return sent
+
+
+def claims_provision() -> None:
+    """Seed an insurer's letter templates (one per letter kind) with the French defaults."""
+    from cover.claims.letter_templates import DEFAULT_BODIES
+
+    for kind in LetterKind:
+        LetterTemplate.objects.get_or_create(
+            kind=kind.value,
+            defaults={"title": str(LETTER_SPECS[kind].label), "body": DEFAULT_BODIES[kind]},
+        )

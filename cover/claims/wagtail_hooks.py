@@ -1,0 +1,69 @@
+"""Handlers' workspace in the Wagtail admin: the claims queue and files, the letter templates
+and the partner directory (snippets)."""
+
+from __future__ import annotations
+
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from cover.claims import admin_views
+from cover.claims.models import LetterTemplate, Partner
+
+admin_urlpatterns = [
+    path("", admin_views.queue, name="queue"),
+    path("<int:pk>/", admin_views.detail, name="detail"),
+    path("<int:pk>/attribuer/", admin_views.assign, name="assign"),
+    path("<int:pk>/qualifier/", admin_views.qualify, name="qualify"),
+    path("<int:pk>/garantie/", admin_views.cover, name="cover"),
+    path("<int:pk>/etape/", admin_views.transition, name="transition"),
+    path("<int:pk>/evenement/", admin_views.event, name="event"),
+    path("<int:pk>/frais/", admin_views.cost, name="cost"),
+    path("<int:pk>/courriers/nouveau/<str:kind>/", admin_views.letter_new, name="letter_new"),
+    path("<int:pk>/courriers/<int:letter_pk>/pdf/", admin_views.letter_pdf, name="letter_pdf"),
+    path(
+        "<int:pk>/courriers/<int:letter_pk>/preuve/", admin_views.letter_proof, name="letter_proof"
+    ),
+    path("<int:pk>/courriers/<int:letter_pk>/envoi/", admin_views.letter_sent, name="letter_sent"),
+]
+
+
+@hooks.register("register_admin_urls")
+def claims_admin_urls():
+    return [path("sinistres/", include((admin_urlpatterns, "claims_admin")))]
+
+
+class ClaimsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(admin_views.PERMISSION)
+
+
+@hooks.register("register_admin_menu_item")
+def claims_menu_item():
+    return ClaimsMenuItem(
+        _("Sinistres"), reverse("claims_admin:queue"), icon_name="warning", order=150
+    )
+
+
+class LetterTemplateViewSet(SnippetViewSet):
+    model = LetterTemplate
+    icon = "doc-full"
+    menu_label = _("Modèles de courrier")
+    ordering = ["kind"]
+    list_display = ["title", "kind", "updated_at"]
+
+
+class PartnerViewSet(SnippetViewSet):
+    model = Partner
+    icon = "group"
+    menu_label = _("Partenaires")
+    ordering = ["kind", "name"]
+    list_display = ["name", "kind", "office", "email", "active"]
+    list_filter = ["kind", "active"]
+
+
+register_snippet(LetterTemplateViewSet)
+register_snippet(PartnerViewSet)

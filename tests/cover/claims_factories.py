@@ -1,0 +1,121 @@
+"""Factories for claims tests (call inside ``tenant_context``)."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+
+from cover.claims import services
+from cover.claims.models import Claim
+from cover.models import Doctor, Plan, Policy
+from cover.services import plan_version_current
+from tenants.roles import CLAIMS_HANDLER, INSURED_DOCTOR
+from tests.tenants.factories import UserFactory
+
+_seq = itertools.count(1)
+
+REVIEW = (
+    "Le Dr Martin est un escroc. Il m'a facturé des actes jamais réalisés. "
+    "Attente interminable au cabinet."
+)
+DEFAMATORY = "Il m'a facturé des actes jamais réalisés."
+INSULT = "Le Dr Martin est un escroc."
+WAITING = "Attente interminable au cabinet."
+# Loopback only: tests never send traffic outside 127.0.0.0/8 (the capture guard allows it
+# only where a test sets EGIDE_CAPTURE_ALLOW).
+REVIEW_URL = "http://127.0.0.1:9/medecin/martin/avis-42"
+
+
+def doctor_create(*, email: str | None = None, last_name: str = "Martin") -> Doctor:
+    n = next(_seq)
+    user = UserFactory(
+        email=email or f"medecin{n}-{last_name.lower()}@exemple.fr",
+        first_name="Claire",
+        last_name=last_name,
+        role=INSURED_DOCTOR,
+    )
+    return Doctor.objects.create(
+        user=user,
+        rpps=f"{10_000_000_000 + n * 7919:011d}"[-11:],
+        specialty="Dermatologie",
+        practice_name=f"Cabinet du Dr {last_name}",
+        practice_address="12 rue des Lilas, 75011 Paris",
+        city="Paris",
+    )
+
+
+def handler_create(*, email: str | None = None):
+    n = next(_seq)
+    return UserFactory(
+        email=email or f"gestionnaire{n}@exemple.fr",
+        first_name="Paul",
+        last_name="Gestion",
+        role=CLAIMS_HANDLER,
+    )
+
+
+def plan_create(**terms) -> Plan:
+    n = next(_seq)
+    return Plan.objects.create(name=f"Formule {n}", slug=f"formule-{n}", **terms)
+
+
+def policy_create(
+    *,
+    doctor: Doctor,
+    start: datetime.date = datetime.date(2025, 1, 1),
+    status: str = Policy.Status.ACTIVE,
+    plan: Plan | None = None,
+    **terms,
+) -> Policy:
+    plan = plan or plan_create(**terms)
+    return Policy.objects.create(
+        number=f"POL-{next(_seq):06d}",
+        doctor=doctor,
+        plan_version=plan_version_current(plan=plan),
+        status=status,
+        start_date=start,
+    )
+
+
+def claim_create(
+    *,
+    doctor: Doctor | None = None,
+    publication_date: datetime.date = datetime.date(2025, 3, 10),
+    seen_date: datetime.date = datetime.date(2025, 3, 12),
+    quotes: tuple[str, ...] = (DEFAMATORY,),
+    source_text: str = REVIEW,
+    author_name: str = "Jean D.",
+    today: datetime.date = datetime.date(2025, 3, 12),
+    **kwargs,
+) -> Claim:
+    doctor = doctor or doctor_create()
+    return services.claim_open(
+        doctor=doctor,
+        opened_by=doctor.user,
+        urls=kwargs.pop("urls", [REVIEW_URL]),
+        source_text=source_text,
+        quotes=list(quotes),
+        seen_date=seen_date,
+        publication_date=publication_date,
+        author_name=author_name,
+        today=today,
+        **kwargs,
+    )
+
+
+def claim_qualified(
+    *,
+    categories: tuple[str, ...] = ("DIFFAMATION",),
+    by=None,
+    **kwargs,
+) -> Claim:
+    """A claim whose passages are confirmed with the given categories, in order."""
+    claim = claim_create(**kwargs)
+    passages = list(claim.passages.all())
+    services.claim_qualify(
+        claim=claim,
+        by=by or claim.doctor.user,
+        categories={p.pk: c for p, c in zip(passages, categories, strict=True)},
+    )
+    claim.refresh_from_db()
+    return claim

@@ -1,0 +1,99 @@
+"""Costs against the deductible and the ceilings; partner directory."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from cover.claims import selectors, services
+from cover.claims.models import CostKind, Partner, PartnerKind
+from tests.cover.claims_factories import claim_create, doctor_create, policy_create
+
+pytestmark = pytest.mark.django_db
+TODAY = datetime.date(2025, 3, 20)
+
+
+def test_deductible_then_per_claim_ceiling(tenant_a):
+    with tenant_context(tenant_a.insurer):
+        doctor = doctor_create()
+        policy_create(
+            doctor=doctor,
+            deductible_cents=10_000,
+            per_claim_ceiling_cents=50_000,
+            annual_ceiling_cents=200_000,
+        )
+        claim = claim_create(doctor=doctor)
+        services.cover_check(claim=claim, by=doctor.user, today=TODAY)
+        partner = Partner.objects.create(
+            kind=PartnerKind.COMMISSAIRE,
+            name="Me Durand",
+            office="Étude Durand",
+            email="etude@durand.example",
+        )
+        first = services.cost_record(
+            claim=claim,
+            kind=CostKind.COMMISSAIRE,
+            amount_cents=30_000,
+            label="Constat internet",
+            incurred_on=TODAY,
+            partner=partner,
+            by=doctor.user,
+            today=TODAY,
+        )
+        second = services.cost_record(
+            claim=claim,
+            kind=CostKind.AVOCAT,
+            amount_cents=60_000,
+            label="Honoraires",
+            incurred_on=TODAY,
+            by=doctor.user,
+            today=TODAY,
+        )
+        assert (first.deductible_cents, first.covered_cents) == (10_000, 20_000)
+        assert (second.deductible_cents, second.covered_cents) == (0, 30_000)
+        summary = selectors.claim_cost_summary(claim=claim, today=TODAY)
+        assert (
+            summary.total_cents,
+            summary.covered_cents,
+            summary.insured_share_cents,
+            summary.per_claim_remaining_cents,
+            summary.annual_remaining_cents,
+        ) == (90_000, 50_000, 40_000, 0, 150_000)
+
+
+def test_nothing_is_paid_before_the_cover_is_confirmed(tenant_a):
+    with tenant_context(tenant_a.insurer):
+        claim = claim_create()
+        cost = services.cost_record(
+            claim=claim,
+            kind=CostKind.OTHER,
+            amount_cents=5_000,
+            label="Frais",
+            incurred_on=TODAY,
+            by=claim.doctor.user,
+            today=TODAY,
+        )
+        assert (cost.covered_cents, cost.deductible_cents) == (0, 0)
+
+
+def test_invalid_cost_is_refused_and_not_recorded(tenant_a):
+    with tenant_context(tenant_a.insurer):
+        claim = claim_create()
+        with pytest.raises(services.ClaimActionRefused) as refused:
+            services.cost_record(
+                claim=claim,
+                kind=CostKind.AVOCAT,
+                amount_cents=0,
+                label="",
+                incurred_on=TODAY + datetime.timedelta(days=1),
+                by=claim.doctor.user,
+                today=TODAY,
+            )
+        assert refused.value.reasons == [
+            "Le montant doit être positif.",
+            "La date des frais ne peut pas être dans le futur.",
+            "Indiquez un libellé.",
+        ]
+        assert claim.costs.count() == 0
