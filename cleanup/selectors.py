@@ -1,0 +1,183 @@
+"""Reads of the monitoring guarantee. A doctor only ever reads through the ``*_for_doctor``
+selectors, which filter on their own profile (the schema already isolates insurers)."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from cleanup.models import (
+    Alert,
+    ComplianceCheck,
+    ContentPlanItem,
+    Mention,
+    RatingPoint,
+    RemovalRequest,
+    Scan,
+    SearchResultRank,
+    WatchedPage,
+    WatchProfile,
+)
+from cover.models import Doctor
+
+
+def watch_profile_for_doctor(*, doctor: Doctor) -> WatchProfile | None:
+    return WatchProfile.objects.filter(doctor=doctor).first()
+
+
+def watched_pages_for_doctor(*, doctor: Doctor) -> QuerySet[WatchedPage]:
+    return WatchedPage.objects.filter(profile__doctor=doctor)
+
+
+def compliance_checks_for_doctor(*, doctor: Doctor, page_id: int) -> QuerySet[ComplianceCheck]:
+    return ComplianceCheck.objects.filter(page__profile__doctor=doctor, page_id=page_id)
+
+
+def alerts_for_doctor(*, doctor: Doctor, include_dismissed: bool = False) -> QuerySet[Alert]:
+    qs = Alert.objects.filter(profile__doctor=doctor).select_related("review__page", "mention")
+    if not include_dismissed:
+        qs = qs.filter(dismissed_at__isnull=True)
+    return qs.order_by("-created_at", "-pk")
+
+
+def alert_for_doctor(*, doctor: Doctor, alert_id: int) -> Alert | None:
+    """The alert if it belongs to this doctor; None otherwise (never another doctor's)."""
+    return alerts_for_doctor(doctor=doctor, include_dismissed=True).filter(pk=alert_id).first()
+
+
+def scan_for_doctor(*, doctor: Doctor, scan_id: int) -> Scan | None:
+    return Scan.objects.filter(profile__doctor=doctor, pk=scan_id).first()
+
+
+def scan_latest(*, profile: WatchProfile) -> Scan | None:
+    return profile.scans.order_by("-created_at", "-pk").first()
+
+
+def scans_for_doctor(*, doctor: Doctor) -> QuerySet[Scan]:
+    return Scan.objects.filter(profile__doctor=doctor).order_by("-created_at", "-pk")
+
+
+def mentions_for_doctor(*, doctor: Doctor) -> QuerySet[Mention]:
+    return Mention.objects.filter(profile__doctor=doctor).order_by("-first_seen", "-pk")
+
+
+def removal_requests_for_doctor(*, doctor: Doctor) -> QuerySet[RemovalRequest]:
+    return RemovalRequest.objects.filter(profile__doctor=doctor).order_by("-created_at", "-pk")
+
+
+def removal_request_for_doctor(*, doctor: Doctor, request_id: int) -> RemovalRequest | None:
+    return removal_requests_for_doctor(doctor=doctor).filter(pk=request_id).first()
+
+
+def content_plan_for_doctor(*, doctor: Doctor) -> QuerySet[ContentPlanItem]:
+    return ContentPlanItem.objects.filter(profile__doctor=doctor)
+
+
+def profile_page_for_doctor(*, doctor: Doctor):  # type: ignore[no-untyped-def]
+    from cleanup.models import ProfilePage
+
+    return ProfilePage.objects.live().filter(doctor=doctor).first()
+
+
+def content_item_for_doctor(*, doctor: Doctor, item_id: int) -> ContentPlanItem | None:
+    return content_plan_for_doctor(doctor=doctor).filter(pk=item_id).first()
+
+
+def alerts_open() -> QuerySet[Alert]:
+    """Staff view: alerts not dismissed, most recent first."""
+    return Alert.objects.filter(dismissed_at__isnull=True).select_related("profile__doctor__user")
+
+
+def watch_profiles_due(*, now: datetime.datetime) -> list[WatchProfile]:
+    """Profiles with an active policy whose plan frequency says a scan is due and none is
+    already waiting or running."""
+    from cleanup.services import scan_interval_due
+    from cover.selectors import policy_current, policy_terms
+
+    due = []
+    from cleanup.services import SCAN_STALE_AFTER
+
+    busy = Scan.objects.filter(
+        status__in=[Scan.Status.QUEUED, Scan.Status.RUNNING],
+        created_at__gte=now - SCAN_STALE_AFTER,
+    ).values("profile_id")
+    today = timezone.localdate(now)
+    for profile in WatchProfile.objects.exclude(pk__in=busy).select_related("doctor"):
+        policy = policy_current(doctor=profile.doctor, on=today)
+        if policy is None:
+            continue
+        frequency = policy_terms(policy=policy).monitoring_frequency
+        if scan_interval_due(frequency=frequency, last=profile.last_scan_at, now=now):
+            due.append(profile)
+    return due
+
+
+# --------------------------------------------------------------------------- dashboard data
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    points: list[tuple[datetime.datetime, float | None]]
+
+
+def rating_series(*, profile: WatchProfile) -> tuple[list[Series], list[Series]]:
+    """Per watched page: (rating trend, review count) over scans, oldest first."""
+    by_page: dict[int, list[RatingPoint]] = defaultdict(list)
+    pages = {p.pk: p for p in profile.pages.all()}
+    for point in RatingPoint.objects.filter(page__profile=profile).order_by("at", "pk"):
+        by_page[point.page_id].append(point)
+    ratings, counts = [], []
+    for page_id, points in by_page.items():
+        label = str(pages[page_id])
+        ratings.append(Series(label, [(p.at, p.rating) for p in points]))
+        counts.append(
+            Series(label, [(p.at, float(p.count) if p.count is not None else None) for p in points])
+        )
+    return ratings, counts
+
+
+def rank_history(*, profile: WatchProfile, flagged_only: bool = True) -> list[dict[str, Any]]:
+    """For each (flagged) mention, its best rank at each scan: shows whether negative results
+    go down the name results over time."""
+    mentions = Mention.objects.filter(profile=profile)
+    if flagged_only:
+        mentions = mentions.filter(flagged=True)
+    scans = list(profile.scans.filter(status=Scan.Status.DONE).order_by("created_at", "pk")[:12])
+    rows = []
+    from cleanup.changes import url_key
+
+    ranks: dict[tuple[str, int], int] = {}
+    for r in SearchResultRank.objects.filter(scan__in=scans).only("url", "rank", "scan_id"):
+        k = (url_key(r.url), r.scan_id)
+        ranks[k] = min(ranks.get(k, r.rank), r.rank)
+    for mention in mentions:
+        rows.append(
+            {
+                "mention": mention,
+                "ranks": [ranks.get((mention.url_key, s.pk)) for s in scans],
+            }
+        )
+    return [{"scans": scans, "rows": rows}] if rows else []
+
+
+def text_segments(*, text: str, flags: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """Split a text into (piece, flag label or None) so templates can <mark> flagged words."""
+    spans = sorted((f["start"], f["end"], f["label"]) for f in flags)
+    out: list[tuple[str, str | None]] = []
+    pos = 0
+    for start, end, label in spans:
+        if start < pos:
+            continue
+        if start > pos:
+            out.append((text[pos:start], None))
+        out.append((text[start:end], label))
+        pos = end
+    if pos < len(text):
+        out.append((text[pos:], None))
+    return out

@@ -1,0 +1,75 @@
+"""Staff screens of the monitoring guarantee in the insurer's Wagtail admin: alerts to review,
+removal requests and their deadlines, and the positive-content plans proposed to doctors."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from cleanup.models import Alert, ContentPlanItem, RemovalRequest, WatchProfile
+
+
+class AlertViewSet(ModelViewSet):
+    name = "cleanup_alerts"
+    url_prefix = "veille/alertes"
+    model = Alert
+    icon = "warning"
+    menu_label = _("Alertes")
+    list_display = ["title", "kind", "profile", "band", "created_at", "read_at"]
+    list_filter = ["kind", "negative", "band"]
+    search_fields = ["title", "text", "url"]
+    ordering = ["-created_at"]
+    inspect_view_enabled = True
+    form_fields = ["read_at", "dismissed_at"]
+
+
+class RemovalRequestViewSet(ModelViewSet):
+    name = "cleanup_requests"
+    url_prefix = "veille/demandes"
+    model = RemovalRequest
+    icon = "mail"
+    menu_label = _("Demandes de suppression")
+    list_display = ["recipient_name", "kind", "profile", "status", "sent_on", "due_on",
+                    "cnil_proposed_on"]  # fmt: skip
+    list_filter = ["kind", "status"]
+    search_fields = ["recipient_name"]
+    ordering = ["-created_at"]
+    inspect_view_enabled = True
+    form_fields = ["status", "sent_on", "received_on", "extension_notified_on", "due_on",
+                   "answered_on", "cnil_proposed_on", "notes"]  # fmt: skip
+
+
+class ContentPlanItemViewSet(ModelViewSet):
+    name = "cleanup_content"
+    url_prefix = "veille/contenus"
+    model = ContentPlanItem
+    icon = "doc-full"
+    menu_label = _("Plan de publication")
+    list_display = ["title", "profile", "channel", "planned_for", "status"]
+    list_filter = ["channel", "status"]
+    form_fields = ["profile", "title", "summary", "channel", "planned_for", "status"]
+
+
+class WatchProfileViewSet(ModelViewSet):
+    name = "cleanup_profiles"
+    url_prefix = "veille/profils"
+    model = WatchProfile
+    icon = "view"
+    menu_label = _("Profils de veille")
+    list_display = ["doctor", "city", "last_scan_at"]
+    inspect_view_enabled = True
+    form_fields = ["name_variants", "practice_name", "city", "specialty", "keywords"]
+
+
+class MonitoringGroup(ViewSetGroup):
+    menu_label = _("Veille")
+    menu_icon = "view"
+    menu_order = 300
+    items = (AlertViewSet, RemovalRequestViewSet, ContentPlanItemViewSet, WatchProfileViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_monitoring_viewsets():  # type: ignore[no-untyped-def]
+    return MonitoringGroup()
