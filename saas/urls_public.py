@@ -6,12 +6,14 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from saas.health import healthz
+from tenants.webhooks import stripe_webhook
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="platform/home.html"), name="platform-home"),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("stripe/webhook/", stripe_webhook, name="stripe-webhook"),
 ]
 
 if settings.DEBUG:

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from saas.stripe import StripeUnavailable
+from tenants.billing import (
+    BillingError,
+    insurer_invoices,
+    insurer_stripe_account_ensure,
+    insurer_subscription_start,
+    insurer_subscription_sync,
+    insurer_usage_month,
+)
 from tenants.forms import InsurerOnboardForm
-from tenants.models import Domain, Insurer
+from tenants.models import (
+    Domain,
+    Insurer,
+    InsurerSubscription,
+    PlatformPlan,
+    StripeEvent,
+    UsageReport,
+)
 from tenants.services import OnboardingError, insurer_onboard
 
 
@@ -20,12 +39,92 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Insurer)
 class InsurerAdmin(admin.ModelAdmin):
-    list_display = ("name", "schema_name", "primary_domain", "status", "created_at")
-    list_filter = ("status",)
+    list_display = (
+        "name",
+        "schema_name",
+        "primary_domain",
+        "status",
+        "platform_plan",
+        "platform_status",
+        "stripe_account_status",
+        "created_at",
+    )
+    list_filter = ("status", "stripe_account_status", "platform_subscription__status")
+    list_select_related = ("platform_subscription__plan",)
     search_fields = ("name", "schema_name", "domains__domain")
-    readonly_fields = ("schema_name", "status", "created_at", "ready_at")
-    fields = ("name", "contact_email", "schema_name", "status", "created_at", "ready_at")
+    readonly_fields = (
+        "schema_name",
+        "status",
+        "created_at",
+        "ready_at",
+        "stripe_account_id",
+        "stripe_account_status",
+        "stripe_account_error",
+    )
+    fields = (
+        "name",
+        "contact_email",
+        "schema_name",
+        "status",
+        "created_at",
+        "ready_at",
+        "stripe_account_id",
+        "stripe_account_status",
+        "stripe_account_error",
+    )
     inlines = [DomainInline]
+    actions = ["stripe_account_create", "platform_subscription_refresh"]
+    change_form_template = "admin/tenants/insurer/change_form.html"
+
+    @admin.display(description=gettext_lazy("formule Égide"))
+    def platform_plan(self, obj: Insurer) -> str:
+        subscription = getattr(obj, "platform_subscription", None)
+        return subscription.plan.name if subscription else "—"
+
+    @admin.display(description=gettext_lazy("abonnement Égide"))
+    def platform_status(self, obj: Insurer) -> str:
+        subscription = getattr(obj, "platform_subscription", None)
+        return subscription.get_status_display() if subscription else "—"
+
+    @admin.action(description=gettext_lazy("Créer le compte Stripe manquant"))
+    def stripe_account_create(self, request, queryset) -> None:
+        for insurer in queryset.exclude(schema_name="public"):
+            try:
+                insurer_stripe_account_ensure(insurer=insurer)
+            except StripeUnavailable as exc:
+                messages.error(request, f"{insurer.name} : {exc}")
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s : compte Stripe %(account)s.")
+                    % {"name": insurer.name, "account": insurer.stripe_account_id},
+                )
+
+    @admin.action(description=gettext_lazy("Relire l'abonnement Égide chez Stripe"))
+    def platform_subscription_refresh(self, request, queryset) -> None:
+        for subscription in InsurerSubscription.objects.filter(insurer__in=queryset):
+            try:
+                insurer_subscription_sync(subscription=subscription)
+            except StripeUnavailable as exc:
+                messages.error(request, f"{subscription.insurer.name} : {exc}")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The insurer's platform billing next to its record: plan, usage, Stripe invoices."""
+        insurer = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if insurer is not None and insurer.schema_name != "public":
+            context["platform_subscription"] = (
+                InsurerSubscription.objects.filter(insurer=insurer).select_related("plan").first()
+            )
+            today = timezone.localdate()
+            context["usage_month"] = insurer_usage_month(insurer=insurer, day=today)
+            context["usage_month_label"] = today.strftime("%m/%Y")
+            try:
+                context["invoices"] = insurer_invoices(insurer=insurer)
+            except StripeUnavailable as exc:
+                context["invoices"] = []
+                context["invoices_error"] = str(exc)
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     @admin.display(description=_("domaine"))
     def primary_domain(self, obj: Insurer) -> str:
@@ -62,3 +161,131 @@ class InsurerAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/tenants/insurer/onboard.html", context)
+
+
+@admin.register(PlatformPlan)
+class PlatformPlanAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "code",
+        "monthly_price_cents",
+        "included_doctors",
+        "included_captures",
+        "max_doctors",
+        "max_captures_per_month",
+    )
+    readonly_fields = (
+        "stripe_product_id",
+        "stripe_price_base_id",
+        "stripe_price_doctors_id",
+        "stripe_price_captures_id",
+    )
+
+
+class InsurerSubscriptionAddForm(forms.ModelForm):
+    class Meta:
+        model = InsurerSubscription
+        fields = ("insurer", "plan")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        insurer_field = self.fields["insurer"]
+        assert isinstance(insurer_field, forms.ModelChoiceField)
+        insurer_field.queryset = Insurer.objects.exclude(schema_name="public").filter(
+            platform_subscription__isnull=True
+        )
+
+
+@admin.register(InsurerSubscription)
+class InsurerSubscriptionAdmin(admin.ModelAdmin):
+    """Subscribing an insurer opens a Stripe Checkout; its link is shown until it is paid."""
+
+    list_display = ("insurer", "plan", "status", "current_period_end", "stripe_customer_id")
+    list_filter = ("status", "plan")
+    readonly_fields = (
+        "insurer",
+        "plan",
+        "status",
+        "stripe_customer_id",
+        "stripe_subscription_id",
+        "checkout_url",
+        "current_period_end",
+        "created_at",
+        "updated_at",
+    )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = InsurerSubscriptionAddForm
+            kwargs["fields"] = ("insurer", "plan")
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("insurer", "plan")
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            return
+        try:
+            subscription = insurer_subscription_start(
+                insurer=form.cleaned_data["insurer"], plan=form.cleaned_data["plan"]
+            )
+        except (StripeUnavailable, BillingError) as exc:
+            messages.error(request, str(exc))
+            raise _SubscriptionRefused from exc
+        obj.pk = subscription.pk
+        obj.refresh_from_db()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except _SubscriptionRefused:
+            return HttpResponseRedirect(reverse("admin:tenants_insurersubscription_add"))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class _SubscriptionRefused(Exception):
+    pass
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(UsageReport)
+class UsageReportAdmin(_ReadOnlyAdmin):
+    list_display = ("insurer", "meter", "day", "quantity", "billable", "sent_at")
+    list_filter = ("meter", "insurer")
+    date_hierarchy = "day"
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(_ReadOnlyAdmin):
+    list_display = ("id", "type", "account", "schema", "received_at", "processed_at", "attempts")
+    list_filter = ("type", "schema")
+    search_fields = ("id", "account", "type")
+    readonly_fields = (
+        "id",
+        "type",
+        "account",
+        "schema",
+        "received_at",
+        "processed_at",
+        "attempts",
+        "error",
+        "payload",
+    )

@@ -118,7 +118,23 @@ def demo_seed(*, platform_domain: str) -> list[str]:
                     first_name=first,
                     last_name=f"Dr {last}",
                 )
-    return demo_summary()
+            from cover.services import demo_offer_seed
+
+            demo_offer_seed(doctor_email=demo.doctor)
+    billing = demo_platform_billing_seed()
+    return demo_summary() + billing
+
+
+# Platform plan of each demo insurer (tenants.billing.DEMO_PLANS).
+DEMO_PLATFORM_PLANS = {"assureur_a": "essentiel", "assureur_b": "integral"}
+
+
+def demo_platform_billing_seed() -> list[str]:
+    """Two platform plans and a paid Égide subscription per demo insurer (local Stripe)."""
+    from tenants.billing import platform_billing_demo_seed
+
+    connection.set_schema_to_public()
+    return platform_billing_demo_seed(assignments=DEMO_PLATFORM_PLANS)
 
 
 def demo_summary() -> list[str]:

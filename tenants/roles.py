@@ -42,6 +42,25 @@ ROLES: tuple[Role, ...] = (
             "wagtailredirects.delete_redirect",
             "wagtailcore.add_workflow",
             "wagtailcore.change_workflow",
+            # Offer (cover): plans go through moderation; doctors and policies are read-only,
+            # add_policy allows the portfolio import.
+            "cover.add_plan",
+            "cover.change_plan",
+            "cover.publish_plan",
+            "cover.lock_plan",
+            "cover.unlock_plan",
+            "cover.view_doctor",
+            "cover.view_policy",
+            "cover.add_policy",
+            # Monitoring (cleanup): the insurer's search API settings.
+            "cleanup.change_searchsettings",
+            # Claims (cover.claims): the insurer's letter wording and partner directory.
+            "claims.view_lettertemplate",
+            "claims.change_lettertemplate",
+            "claims.view_partner",
+            "claims.add_partner",
+            "claims.change_partner",
+            "claims.delete_partner",
         ),
         page_permissions=(
             "add_page",
@@ -62,7 +81,32 @@ ROLES: tuple[Role, ...] = (
     Role(
         name=CLAIMS_HANDLER,
         description=str(_("Instruit les sinistres, les preuves et les courriers.")),
-        model_permissions=("wagtailadmin.access_admin",),
+        model_permissions=(
+            "wagtailadmin.access_admin",
+            "cover.view_doctor",
+            "cover.view_policy",
+            # Monitoring (cleanup): review alerts, follow removal requests, propose content.
+            "cleanup.view_alert",
+            "cleanup.change_alert",
+            "cleanup.view_removalrequest",
+            "cleanup.change_removalrequest",
+            "cleanup.view_watchprofile",
+            "cleanup.add_contentplanitem",
+            "cleanup.change_contentplanitem",
+            "cleanup.view_contentplanitem",
+            # Claims (cover.claims): queue and files, letter templates, partner directory.
+            "claims.handle_claim",
+            "claims.view_claim",
+            "claims.view_lettertemplate",
+            "claims.change_lettertemplate",
+            "claims.view_partner",
+            "claims.add_partner",
+            "claims.change_partner",
+            # Evidence: see captures and their checks, download bundles, send them by link.
+            "evidence.view_capture",
+            "evidence.download_capture",
+            "evidence.share_capture",
+        ),
         collection_permissions=(
             "wagtailimages.choose_image",
             "wagtaildocs.choose_document",

@@ -23,6 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_exists, tenant_context
 
+from tenants.billing import PlatformLimitExceeded, platform_limit_check  # noqa: F401 - API
 from tenants.db import connection
 from tenants.models import Domain, Insurer
 from tenants.roles import INSURER_ADMIN, ROLES
@@ -167,6 +168,7 @@ def insurer_onboard(
 
     Without ``admin_password`` the admin gets an invitation e-mail to choose one.
     """
+    from cover.claims.services import claims_provision
     from cover.services import site_provision
     from evidence.services import evidence_provision
 
@@ -215,6 +217,7 @@ def insurer_onboard(
                     logo_png=branding.logo_png,
                 )
                 roles_apply()
+                claims_provision()
                 _wagtail_defaults_replace()
                 admin = staff_user_create(
                     email=admin_email, group_name=INSURER_ADMIN, password=admin_password
@@ -243,8 +246,23 @@ def insurer_onboard(
     if not admin_password:
         insurer_id, admin_id = insurer.pk, admin.pk
         transaction.on_commit(lambda: invitation_send(insurer_id=insurer_id, user_id=admin_id))
+    # Last step, after the commit and best effort: the insurer's Stripe connected account. If
+    # Stripe is unreachable the insurer is still onboarded with its account "À créer" (and the
+    # error kept); tenants.tasks.stripe_accounts_provision, the platform admin and any payment
+    # flow (insurer_stripe_account_ensure) create it later. A payment platform's outage must
+    # not block onboarding, and a rolled-back onboarding must not leave a Stripe account.
+    onboarded_id = insurer.pk
+    transaction.on_commit(lambda: _stripe_account_after_onboarding(insurer_id=onboarded_id))
     logger.info("Insurer %s onboarded in schema %s", name, schema)
     return insurer
+
+
+def _stripe_account_after_onboarding(*, insurer_id: int) -> None:
+    from tenants.billing import insurer_stripe_account_try
+
+    insurer = Insurer.objects.filter(pk=insurer_id).first()
+    if insurer is not None:
+        insurer_stripe_account_try(insurer=insurer)
 
 
 def invitation_send(*, insurer_id: int, user_id: int) -> None:
