@@ -7,13 +7,22 @@ the same way whatever the tenant.
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
-from wagtail.fields import RichTextField
-from wagtail.models import Page
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    Page,
+    PreviewableMixin,
+    RevisionMixin,
+    WorkflowMixin,
+)
 
 colour_validator = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Saisissez une couleur au format #RRVVBB.")
@@ -32,6 +41,105 @@ class HomePage(Page):
 
     class Meta:
         verbose_name = _("page d'accueil")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["sections"] = self.get_children().live().in_menu()
+        return context
+
+
+class OfferPage(Page):
+    """Compares the published plans side by side; each plan links to the online sign-up."""
+
+    intro = RichTextField(_("introduction"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["cover.HomePage"]
+    subpage_types: list[str] = []
+    max_count = 1
+    template = "cover/offer_page.html"
+
+    class Meta:
+        verbose_name = _("page des formules")
+
+    def get_context(self, request, *args, **kwargs):
+        from cover.selectors import plans_comparison, plans_published
+
+        context = super().get_context(request, *args, **kwargs)
+        plans = list(plans_published().select_related("general_conditions"))
+        context["plans"] = plans
+        context["comparison"] = plans_comparison(plans=plans)
+        return context
+
+
+class GuideIndexPage(Page):
+    """The list of prevention guides (advice from the Ordre's talk and guide, in French)."""
+
+    intro = RichTextField(_("introduction"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["cover.HomePage"]
+    subpage_types = ["cover.GuidePage"]
+    max_count = 1
+    template = "cover/guide_index_page.html"
+
+    class Meta:
+        verbose_name = _("index des guides")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["guides"] = self.get_children().live().specific()
+        return context
+
+
+class GuidePage(Page):
+    summary = models.CharField(_("résumé"), max_length=300, blank=True)
+    body = RichTextField(_("contenu"))
+
+    content_panels = [*Page.content_panels, FieldPanel("summary"), FieldPanel("body")]
+    parent_page_types = ["cover.GuideIndexPage"]
+    subpage_types: list[str] = []
+    template = "cover/guide_page.html"
+
+    class Meta:
+        verbose_name = _("guide de prévention")
+
+
+class FaqItemBlock(blocks.StructBlock):
+    question = blocks.CharBlock(label=_("question"))
+    answer = blocks.RichTextBlock(label=_("réponse"))
+
+    class Meta:
+        icon = "help"
+        label = _("question")
+
+
+class FAQPage(Page):
+    intro = RichTextField(_("introduction"), blank=True)
+    items = StreamField([("item", FaqItemBlock())], verbose_name=_("questions"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("items")]
+    parent_page_types = ["cover.HomePage"]
+    subpage_types: list[str] = []
+    max_count = 1
+    template = "cover/faq_page.html"
+
+    class Meta:
+        verbose_name = _("foire aux questions")
+
+
+class LegalPage(Page):
+    """Mentions légales and similar notices; the insurer's legal team owns the text."""
+
+    body = RichTextField(_("contenu"))
+
+    content_panels = [*Page.content_panels, FieldPanel("body")]
+    parent_page_types = ["cover.HomePage"]
+    subpage_types: list[str] = []
+    template = "cover/legal_page.html"
+
+    class Meta:
+        verbose_name = _("page juridique")
 
 
 @register_setting(icon="pick")
@@ -119,18 +227,33 @@ class BillingPeriod(models.TextChoices):
     YEAR = "year", _("Annuelle")
 
 
-class Plan(models.Model):
+class Plan(
+    WorkflowMixin,
+    DraftStateMixin,
+    LockableMixin,
+    RevisionMixin,
+    PreviewableMixin,
+    models.Model,
+):
     """A plan of the insurer's e-reputation offer, with its guarantees as structured data.
 
     Editing a plan never changes a policy already sold: each sale points at an immutable
     ``PlanVersion`` holding the terms as they were (see ``cover.services.plan_version_current``).
     Amounts are in euro cents; ``None`` means "not covered / no limit" as the field says.
+
+    A plan is a Wagtail snippet with drafts, revisions, locking and the moderation workflow: an
+    edit stays in a revision until it is approved and published, so the database row is always
+    the published plan (what is sold and shown), never a draft.
     """
 
     name = models.CharField(_("nom"), max_length=120)
     slug = models.SlugField(_("identifiant"), max_length=60, unique=True)
     summary = models.TextField(_("résumé"), blank=True)
-    published = models.BooleanField(_("publié sur le site"), default=False)
+    published = models.BooleanField(
+        _("proposée à la souscription"),
+        default=False,
+        help_text=_("Affichée sur la page des formules une fois la formule publiée."),
+    )
     sort_order = models.PositiveSmallIntegerField(_("ordre"), default=0)
     # Monitoring (veille)
     monitoring_frequency = models.CharField(
@@ -198,6 +321,15 @@ class Plan(models.Model):
         related_name="+",
     )
 
+    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="plan")
+    workflow_states = GenericRelation(
+        "wagtailcore.WorkflowState",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="plan",
+        for_concrete_model=False,
+    )
+
     class Meta:
         verbose_name = _("formule")
         verbose_name_plural = _("formules")
@@ -205,6 +337,18 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def revisions(self):
+        return self._revisions
+
+    def get_preview_template(self, request, mode_name):
+        return "cover/plan_preview.html"
+
+    def get_preview_context(self, request, mode_name):
+        from cover.selectors import plans_comparison
+
+        return {"plan": self, "plans": [self], "comparison": plans_comparison(plans=[self])}
 
 
 class PlanVersion(models.Model):
@@ -214,6 +358,9 @@ class PlanVersion(models.Model):
     number = models.PositiveIntegerField(_("version"))
     terms = models.JSONField(_("conditions"))
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    # The Stripe price selling this version, on the insurer's connected account.
+    stripe_account_id = models.CharField(max_length=64, blank=True)
+    stripe_price_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("version de formule")
@@ -236,9 +383,13 @@ class Policy(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("En attente de paiement")
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", _("En vigueur")
         PAST_DUE = "past_due", _("Impayée")
         CANCELLED = "cancelled", _("Résiliée")
+
+    class Source(models.TextChoices):
+        ONLINE = "online", _("Souscription en ligne")
+        PORTFOLIO = "portfolio", _("Portefeuille importé")
 
     number = models.CharField(_("numéro de contrat"), max_length=40, unique=True)
     doctor = models.ForeignKey(
@@ -254,6 +405,12 @@ class Policy(models.Model):
     end_date = models.DateField(_("date de fin"), null=True, blank=True)
     stripe_customer_id = models.CharField(max_length=64, blank=True)
     stripe_subscription_id = models.CharField(max_length=64, blank=True, db_index=True)
+    stripe_checkout_session_id = models.CharField(max_length=80, blank=True)
+    # ``created`` of the newest Stripe event applied to the status: older events never win.
+    stripe_status_at = models.BigIntegerField(null=True, blank=True)
+    source = models.CharField(
+        _("origine"), max_length=10, choices=Source.choices, default=Source.ONLINE
+    )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
@@ -264,3 +421,35 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class PolicyInvoice(models.Model):
+    """An invoice of a policy's subscription as Stripe last reported it, for the doctor's page."""
+
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("contrat"), on_delete=models.CASCADE, related_name="invoices"
+    )
+    stripe_invoice_id = models.CharField(max_length=64, unique=True)
+    number = models.CharField(_("numéro"), max_length=64, blank=True)
+    status = models.CharField(_("statut"), max_length=20)
+    amount_due_cents = models.IntegerField(_("montant dû (centimes)"), default=0)
+    amount_paid_cents = models.IntegerField(_("montant payé (centimes)"), default=0)
+    currency = models.CharField(max_length=3, default="eur")
+    hosted_invoice_url = models.URLField(max_length=500, blank=True)
+    invoice_pdf = models.URLField(max_length=500, blank=True)
+    issued_at = models.DateTimeField(_("émise le"))
+    stripe_event_at = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("facture")
+        verbose_name_plural = _("factures")
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return self.number or self.stripe_invoice_id
+
+    @property
+    def amount_display(self) -> str:
+        from cover.selectors import euros
+
+        return euros(self.amount_due_cents)

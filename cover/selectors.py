@@ -5,13 +5,29 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from cover.models import Doctor, Plan, Policy
-from cover.terms import Terms
+from cover.models import (
+    Anteriority,
+    BillingPeriod,
+    Doctor,
+    MonitoringFrequency,
+    Plan,
+    Policy,
+    PolicyInvoice,
+    ProviderObligation,
+)
+from cover.terms import TERM_FIELDS, Terms
 
 
 def plans_published() -> QuerySet[Plan]:
-    return Plan.objects.filter(published=True).order_by("sort_order", "name")
+    """Plans on sale: published through moderation (``live``) and offered for subscription."""
+    return Plan.objects.filter(live=True, published=True).order_by("sort_order", "name")
+
+
+def plan_published_by_slug(*, slug: str) -> Plan | None:
+    return plans_published().filter(slug=slug).first()
 
 
 def policy_terms(*, policy: Policy) -> Terms:
@@ -19,7 +35,10 @@ def policy_terms(*, policy: Policy) -> Terms:
 
 
 def policy_current(*, doctor: Doctor, on: datetime.date) -> Policy | None:
-    """The doctor's policy in force on a date (active, started, not ended), if any."""
+    """The doctor's policy in force on a date (active, started, not ended), if any.
+
+    A past-due or cancelled policy is not in force: it does not cover new claims.
+    """
     return (
         Policy.objects.filter(doctor=doctor, status=Policy.Status.ACTIVE, start_date__lte=on)
         .exclude(end_date__lt=on)
@@ -30,4 +49,125 @@ def policy_current(*, doctor: Doctor, on: datetime.date) -> Policy | None:
 
 
 def doctor_for_user(*, user) -> Doctor | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
     return Doctor.objects.filter(user=user).first()
+
+
+def policies_for_doctor(*, doctor: Doctor) -> QuerySet[Policy]:
+    return (
+        Policy.objects.filter(doctor=doctor)
+        .select_related("plan_version", "plan_version__plan")
+        .order_by("-created_at")
+    )
+
+
+def policy_latest(*, doctor: Doctor) -> Policy | None:
+    """The doctor's most recent policy, whatever its status (what the portal shows first)."""
+    return policies_for_doctor(doctor=doctor).first()
+
+
+def policy_for_doctor_by_number(*, doctor: Doctor, number: str) -> Policy | None:
+    return policies_for_doctor(doctor=doctor).filter(number=number).first()
+
+
+def policy_invoices(*, policy: Policy) -> QuerySet[PolicyInvoice]:
+    return (
+        PolicyInvoice.objects.filter(policy=policy).exclude(status="draft").order_by("-issued_at")
+    )
+
+
+def plan_terms(*, plan: Plan) -> Terms:
+    """The terms a plan would be sold with now (its published row)."""
+    return Terms(plan_name=plan.name, **{name: getattr(plan, name) for name in TERM_FIELDS})
+
+
+def euros(cents: int | None) -> str:
+    """French display of an amount in cents: ``1 500 €``, ``9,90 €``."""
+    if cents is None:
+        return ""
+    whole, rest = divmod(int(cents), 100)
+    text = f"{whole:,}".replace(",", "\u202f")
+    return f"{text},{rest:02d} €" if rest else f"{text} €"
+
+
+def _amount(cents: int | None, *, none: str, zero: str | None = None) -> str:
+    if cents is None:
+        return none
+    if cents == 0 and zero is not None:
+        return zero
+    return euros(cents)
+
+
+def guarantee_rows(*, terms: Terms) -> list[tuple[str, str]]:
+    """The guarantees of a plan version as French (label, value) lines, in reading order.
+
+    One place for the offer comparison, the plan preview, the policy page and the certificate.
+    """
+    period = BillingPeriod(terms.billing_period).label
+    if terms.anteriority == Anteriority.RETROACTIVE_YEARS:
+        anteriority = ngettext(
+            "Rétroactivité de %(n)d an", "Rétroactivité de %(n)d ans", terms.anteriority_years
+        ) % {"n": terms.anteriority_years}
+    else:
+        anteriority = str(Anteriority(terms.anteriority).label)
+    rows = [
+        (_("Prix"), f"{euros(terms.price_cents)} / {str(period).lower()}"),
+        (
+            _("Veille"),
+            _("%(frequency)s, %(keywords)d mots-clés, %(pages)d pages surveillées")
+            % {
+                "frequency": MonitoringFrequency(terms.monitoring_frequency).label,
+                "keywords": terms.max_keywords,
+                "pages": terms.max_watched_pages,
+            },
+        ),
+        (
+            _("Demandes de suppression ou de déréférencement"),
+            _("%(n)d par an") % {"n": terms.removal_requests_per_year},
+        ),
+        (
+            _("Campagnes de contenus positifs"),
+            _("%(n)d par an") % {"n": terms.positive_content_campaigns_per_year}
+            if terms.positive_content_campaigns_per_year
+            else _("Non incluses"),
+        ),
+        (_("Plafond par sinistre"), _amount(terms.per_claim_ceiling_cents, none=_("Sans plafond"))),
+        (_("Plafond annuel"), _amount(terms.annual_ceiling_cents, none=_("Sans plafond"))),
+        (
+            _("Sous-plafond nettoyage"),
+            _amount(terms.cleanup_subceiling_cents, none=_("Sans sous-plafond")),
+        ),
+        (_("Franchise"), _amount(terms.deductible_cents, none=_("Aucune"), zero=_("Aucune"))),
+        (
+            _("Seuil d'intervention"),
+            _amount(terms.intervention_threshold_cents, none=_("Aucun"), zero=_("Aucun")),
+        ),
+        (
+            _("Délai de carence"),
+            ngettext("%(n)d jour", "%(n)d jours", terms.waiting_period_days)
+            % {"n": terms.waiting_period_days}
+            if terms.waiting_period_days
+            else _("Aucun"),
+        ),
+        (_("Antériorité"), anteriority),
+        (_("Délai de déclaration"), terms.declaration_delay),
+        (_("Territorialité"), terms.territory),
+        (_("Engagement du prestataire"), str(ProviderObligation(terms.provider_obligation).label)),
+        (_("Libre choix de l'avocat"), _("Oui") if terms.free_choice_of_lawyer else _("Non")),
+    ]
+    if terms.exclusions:
+        rows.append((_("Exclusions"), terms.exclusions))
+    return rows
+
+
+def plans_comparison(*, plans: list[Plan]) -> list[tuple[str, list[str]]]:
+    """Rows of the offer page's comparison table: one label, one value per plan."""
+    columns = [guarantee_rows(terms=plan_terms(plan=plan)) for plan in plans]
+    if not columns:
+        return []
+    labels = [label for label, _value in columns[0]]
+    if any(len(c) != len(labels) for c in columns):
+        labels = list(dict.fromkeys(label for c in columns for label, _value in c))
+    values = [dict(c) for c in columns]
+    return [(label, [v.get(label, "—") for v in values]) for label in labels]

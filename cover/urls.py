@@ -20,5 +20,13 @@ urlpatterns = [
         ),
         name="password-set",
     ),
+    path("compte/inscription/", views.signup, name="signup"),
+    path("compte/inscription/envoyee/", views.signup_sent, name="signup-sent"),
+    path("compte/verification/<uidb64>/<token>/", views.verify_email, name="verify"),
     path("portail/", views.portal_home, name="home"),
+    path("portail/profil/", views.profile, name="profile"),
+    path("portail/souscrire/", views.plan_choice, name="plan-choice"),
+    path("portail/souscrire/retour/", views.checkout_return, name="checkout-return"),
+    path("portail/contrat/", views.policy_detail, name="policy"),
+    path("portail/contrat/<str:number>/attestation.pdf", views.certificate, name="certificate"),
 ]

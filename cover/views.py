@@ -1,9 +1,156 @@
-"""Doctor portal views (thin: reads go through selectors)."""
+"""Doctor portal views (thin: reads go through selectors, writes through services)."""
 
+from __future__ import annotations
+
+import io
+
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from cover import selectors, services
+from cover.forms import DoctorProfileForm, PlanChoiceForm, SignupForm
+
+SESSION_PLAN = "cover_signup_plan"
 
 
 @login_required
 def portal_home(request):
-    return render(request, "portal/home.html", {"user": request.user})
+    doctor = selectors.doctor_for_user(user=request.user)
+    policy = selectors.policy_latest(doctor=doctor) if doctor else None
+    return render(
+        request,
+        "portal/home.html",
+        {"user": request.user, "doctor": doctor, "policy": policy},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    plan_slug = request.GET.get("formule", "")
+    if plan_slug and selectors.plan_published_by_slug(slug=plan_slug):
+        request.session[SESSION_PLAN] = plan_slug
+    if request.user.is_authenticated:
+        return redirect("portal:plan-choice")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.doctor_signup(
+                email=form.cleaned_data["email"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                password=form.cleaned_data["password1"],
+                base_url=request.build_absolute_uri("/"),
+            )
+        except services.SignupError as exc:
+            form.add_error("email", str(exc))
+        else:
+            request.session["cover_signup_email"] = form.cleaned_data["email"].lower()
+            return redirect("portal:signup-sent")
+    plan = selectors.plan_published_by_slug(slug=request.session.get(SESSION_PLAN, ""))
+    return render(request, "portal/signup.html", {"form": form, "plan": plan})
+
+
+def signup_sent(request):
+    return render(
+        request, "portal/signup_sent.html", {"email": request.session.get("cover_signup_email")}
+    )
+
+
+def verify_email(request, uidb64: str, token: str):
+    user = services.doctor_verify_email(uidb64=uidb64, token=token)
+    if user is None:
+        return render(request, "portal/verify_invalid.html", status=400)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, _("Adresse e-mail confirmée. Complétez votre profil."))
+    return redirect("portal:profile")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    doctor = selectors.doctor_for_user(user=request.user)
+    form = DoctorProfileForm(request.POST or None, instance=doctor)
+    if request.method == "POST" and form.is_valid():
+        services.doctor_profile_save(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Profil enregistré."))
+        if doctor is None or selectors.policy_latest(doctor=doctor) is None:
+            return redirect("portal:plan-choice")
+        return redirect("portal:home")
+    return render(request, "portal/profile.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_choice(request):
+    doctor = selectors.doctor_for_user(user=request.user)
+    if doctor is None:
+        messages.info(request, _("Complétez d'abord votre profil professionnel."))
+        return redirect("portal:profile")
+    chosen = selectors.plan_published_by_slug(slug=request.session.get(SESSION_PLAN, ""))
+    form = PlanChoiceForm(request.POST or None, initial={"plan": chosen})
+    if request.method == "POST" and form.is_valid():
+        success = request.build_absolute_uri(reverse("portal:checkout-return"))
+        try:
+            url = services.policy_checkout_start(
+                doctor=doctor,
+                plan=form.cleaned_data["plan"],
+                success_url=f"{success}?session_id={{CHECKOUT_SESSION_ID}}",
+                cancel_url=request.build_absolute_uri(reverse("portal:plan-choice")),
+            )
+        except services.PolicyError as exc:
+            messages.error(request, str(exc))
+        else:
+            request.session.pop(SESSION_PLAN, None)
+            return HttpResponseRedirect(url)
+    plans = list(selectors.plans_published())
+    return render(request, "portal/plan_choice.html", {"form": form, "plans": plans})
+
+
+@login_required
+def checkout_return(request):
+    doctor = selectors.doctor_for_user(user=request.user)
+    policy = selectors.policy_latest(doctor=doctor) if doctor else None
+    return render(request, "portal/checkout_return.html", {"policy": policy})
+
+
+@login_required
+def policy_detail(request):
+    doctor = selectors.doctor_for_user(user=request.user)
+    if doctor is None:
+        return redirect("portal:profile")
+    policies = [
+        (policy, selectors.policy_invoices(policy=policy), selectors.policy_terms(policy=policy))
+        for policy in selectors.policies_for_doctor(doctor=doctor)
+    ]
+    current = selectors.policy_current(doctor=doctor, on=timezone.localdate())
+    return render(
+        request,
+        "portal/policy.html",
+        {"doctor": doctor, "policies": policies, "current": current},
+    )
+
+
+@login_required
+def certificate(request, number: str):
+    doctor = selectors.doctor_for_user(user=request.user)
+    policy = selectors.policy_for_doctor_by_number(doctor=doctor, number=number) if doctor else None
+    if policy is None:
+        raise Http404
+    try:
+        pdf = services.certificate_render(policy=policy, on=timezone.localdate())
+    except services.PolicyError as exc:
+        messages.error(request, str(exc))
+        return redirect("portal:policy")
+    return FileResponse(
+        io.BytesIO(pdf),
+        as_attachment=True,
+        filename=f"attestation-{policy.number}.pdf",
+        content_type="application/pdf",
+    )

@@ -16,6 +16,9 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("media/<str:schema>/<path:path>", tenant_media, name="tenant-media"),
     path("", include("cover.urls")),
+    path("", include("cover.claims.urls")),
+    path("", include("cleanup.urls")),
+    path("", include("evidence.urls")),
 ]
 
 if settings.DEBUG:

@@ -144,8 +144,13 @@ def live_server_url(django_db_setup, django_db_blocker) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module.
+
+    Playwright's sync API allows one instance per thread: a session-wide one would make every
+    later test that starts Playwright in the main thread (captures, rendered fetches) fail.
+    """
     from django.conf import settings
     from playwright.sync_api import sync_playwright
 
@@ -172,3 +177,46 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def stripe_server(live_server_url, django_db_setup, django_db_blocker, tmp_path_factory):
+    """The local Stripe stand-in for the session, opt-in: only tests that ask for it start it.
+
+    It listens on 127.0.0.1 (port 0), delivers signed webhooks to the live server's platform
+    host (``http://localhost:<port>/stripe/webhook/``), and the settings point the application
+    at it (``STRIPE_API_BASE``, same secret key and webhook secret) until the session ends.
+    Insurers A and B get their connected accounts on it.
+    """
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    from saas.embedded.stripe_server import StripeServer
+    from tenants.billing import insurer_stripe_account_ensure
+    from tenants.models import Insurer, StripeAccountStatus
+
+    port = live_server_url.rsplit(":", 1)[1]
+    server = StripeServer(
+        data_dir=tmp_path_factory.mktemp("stripe"),
+        api_key=settings.STRIPE_SECRET_KEY,
+        webhook_url=f"http://localhost:{port}/stripe/webhook/",
+        webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
+        retry_delays=(0.2, 0.5, 1.0),
+        delivery_timeout=10.0,
+    ).start()
+    override = override_settings(STRIPE_API_BASE=server.url)
+    override.enable()
+    try:
+        with django_db_blocker.unblock():
+            for insurer in Insurer.objects.filter(schema_name__in=["test_a", "test_b"]):
+                insurer_stripe_account_ensure(insurer=insurer)
+        yield server
+    finally:
+        server.stop()
+        override.disable()
+        with django_db_blocker.unblock():
+            Insurer.objects.filter(schema_name__in=["test_a", "test_b"]).update(
+                stripe_account_id="",
+                stripe_account_status=StripeAccountStatus.MISSING,
+                stripe_account_error="",
+            )

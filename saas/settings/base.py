@@ -67,6 +67,7 @@ TENANT_APPS = [
     "taggit",
     "django_tasks",
     "cover.apps.CoverConfig",
+    "cover.claims.apps.ClaimsConfig",
     "evidence.apps.EvidenceConfig",
     "cleanup.apps.CleanupConfig",
 ]
@@ -214,6 +215,33 @@ DEFAULT_FROM_EMAIL = env("EGIDE_DEFAULT_FROM_EMAIL", default="Égide <no-reply@e
 CHROMIUM_PATH = env("EGIDE_CHROMIUM_PATH", default="/usr/bin/chromium")
 
 # ---------------------------------------------------------------------------------------------
+# Monitoring (cleanup): networks a scan may fetch from although they are not public (the fetcher
+# refuses loopback and private addresses otherwise). Empty in production; tests set loopback.
+# ---------------------------------------------------------------------------------------------
+EGIDE_FETCH_ALLOWED_NETWORKS = env.list("EGIDE_FETCH_ALLOWED_NETWORKS", default=[])
+
+# ---------------------------------------------------------------------------------------------
+# Stripe (platform account; insurers are connected accounts). STRIPE_API_BASE empty = real
+# Stripe; development, the demo and the tests point it at the local stand-in
+# (saas.embedded.stripe_server). Every call has explicit timeouts and a bounded retry count.
+# ---------------------------------------------------------------------------------------------
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_egide_local_dev_key")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+STRIPE_CONNECT_TIMEOUT = env.float("STRIPE_CONNECT_TIMEOUT", default=5.0)
+STRIPE_READ_TIMEOUT = env.float("STRIPE_READ_TIMEOUT", default=20.0)
+# Where the local stand-in keeps its state and sends webhooks when the demo seed starts it.
+STRIPE_LOCAL_DATA_DIR = env("STRIPE_LOCAL_DATA_DIR", default=str(VAR_DIR / "stripe"))
+STRIPE_LOCAL_WEBHOOK_URL = env("STRIPE_LOCAL_WEBHOOK_URL", default="")
+# Who applies a verified event: connected-account events run in the insurer's schema,
+# platform-account events in the public schema (dotted paths, called with ``event=dict``).
+STRIPE_EVENT_HANDLERS = {
+    "tenant": "cover.services.policy_stripe_event_apply",
+    "platform": "tenants.billing.platform_stripe_event_apply",
+}
+
+# ---------------------------------------------------------------------------------------------
 # Logging
 # ---------------------------------------------------------------------------------------------
 LOGGING = {
@@ -228,3 +256,30 @@ LOGGING = {
         "apscheduler": {"level": "WARNING"},
     },
 }
+
+# ---------------------------------------------------------------------------------------------
+# Evidence (issue 4): court-ready captures. The TSA is a qualified eIDAS one in production; in
+# development the Procfile runs a local one (evidence.tsa_server), tests start their own. Its
+# certificate (and CA) are files shipped in every bundle. Captures reach public addresses only,
+# plus EGIDE_CAPTURE_ALLOW (loopback in tests). Bundles go to write-once storage, one folder per
+# schema. NTP server / IP echo URL unset = recorded as unknown in the bundle, never invented.
+# ---------------------------------------------------------------------------------------------
+EGIDE_TSA_URL = env("EGIDE_TSA_URL", default="")
+EGIDE_TSA_CERT_FILE = env("EGIDE_TSA_CERT_FILE", default="")
+EGIDE_TSA_CA_FILE = env("EGIDE_TSA_CA_FILE", default="")
+EGIDE_TSA_TIMEOUT_S = env.float("EGIDE_TSA_TIMEOUT_S", default=20.0)
+EGIDE_CAPTURE_ALLOW = env.list("EGIDE_CAPTURE_ALLOW", default=[])
+EGIDE_EVIDENCE_ROOT = env.path("EGIDE_EVIDENCE_ROOT", default=str(VAR_DIR / "evidence"))
+EGIDE_CAPTURE_NTP_SERVER = env("EGIDE_CAPTURE_NTP_SERVER", default=None)
+EGIDE_CAPTURE_IP_ECHO_URL = env("EGIDE_CAPTURE_IP_ECHO_URL", default=None)
+EGIDE_CAPTURE_TIMEOUT_S = env.float("EGIDE_CAPTURE_TIMEOUT_S", default=45.0)
+EGIDE_CAPTURE_IDLE_TIMEOUT_S = env.float("EGIDE_CAPTURE_IDLE_TIMEOUT_S", default=10.0)
+EGIDE_CAPTURE_BEHAVIORS_TIMEOUT_S = env.float("EGIDE_CAPTURE_BEHAVIORS_TIMEOUT_S", default=30.0)
+# Deliveries of one capture (first run + retries + re-deliveries after a worker died).
+EGIDE_CAPTURE_MAX_ATTEMPTS = env.int("EGIDE_CAPTURE_MAX_ATTEMPTS", default=4)
+EGIDE_CAPTURE_MIN_BACKOFF_MS = env.int("EGIDE_CAPTURE_MIN_BACKOFF_MS", default=15_000)
+EGIDE_CAPTURE_MAX_BACKOFF_MS = env.int("EGIDE_CAPTURE_MAX_BACKOFF_MS", default=300_000)
+# Redis broker: a worker silent for this long is dead and its unacked messages are re-queued
+# (dramatiq's queue maintenance, run on DRAMATIQ_MAINTENANCE_CHANCE commands in a million).
+DRAMATIQ_HEARTBEAT_TIMEOUT_MS = env.int("EGIDE_DRAMATIQ_HEARTBEAT_TIMEOUT_MS", default=60_000)
+DRAMATIQ_MAINTENANCE_CHANCE = env.int("EGIDE_DRAMATIQ_MAINTENANCE_CHANCE", default=1_000)

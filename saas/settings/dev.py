@@ -13,3 +13,15 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Stripe: the local stand-in started by the Procfile (same secret on both sides).
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="http://127.0.0.1:12111")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_egide_local_dev_secret")
+STRIPE_LOCAL_WEBHOOK_URL = env(
+    "STRIPE_LOCAL_WEBHOOK_URL", default=f"http://localhost:{SITE_PORT or 8000}/stripe/webhook/"
+)
+
+# Evidence: the local TSA started by the Procfile ("tsa" line) keeps its certificates in var/tsa.
+EGIDE_TSA_URL = env("EGIDE_TSA_URL", default="http://127.0.0.1:12112/")
+EGIDE_TSA_CERT_FILE = env("EGIDE_TSA_CERT_FILE", default=str(VAR_DIR / "tsa" / "tsa.pem"))  # noqa: F405
+EGIDE_TSA_CA_FILE = env("EGIDE_TSA_CA_FILE", default=str(VAR_DIR / "tsa" / "tsa-ca.pem"))  # noqa: F405

@@ -1,0 +1,15 @@
+"""Actors of the offer and policies. Thin: each calls a service, in its insurer's schema."""
+
+from __future__ import annotations
+
+import dramatiq
+
+QUEUE = "cover"
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=5)
+def doctor_invitations_send_task(user_ids: list[int]) -> None:
+    """Invite imported doctors to claim their account (skips those who already did)."""
+    from cover.services import doctor_invitations_send
+
+    doctor_invitations_send(user_ids=user_ids)

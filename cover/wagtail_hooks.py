@@ -1,0 +1,202 @@
+"""Insurer admin (Wagtail): the offer's plans under moderation, doctors and policies to consult,
+and the portfolio import."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies.base import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from cover.forms import PortfolioImportForm
+from cover.models import Doctor, Plan, Policy
+
+IMPORT_PERMISSION = "cover.add_policy"
+
+
+class PlanViewSet(SnippetViewSet):
+    """Plans with drafts, preview, locking and the moderation workflow: a change goes live only
+    once approved, and never alters a policy already sold (it keeps its plan version)."""
+
+    model = Plan
+    icon = "doc-full-inverse"
+    menu_label = _("Formules")
+    menu_order = 200
+    add_to_admin_menu = True
+    list_display = ["name", "slug", "price_cents", "billing_period", "published"]
+    search_fields = ["name", "summary"]
+    ordering = ["sort_order", "name"]
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(
+                [
+                    FieldPanel("name"),
+                    FieldPanel("slug"),
+                    FieldPanel("summary"),
+                    FieldPanel("published"),
+                    FieldPanel("sort_order"),
+                    MultiFieldPanel(
+                        [FieldPanel("price_cents"), FieldPanel("billing_period")],
+                        heading=_("Prix"),
+                    ),
+                    FieldPanel("general_conditions"),
+                ],
+                heading=_("Formule"),
+            ),
+            ObjectList(
+                [
+                    MultiFieldPanel(
+                        [
+                            FieldPanel("monitoring_frequency"),
+                            FieldPanel("max_keywords"),
+                            FieldPanel("max_watched_pages"),
+                        ],
+                        heading=_("Veille"),
+                    ),
+                    MultiFieldPanel(
+                        [
+                            FieldPanel("removal_requests_per_year"),
+                            FieldPanel("positive_content_campaigns_per_year"),
+                        ],
+                        heading=_("Nettoyage et contenus positifs"),
+                    ),
+                ],
+                heading=_("Veille et nettoyage"),
+            ),
+            ObjectList(
+                [
+                    MultiFieldPanel(
+                        [
+                            FieldPanel("per_claim_ceiling_cents"),
+                            FieldPanel("annual_ceiling_cents"),
+                            FieldPanel("cleanup_subceiling_cents"),
+                            FieldPanel("deductible_cents"),
+                            FieldPanel("intervention_threshold_cents"),
+                        ],
+                        heading=_("Plafonds et franchise"),
+                    ),
+                    MultiFieldPanel(
+                        [
+                            FieldPanel("waiting_period_days"),
+                            FieldPanel("anteriority"),
+                            FieldPanel("anteriority_years"),
+                            FieldPanel("declaration_delay"),
+                            FieldPanel("territory"),
+                        ],
+                        heading=_("Conditions de garantie"),
+                    ),
+                    MultiFieldPanel(
+                        [
+                            FieldPanel("provider_obligation"),
+                            FieldPanel("free_choice_of_lawyer"),
+                            FieldPanel("exclusions"),
+                        ],
+                        heading=_("Engagements et exclusions"),
+                    ),
+                ],
+                heading=_("Protection juridique"),
+            ),
+        ]
+    )
+
+
+register_snippet(PlanViewSet)
+
+
+class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
+    """Staff consult doctors and policies here; they change through sign-up, import and Stripe."""
+
+    def user_has_permission(self, user, action):
+        if action != "view" or not user.is_active:
+            return False
+        meta = self.model._meta
+        return user.has_perm(f"{meta.app_label}.view_{meta.model_name}")
+
+    def user_has_any_permission(self, user, actions):
+        return "view" in actions and self.user_has_permission(user, "view")
+
+    def users_with_any_permission(self, actions):
+        return super().users_with_any_permission(actions if "view" in actions else ())
+
+
+register_permission_policy(Doctor, ReadOnlyPermissionPolicy(Doctor), exact_class=True)
+register_permission_policy(Policy, ReadOnlyPermissionPolicy(Policy), exact_class=True)
+
+
+class DoctorViewSet(ModelViewSet):
+    model = Doctor
+    icon = "user"
+    menu_label = _("Médecins assurés")
+    menu_order = 210
+    add_to_admin_menu = True
+    inspect_view_enabled = True
+    list_display = ["__str__", "rpps", "specialty", "city"]
+    search_fields = ["rpps", "user__last_name", "user__email", "city"]
+    list_filter = ["specialty"]
+    form_fields = ["rpps", "specialty", "practice_name", "practice_address", "city", "phone"]
+
+
+class PolicyViewSet(ModelViewSet):
+    model = Policy
+    icon = "doc-full"
+    menu_label = _("Contrats")
+    menu_order = 220
+    add_to_admin_menu = True
+    inspect_view_enabled = True
+    list_display = ["number", "doctor", "plan_version", "status", "start_date", "source"]
+    search_fields = ["number", "doctor__rpps", "doctor__user__last_name"]
+    list_filter = ["status", "source"]
+    form_fields = ["status"]
+
+
+@hooks.register("register_admin_viewset")
+def register_viewsets():
+    return [DoctorViewSet("doctors"), PolicyViewSet("policies")]
+
+
+def portfolio_import_view(request):
+    """Upload the portfolio CSV: checked first (every bad line listed), imported only when clean."""
+    from cover.services import portfolio_import
+
+    if not request.user.has_perm(IMPORT_PERMISSION):
+        raise PermissionDenied
+    report = None
+    form = PortfolioImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        report = portfolio_import(
+            content=form.cleaned_data["file"].read(),
+            dry_run=not form.cleaned_data["confirm"],
+        )
+    return render(
+        request,
+        "cover/admin_portfolio_import.html",
+        {"form": form, "report": report, "page_title": _("Import du portefeuille")},
+    )
+
+
+@hooks.register("register_admin_urls")
+def register_import_url():
+    return [path("portefeuille/import/", portfolio_import_view, name="cover_portfolio_import")]
+
+
+class ImportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(IMPORT_PERMISSION)
+
+
+@hooks.register("register_admin_menu_item")
+def register_import_menu_item():
+    return ImportMenuItem(
+        _("Import du portefeuille"),
+        reverse("cover_portfolio_import"),
+        icon_name="upload",
+        order=230,
+    )
