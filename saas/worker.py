@@ -12,7 +12,10 @@ from saas.embedded import services_env_ensure  # noqa: E402
 services_env_ensure()
 django.setup()
 
-for _app in ("tenants", "cover", "evidence", "cleanup"):
+# dramatiq_crontab's scheduler sends its own "heartbeat" actor: declare it here too.
+importlib.import_module("dramatiq_crontab.tasks")
+
+for _app in ("tenants", "cover", "cover.claims", "evidence", "cleanup"):
     try:
         importlib.import_module(f"{_app}.tasks")
     except ModuleNotFoundError as exc:  # an app without actors yet

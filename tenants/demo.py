@@ -116,7 +116,7 @@ def demo_seed(*, platform_domain: str) -> list[str]:
                     group_name=INSURED_DOCTOR,
                     password=DEMO_PASSWORD,
                     first_name=first,
-                    last_name=f"Dr {last}",
+                    last_name=last,
                 )
             from cover.services import demo_offer_seed
 

@@ -254,6 +254,7 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
         "apscheduler": {"level": "WARNING"},
+        "stripe": {"level": "WARNING"},
     },
 }
 

@@ -64,7 +64,10 @@ def test_doctor_logs_in_to_the_portal_of_their_insurer_only(tenant_a, tenant_b):
     )
 
     assert (ok.status_code, ok["Location"]) == (302, "/portail/")
-    assert "Bonjour" in client_a.get("/portail/").content.decode()
+    home = client_a.get("/portail/").content.decode()
+    assert "Bonjour Camille Durand" in home
+    assert 'href="/veille/"' in home and 'href="/portail/sinistres/"' in home
+    assert 'href="/preuves/"' in home
     assert refused.status_code == 200
     assert "_auth_user_id" not in client_b.session
     # A doctor is not staff: the Wagtail admin stays closed to them.

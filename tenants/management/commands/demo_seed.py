@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from saas.stripe import stripe_local_running
 from tenants.demo import demo_seed
 
 
@@ -8,5 +9,9 @@ class Command(BaseCommand):
     help = "Crée (ou retrouve) les données de démonstration : plateforme et deux assureurs."
 
     def handle(self, *args, **options):
-        for line in demo_seed(platform_domain=settings.PLATFORM_DOMAIN):
+        # The seed creates Stripe accounts and subscriptions: the local stand-in must answer
+        # before the Procfile starts it (nothing happens against real Stripe).
+        with stripe_local_running():
+            lines = demo_seed(platform_domain=settings.PLATFORM_DOMAIN)
+        for line in lines:
             self.stdout.write(line)
