@@ -171,3 +171,14 @@ def plans_comparison(*, plans: list[Plan]) -> list[tuple[str, list[str]]]:
         labels = list(dict.fromkeys(label for c in columns for label, _value in c))
     values = [dict(c) for c in columns]
     return [(label, [v.get(label, "—") for v in values]) for label in labels]
+
+
+def policies_active_count(*, on: datetime.date) -> int:
+    """Insured doctors with a policy in force on ``on`` (billed to the insurer by Égide)."""
+    return (
+        Policy.objects.filter(status=Policy.Status.ACTIVE, start_date__lte=on)
+        .exclude(end_date__lt=on)
+        .values("doctor")
+        .distinct()
+        .count()
+    )

@@ -495,6 +495,7 @@ def policy_checkout_start(*, doctor: Doctor, plan: Plan, success_url: str, cance
         raise PolicyError(_("Cette formule n'est plus proposée."))
     if policy_current(doctor=doctor, on=timezone.localdate()) is not None:
         raise PolicyError(_("Vous êtes déjà couvert par un contrat en cours."))
+    _platform_doctors_check(adding=1)
     account = insurer_stripe_account()
     version = plan_version_current(plan=plan)
     policy = Policy.objects.filter(
@@ -749,6 +750,17 @@ class PortfolioReport:
         return not self.errors
 
 
+def _platform_doctors_check(*, adding: int) -> None:
+    """Égide's plan for this insurer may cap insured doctors: refuse before creating any."""
+    from tenants.billing import PlatformLimitExceeded
+    from tenants.services import platform_limit_check_current
+
+    try:
+        platform_limit_check_current(resource="doctors", adding=adding)
+    except PlatformLimitExceeded as exc:
+        raise PolicyError(str(exc)) from exc
+
+
 def portfolio_import(*, content: bytes | str, dry_run: bool) -> PortfolioReport:
     """Check a portfolio CSV and, when every row is valid and ``dry_run`` is false, import it.
 
@@ -758,6 +770,12 @@ def portfolio_import(*, content: bytes | str, dry_run: bool) -> PortfolioReport:
     from cover.imports import portfolio_check, portfolio_load
 
     report, dataset = portfolio_check(content=content)
+    if report.clean:
+        try:
+            _platform_doctors_check(adding=report.rows)
+        except PolicyError as exc:
+            # Not a bad row but the insurer's platform plan: reported as line 0, nothing imported.
+            report.errors.append((0, str(exc)))
     if dry_run or not report.clean:
         return report
     from cover.tasks import doctor_invitations_send_task

@@ -209,7 +209,14 @@ def capture_request(*, url: str, requested_by, reason: str, enqueue: bool = True
     from evidence.tasks import capture_execute_task
     from tenants.services import task_enqueue_on_commit
 
+    from tenants.billing import PlatformLimitExceeded
+    from tenants.services import platform_limit_check_current
+
     url = capture_url_validate(url=url)
+    try:
+        platform_limit_check_current(resource="captures")
+    except PlatformLimitExceeded as exc:
+        raise ValidationError(str(exc)) from exc
     with transaction.atomic():
         previous = Capture.objects.filter(url=url).order_by("-created_at", "-pk").first()
         capture = Capture.objects.create(

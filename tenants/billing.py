@@ -549,7 +549,7 @@ LIMIT_MESSAGES = {
 }
 
 
-def platform_limit_check(*, insurer: Insurer, resource: str) -> None:
+def platform_limit_check(*, insurer: Insurer, resource: str, adding: int = 1) -> None:
     """Refuse one more insured doctor or capture beyond the insurer's plan, in French.
 
     Call it before creating the doctor's policy or the capture. An insurer without a platform
@@ -581,7 +581,7 @@ def platform_limit_check(*, insurer: Insurer, resource: str) -> None:
     else:
         with tenant_context(insurer):
             used = usage_count(resource=resource, since=since, until=now)
-    if used + 1 > limit:
+    if used + adding > limit:
         raise PlatformLimitExceeded(
             _(LIMIT_MESSAGES[resource])
             % {"plan": plan.name, "insurer": insurer.name, "limit": limit}

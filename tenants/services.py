@@ -314,3 +314,16 @@ def task_enqueue_on_commit(*, actor, kwargs: dict | None = None) -> None:
     transaction.on_commit(
         lambda: actor.send_with_options(kwargs=kwargs or {}, **{SCHEMA_OPTION: schema})
     )
+
+
+def platform_limit_check_current(*, resource: str, adding: int = 1) -> None:
+    """``platform_limit_check`` for the insurer whose schema is active (no-op in public).
+
+    Called by the apps right before they create an insured doctor's policy or a capture.
+    """
+    from tenants.billing import platform_limit_check
+
+    if connection.schema_name == "public":
+        return
+    insurer = Insurer.objects.get(schema_name=connection.schema_name)
+    platform_limit_check(insurer=insurer, resource=resource, adding=adding)
