@@ -207,10 +207,8 @@ def capture_request(*, url: str, requested_by, reason: str, enqueue: bool = True
     synchronous management command, which runs ``capture_execute`` itself.
     """
     from evidence.tasks import capture_execute_task
-    from tenants.services import task_enqueue_on_commit
-
     from tenants.billing import PlatformLimitExceeded
-    from tenants.services import platform_limit_check_current
+    from tenants.services import platform_limit_check_current, task_enqueue_on_commit
 
     url = capture_url_validate(url=url)
     try:

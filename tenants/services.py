@@ -321,7 +321,6 @@ def platform_limit_check_current(*, resource: str, adding: int = 1) -> None:
 
     Called by the apps right before they create an insured doctor's policy or a capture.
     """
-    from tenants.billing import platform_limit_check
 
     if connection.schema_name == "public":
         return
