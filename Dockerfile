@@ -20,7 +20,7 @@ WORKDIR /app
 COPY requirements.lock .
 RUN pip install --no-cache-dir -r requirements.lock
 COPY --chown=egide:egide . .
-RUN mkdir -p var/static var/media && chown -R egide:egide var \
+RUN mkdir -p var/static var/media var/evidence && chown -R egide:egide var \
     && DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=localhost \
        DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
        python manage.py collectstatic --noinput
