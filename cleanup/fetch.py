@@ -130,15 +130,14 @@ class TooManyRedirectsError(FetchError):
 
 
 def address_allowed(*, address: str, allowed_networks: Sequence[Network] = ()) -> bool:
-    """True for a globally routable unicast address, or one inside an allow-listed network.
-    Loopback, private, link-local (cloud metadata), CGNAT, multicast and reserved ranges are
-    refused unless allow-listed."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if any(ip in net for net in allowed_networks if net.version == ip.version):
-        return True
-    return ip.is_global and not ip.is_multicast
+    """True for a public unicast address, or one inside an allow-listed network.
+
+    The classification is evidence's (``evidence.netguard``), so monitoring and captures refuse
+    exactly the same ranges: loopback, private, link-local and cloud metadata, CGNAT, multicast,
+    reserved, and IPv4 hidden in IPv6 (mapped, 6to4, Teredo)."""
+    from evidence.netguard import address_allowed as netguard_allowed
+
+    return netguard_allowed(address, tuple(allowed_networks))
 
 
 def _system_resolver(host: str, port: int) -> list[str]:

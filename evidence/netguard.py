@@ -192,7 +192,11 @@ def address_allowed(ip: str, networks: tuple[IPNetwork, ...]) -> bool:
         addr = ipaddress.ip_address(ip)
     except ValueError:
         return False
-    if any(addr.version == net.version and addr in net for net in networks):
+    # An IPv4 address written as IPv4-mapped IPv6 is the same host for the allow-list.
+    candidates: list[IPAddress] = [addr]
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        candidates.append(addr.ipv4_mapped)
+    if any(c.version == net.version and c in net for c in candidates for net in networks):
         return True
     return address_is_public(addr)
 

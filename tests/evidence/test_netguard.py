@@ -10,8 +10,10 @@ import pytest
 
 from evidence.netguard import (
     UrlRefused,
+    address_allowed,
     address_classify,
     address_is_public,
+    allow_networks,
     dns_server_resolver,
     url_check,
 )
@@ -222,3 +224,11 @@ def test_url_check_refuses_an_unknown_name(services: Services) -> None:
         "dns",
         "Résolution DNS impossible pour « inconnu.example » : aucune adresse.",
     )
+
+
+def test_an_allow_listed_ipv4_address_is_allowed_in_its_ipv4_mapped_form_only():
+    networks = allow_networks(["127.0.0.1"])
+
+    assert address_allowed("::ffff:127.0.0.1", networks) is True
+    assert address_allowed("::ffff:127.0.0.2", networks) is False
+    assert address_allowed("::ffff:10.0.0.1", networks) is False
