@@ -128,8 +128,43 @@ def detail(request, pk: int):
             "cost_form": CostForm(initial={"incurred_on": today}),
             "cost_summary": selectors.claim_cost_summary(claim=claim, today=today),
             "replies": claim.reply_drafts.all(),
+            "captures": selectors.claim_captures(claim=claim),
+            "commissaires": selectors.partners_commissaires(),
         },
     )
+
+
+@handler_required
+@require_POST
+def evidence_send(request, pk: int):
+    """Send a capture of the claim to a commissaire de justice of the directory."""
+    claim = get_object_or_404(Claim, pk=pk)
+    partner = selectors.partners_commissaires().filter(pk=request.POST.get("partner")).first()
+    try:
+        capture_id = int(request.POST.get("capture", ""))
+        days = int(request.POST.get("days", "7"))
+    except ValueError:
+        messages.error(request, _("Choisissez une capture et une durée de validité."))
+        return redirect("claims_admin:detail", pk=pk)
+    if partner is None:
+        messages.error(request, _("Choisissez un commissaire de justice actif de l'annuaire."))
+        return redirect("claims_admin:detail", pk=pk)
+    try:
+        services.claim_evidence_send(
+            claim=claim,
+            capture_id=capture_id,
+            partner=partner,
+            expires_in_days=days,
+            by=request.user,
+        )
+    except services.ClaimActionRefused as exc:
+        _refused(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Lien de téléchargement envoyé à %(name)s.") % {"name": partner.name},
+        )
+    return redirect("claims_admin:detail", pk=pk)
 
 
 @handler_required

@@ -38,6 +38,7 @@ class TimelineKind(models.TextChoices):
     REPLY_APPROVED = "REPLY_APPROVED", _("Réponse validée")
     NO_REPLY_CHOSEN = "NO_REPLY_CHOSEN", _("Choix de ne pas répondre")
     REMINDER_SENT = "REMINDER_SENT", _("Rappel d'échéance envoyé")
+    EVIDENCE_SENT = "EVIDENCE_SENT", _("Preuve transmise au commissaire de justice")
 
 
 EVENT_KIND_CHOICES = [(k.value, EVENT_LABELS[k]) for k in ClaimEventKind] + list(

@@ -411,3 +411,21 @@ def commissaires_active() -> QuerySet[Partner]:
 
 def open_deadlines(*, deadlines: Iterable[Deadline]) -> list[Deadline]:
     return [d for d in deadlines if d.status is not DeadlineStatus.DONE]
+
+
+def claim_capture_ids(*, claim: Claim) -> list[int]:
+    """Ids of the captures requested for this claim, oldest first (from its timeline)."""
+    refs = claim.events.filter(kind=TimelineKind.CAPTURE_REQUESTED, ref__startswith="capture-")
+    return [int(ref.split("-", 1)[1]) for ref in refs.order_by("pk").values_list("ref", flat=True)]
+
+
+def claim_captures(*, claim: Claim) -> list:
+    """The claim's captures, read through the evidence app's selectors."""
+    from evidence.selectors import capture_detail
+
+    captures = (capture_detail(capture_id=pk) for pk in claim_capture_ids(claim=claim))
+    return [capture for capture in captures if capture is not None]
+
+
+def partners_commissaires() -> QuerySet[Partner]:
+    return Partner.objects.filter(kind=PartnerKind.COMMISSAIRE, active=True).order_by("name")

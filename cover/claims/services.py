@@ -31,6 +31,7 @@ from cover.claims.models import (
     Letter,
     LetterTemplate,
     Partner,
+    PartnerKind,
     Passage,
     ReplyDraft,
     TimelineKind,
@@ -1074,3 +1075,67 @@ def claims_provision() -> None:
             kind=kind.value,
             defaults={"title": str(LETTER_SPECS[kind].label), "body": DEFAULT_BODIES[kind]},
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Evidence to the commissaire de justice
+# --------------------------------------------------------------------------------------------
+
+
+def claim_evidence_send(
+    *,
+    claim: Claim,
+    capture_id: int,
+    partner: Partner,
+    expires_in_days: int,
+    by: Any,
+    today: datetime.date | None = None,
+) -> ClaimEvent:
+    """Send one of the claim's captures to a commissaire de justice of the directory.
+
+    The bundle leaves as an expiring link (the evidence app records it in the custody log);
+    the claim's timeline keeps who sent what to whom.
+    """
+    from django.core.exceptions import ValidationError
+
+    from cover.claims.selectors import claim_capture_ids
+    from evidence.selectors import capture_detail
+    from evidence.services import capture_share
+
+    reasons = []
+    if capture_id not in claim_capture_ids(claim=claim):
+        reasons.append(_("Cette capture n'appartient pas à ce sinistre."))
+    if partner.kind != PartnerKind.COMMISSAIRE or not partner.active:
+        reasons.append(_("Choisissez un commissaire de justice actif de l'annuaire."))
+    capture = capture_detail(capture_id=capture_id)
+    if capture is None:
+        reasons.append(_("Capture introuvable."))
+    if reasons or capture is None:
+        raise ClaimActionRefused(reasons)
+    try:
+        with transaction.atomic():
+            capture_share(
+                capture=capture,
+                recipient_email=partner.email,
+                expires_in=datetime.timedelta(days=expires_in_days),
+                shared_by=by,
+            )
+            return _timeline_add(
+                claim=claim,
+                kind=TimelineKind.EVIDENCE_SENT,
+                by=by,
+                date=_today(today),
+                note=_(
+                    "Capture n° %(id)s envoyée à %(name)s (%(email)s), lien valable %(days)s jours"
+                )
+                % {
+                    "id": capture_id,
+                    "name": partner.name,
+                    "email": partner.email,
+                    "days": expires_in_days,
+                },
+                ref=f"capture-{capture_id}-sent-{partner.pk}",
+                visible_to_doctor=True,
+            )
+    except ValidationError as exc:
+        raise ClaimActionRefused(exc.messages) from exc

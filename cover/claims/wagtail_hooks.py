@@ -22,6 +22,7 @@ admin_urlpatterns = [
     path("<int:pk>/etape/", admin_views.transition, name="transition"),
     path("<int:pk>/evenement/", admin_views.event, name="event"),
     path("<int:pk>/frais/", admin_views.cost, name="cost"),
+    path("<int:pk>/preuves/envoi/", admin_views.evidence_send, name="evidence_send"),
     path("<int:pk>/courriers/nouveau/<str:kind>/", admin_views.letter_new, name="letter_new"),
     path("<int:pk>/courriers/<int:letter_pk>/pdf/", admin_views.letter_pdf, name="letter_pdf"),
     path(
