@@ -15,6 +15,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -45,6 +46,7 @@ def django_db_setup(django_test_environment, django_db_blocker):
     from tenants.services import Branding, insurer_onboard, platform_ensure, template_schema_ensure
 
     with django_db_blocker.unblock():
+        _stale_test_databases_drop()
         db_cfg = setup_databases(
             verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
         )
@@ -75,6 +77,27 @@ def django_db_setup(django_test_environment, django_db_blocker):
             )
         connections.close_all()
         teardown_databases(db_cfg, verbosity=0)
+
+
+def _stale_test_databases_drop() -> None:
+    """Drop test databases left by runs that were killed (their pid is gone).
+
+    Test databases are named per process (saas.settings.test); only servers on this machine are
+    cleaned, where a missing pid really means a dead run.
+    """
+    from django.db import connection
+
+    host = connection.settings_dict.get("HOST") or ""
+    if host not in ("", "localhost", "127.0.0.1", "::1") and not host.startswith("/"):
+        return
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE 'test_egide_%%'")
+        names = [row[0] for row in cursor.fetchall()]
+        for name in names:
+            pid = name.rsplit("_", 1)[1]
+            if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+                continue
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _tenant(schema: str) -> TenantInfo:
