@@ -121,6 +121,9 @@ def demo_seed(*, platform_domain: str) -> list[str]:
             from cover.services import demo_offer_seed
 
             demo_offer_seed(doctor_email=demo.doctor)
+            from cover.claims.services import claims_demo_seed
+
+            claims_demo_seed(doctor_email=demo.doctor)
     billing = demo_platform_billing_seed()
     return demo_summary() + billing
 
