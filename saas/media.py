@@ -1,8 +1,12 @@
-"""Serve an insurer's media from its own folder only.
+"""Serve an insurer's public media from its own folder only.
 
 ``TenantFileSystemStorage`` writes under ``MEDIA_ROOT/<schema>/`` and builds URLs as
 ``/media/<schema>/…``. A request on insurer B's host for a path under insurer A's folder is a
 404: the schema in the URL must be the schema of the host.
+
+Only Wagtail images and their renditions are public. Everything else in the tenant's storage
+(claim letters, delivery proofs, Wagtail documents) is downloaded through views that check who
+asks, never by its storage path.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from django.views.static import serve
 
 from tenants.db import connection
 
+PUBLIC_MEDIA_PREFIXES = ("original_images/", "images/")
+
 
 def tenant_media(request, schema: str, path: str):
-    if schema != connection.schema_name:
+    if schema != connection.schema_name or not path.startswith(PUBLIC_MEDIA_PREFIXES):
         raise Http404("Fichier introuvable")
     root = Path(settings.MEDIA_ROOT) / schema
     return serve(request, path, document_root=str(root))

@@ -53,3 +53,17 @@ def test_media_are_served_only_on_their_insurers_host(tenant_a, tenant_b, unique
     with open(path_a, "rb") as handle:
         assert b"".join(served.streaming_content) == handle.read()
     assert refused.status_code == 404
+
+
+def test_private_files_of_the_tenant_are_never_served_by_their_storage_path(tenant_a, unique):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    with tenant_context(tenant_a.insurer):
+        name = default_storage.save(f"claims/letters/{unique}.pdf", ContentFile(b"%PDF-1.7"))
+        url = default_storage.url(name)
+
+    response = Client(HTTP_HOST=tenant_a.domain).get(url)
+
+    assert url == f"/media/test_a/claims/letters/{unique}.pdf"
+    assert response.status_code == 404
