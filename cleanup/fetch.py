@@ -352,10 +352,12 @@ def page_render(
 
     Every request the page makes (scripts, XHR, frames) is checked against the same address
     guard as `page_fetch`; blocked ones are aborted, not followed. One browser per call: this
-    path is rare (only for JavaScript shells) and a fresh browser leaves no state behind.
+    path is rare (only for JavaScript shells) and a fresh browser leaves no state behind. The browser runs in a thread
+    of its own (``evidence.browser``), so the caller's thread can go on using the database.
     """
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
+
+    from evidence.browser import BrowserThread, browser_thread
 
     url_check(url=url, allowed_networks=allowed_networks, resolver=resolver)
     started = time.monotonic()
@@ -379,20 +381,22 @@ def page_render(
             route.abort("blockedbyclient")
 
     timeout_ms = int(limits.total_s * 1000)
+
+    def render(thread: BrowserThread) -> tuple[str, int, str]:
+        # Runs in the browser thread: no database work here.
+        context = thread.browser().new_context(user_agent=USER_AGENT, service_workers="block")
+        try:
+            page = context.new_page()
+            page.route("**/*", guard)
+            response = page.goto(url, timeout=timeout_ms, wait_until="load")
+            page.wait_for_timeout(settle_ms)
+            return page.content(), (response.status if response is not None else 0), page.url
+        finally:
+            context.close()
+
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=browser_path, args=list(CHROMIUM_ARGS))
-            try:
-                context = browser.new_context(user_agent=USER_AGENT, service_workers="block")
-                page = context.new_page()
-                page.route("**/*", guard)
-                response = page.goto(url, timeout=timeout_ms, wait_until="load")
-                page.wait_for_timeout(settle_ms)
-                html = page.content()
-                status = response.status if response is not None else 0
-                final_url = page.url
-            finally:
-                browser.close()
+        with browser_thread(chromium_path=browser_path, args=tuple(CHROMIUM_ARGS)) as thread:
+            html, status, final_url = thread.call(render, thread)
     except PlaywrightError as exc:
         raise UnreachableError(f"Rendu navigateur impossible : {exc.message}", url=url) from None
     if status >= 400:

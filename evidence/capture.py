@@ -35,7 +35,7 @@ import socket
 import sys
 import tempfile
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -567,6 +567,7 @@ def capture_run(
     prechecks: PrecheckConfig | None = None,
     resolver: Resolver | None = None,
     browser: Browser | None = None,
+    browser_args: Sequence[str] | None = None,
     idle_timeout_s: float = 10.0,
     behaviors_timeout_s: float = 30.0,
 ) -> CaptureResult:
@@ -611,6 +612,7 @@ def capture_run(
             config=config,
             resolver=resolve,
             browser=browser,
+            browser_args=browser_args,
             idle_timeout_s=idle_timeout_s,
             behaviors_timeout_s=behaviors_timeout_s,
         )
@@ -645,6 +647,7 @@ def _capture(
     config: PrecheckConfig,
     resolver: Resolver,
     browser: Browser | None,
+    browser_args: Sequence[str] | None,
     idle_timeout_s: float,
     behaviors_timeout_s: float,
 ) -> CaptureResult:
@@ -673,6 +676,8 @@ def _capture(
             )
             stack.callback(browser.close)
             launch_args: list[str] | str = list(CHROMIUM_ARGS)
+        elif browser_args is not None:
+            launch_args = list(browser_args)
         else:
             launch_args = "navigateur fourni par le processus de capture (arguments non relus)"
         guard = RequestGuard(allow=allow, resolver=resolver)

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from evidence.browser import BrowserThread, browser_thread
 from evidence.models import Capture, CustodyEvent, SealKey, ShareLink
 from evidence.storage import evidence_root
 from tenants.db import connection
@@ -60,46 +61,57 @@ class CaptureAttemptFailed(Exception):
     """A capture attempt failed for a reason worth retrying; the reason is French."""
 
 
-@contextlib.contextmanager
-def tenant_kept() -> Iterator[None]:
-    """Keep the current schema across a Playwright (sync) start or stop.
+def attempt_failure_reason(exc: BaseException) -> str:
+    """What doctors and handlers are told of a failed attempt: short, French, no internals.
 
-    Starting Playwright's sync API sets up an event loop in the thread, after which Django
-    hands out a different connection object for this thread — one still in the public schema.
-    Every ORM call after the start would silently leave the insurer's schema.
+    The exception itself (type, message, traceback, paths) goes to the worker's log only.
     """
-    tenant = getattr(connection, "tenant", None)
-    try:
-        yield
-    finally:
-        if tenant is not None:
-            connection.set_tenant(tenant)
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    from evidence.bag import BundleError
+    from evidence.seal import CmsProfileError, SealError
+    from evidence.timestamp import TimestampError, TimestampRefused, TimestampUnavailable
+
+    if isinstance(exc, CaptureAttemptFailed):
+        return str(exc)
+    if isinstance(exc, TimestampUnavailable):
+        return str(_("L'autorité d'horodatage ne répond pas."))
+    if isinstance(exc, TimestampRefused):
+        return str(_("L'autorité d'horodatage a refusé la demande d'horodatage."))
+    if isinstance(exc, TimestampError):
+        return str(_("La réponse de l'autorité d'horodatage est invalide."))
+    if isinstance(exc, SealError | CmsProfileError):
+        return str(_("Le cachet électronique de l'assureur est inutilisable (clé ou certificat)."))
+    if isinstance(exc, BundleError):
+        return str(_("Le lot de preuve n'a pas pu être constitué."))
+    if isinstance(exc, PlaywrightTimeout | TimeoutError):
+        return str(_("La page n'a pas répondu dans le temps imparti."))
+    if isinstance(exc, PlaywrightError):
+        text = str(exc).lower()
+        if "closed" in text or "crash" in text or "disconnected" in text:
+            return str(_("Le navigateur de capture s'est arrêté pendant la capture."))
+        return str(_("Le navigateur de capture a rencontré une erreur."))
+    if isinstance(exc, OSError):
+        return str(_("Les fichiers de la capture n'ont pas pu être écrits."))
+    return str(_("Erreur interne pendant la capture."))
 
 
 @contextlib.contextmanager
-def _browser_used(browser) -> Iterator[Any]:
-    """The worker's browser, or one launched for this capture alone (management command)."""
+def _browser_used(browser: BrowserThread | None) -> Iterator[BrowserThread]:
+    """The worker's browser thread, or one started for this capture alone (command line)."""
     if browser is not None:
         yield browser
         return
-    from playwright.sync_api import sync_playwright
+    with browser_thread() as own:
+        yield own
 
-    from evidence.capture import CHROMIUM_ARGS
 
-    with tenant_kept():
-        manager = sync_playwright()
-        playwright = manager.__enter__()
-    try:
-        own = playwright.chromium.launch(
-            executable_path=settings.CHROMIUM_PATH, args=list(CHROMIUM_ARGS), timeout=30_000
-        )
-        try:
-            yield own
-        finally:
-            own.close()
-    finally:
-        with tenant_kept():
-            manager.__exit__(None, None, None)
+def _capture_in_browser(thread: BrowserThread, **kwargs: Any):
+    """Runs in the browser thread: the pure capture, with that thread's Chromium."""
+    from evidence.capture import capture_run
+
+    return capture_run(browser=thread.browser(), browser_args=thread.args, **kwargs)
 
 
 # --- Seal ------------------------------------------------------------------------------------
@@ -256,13 +268,13 @@ def _attempt_claim(*, capture_id: int) -> Capture | None:
         capture.attempts += 1
         if capture.attempts > settings.EGIDE_CAPTURE_MAX_ATTEMPTS:
             capture.save(update_fields=["attempts"])
-            last_error = capture.error or _("tentative interrompue (processus arrêté)")
-            reason = ngettext(
-                "Capture abandonnée après %(n)d tentative. Dernière erreur : %(error)s",
-                "Capture abandonnée après %(n)d tentatives. Dernière erreur : %(error)s",
-                settings.EGIDE_CAPTURE_MAX_ATTEMPTS,
-            ) % {"n": settings.EGIDE_CAPTURE_MAX_ATTEMPTS, "error": last_error}
-            capture_fail(capture_id=capture_id, reason=reason)
+            capture_fail(
+                capture_id=capture_id,
+                reason=attempts_exhausted_reason(
+                    attempts=settings.EGIDE_CAPTURE_MAX_ATTEMPTS,
+                    last_error=capture.error or _("tentative interrompue (processus arrêté)"),
+                ),
+            )
             return None
         if capture.status == Capture.Status.RUNNING and not capture.error:
             # The previous attempt never reported back: its worker died mid-capture.
@@ -284,6 +296,14 @@ def _attempt_claim(*, capture_id: int) -> Capture | None:
     return capture
 
 
+def attempts_exhausted_reason(*, attempts: int, last_error: str) -> str:
+    return ngettext(
+        "Capture abandonnée après %(n)d tentative. Dernière erreur : %(error)s",
+        "Capture abandonnée après %(n)d tentatives. Dernière erreur : %(error)s",
+        attempts,
+    ) % {"n": attempts, "error": last_error}
+
+
 def _tsa_material() -> tuple[str, bytes, bytes]:
     url = settings.EGIDE_TSA_URL
     if not url or not settings.EGIDE_TSA_CERT_FILE or not settings.EGIDE_TSA_CA_FILE:
@@ -294,8 +314,9 @@ def _tsa_material() -> tuple[str, bytes, bytes]:
         chain = Path(settings.EGIDE_TSA_CERT_FILE).read_bytes()
         anchor = Path(settings.EGIDE_TSA_CA_FILE).read_bytes()
     except OSError as exc:
+        logger.error("TSA certificates unreadable: %s", exc)
         raise CaptureAttemptFailed(
-            _("Certificats de l'autorité d'horodatage illisibles : %(error)s") % {"error": exc}
+            _("Certificats de l'autorité d'horodatage illisibles (configuration à vérifier).")
         ) from exc
     return url, chain, anchor
 
@@ -336,9 +357,8 @@ def _wacz_write(*, result, data_dir: Path) -> None:
         )
 
 
-def _pipeline(*, capture: Capture, work: Path, browser) -> tuple[Any, Any, str]:
+def _pipeline(*, capture: Capture, work: Path, browser: BrowserThread) -> tuple[Any, Any, str]:
     from evidence.bag import bundle_build
-    from evidence.capture import capture_run
     from evidence.prechecks import PrecheckConfig
     from evidence.report import data_file_hashes, report_render
 
@@ -352,7 +372,9 @@ def _pipeline(*, capture: Capture, work: Path, browser) -> tuple[Any, Any, str]:
         # seal now, as onboarding would have.
         name = getattr(connection.tenant, "name", "") or connection.schema_name
         seal = evidence_provision(organisation=name)
-    result = capture_run(
+    result = browser.call(
+        _capture_in_browser,
+        browser,
         url=capture.url,
         out_dir=work / "capture",
         chromium_path=settings.CHROMIUM_PATH,
@@ -363,7 +385,6 @@ def _pipeline(*, capture: Capture, work: Path, browser) -> tuple[Any, Any, str]:
             ntp_server=settings.EGIDE_CAPTURE_NTP_SERVER,
             ip_echo_url=settings.EGIDE_CAPTURE_IP_ECHO_URL,
         ),
-        browser=browser,
         idle_timeout_s=settings.EGIDE_CAPTURE_IDLE_TIMEOUT_S,
         behaviors_timeout_s=settings.EGIDE_CAPTURE_BEHAVIORS_TIMEOUT_S,
     )
@@ -436,10 +457,11 @@ def _complete(*, capture_id: int, result, bundle) -> Capture:
     return capture
 
 
-def capture_execute(*, capture_id: int, browser=None) -> Capture:
+def capture_execute(*, capture_id: int, browser: BrowserThread | None = None) -> Capture:
     """Run one attempt of a capture, reporting progress on the row; see the module docstring.
 
-    ``browser`` is the worker's own Chromium (a fresh context is opened per capture). Raises
+    ``browser`` is the worker's browser thread (its Chromium opens a fresh context per
+    capture); without one, a browser thread is started for this attempt alone. Raises
     ``CaptureAttemptFailed`` when the attempt should be retried; the row then says why.
     """
     from evidence.capture import CaptureBlocked
@@ -457,8 +479,14 @@ def capture_execute(*, capture_id: int, browser=None) -> Capture:
     except (CaptureBlocked, UrlRefused) as exc:
         return capture_fail(capture_id=capture.pk, reason=exc.message_fr)
     except Exception as exc:
-        reason = f"{type(exc).__name__} : {exc}".strip()[:2000]
-        logger.warning("Capture %s attempt %s failed: %s", capture.pk, capture.attempts, reason)
+        reason = attempt_failure_reason(exc)
+        logger.warning(
+            "Capture %s attempt %s failed (%s)",
+            capture.pk,
+            capture.attempts,
+            reason,
+            exc_info=exc,
+        )
         Capture.objects.filter(pk=capture.pk, status=Capture.Status.RUNNING).update(
             status=Capture.Status.QUEUED,
             error=reason,
@@ -602,4 +630,41 @@ def share_link_downloaded(*, link: ShareLink) -> None:
             kind=CustodyEvent.Kind.DOWNLOADED,
             actor_label=link.recipient_email,
             detail={"where": "lien de partage", "link": link.pk},
+        )
+
+
+# --- Re-capture by staff ---------------------------------------------------------------------
+
+
+def capture_recapture(*, capture_id: int, requested_by, reason: str = "") -> int:
+    """Capture the address of a finished capture again; return the new capture's id.
+
+    For a failed capture (retry) or a complete one whose page has changed. Evidence is never
+    rewritten: the earlier capture stays as it is and the new one links to it through
+    ``capture_request``. Refused in French, creating nothing, while a capture of the same address
+    is still queued or running: its outcome is not known yet, and a second click must not queue
+    a duplicate (the earlier capture's row is locked, so two clicks at once queue one).
+    """
+    with transaction.atomic():
+        capture = Capture.objects.select_for_update().filter(pk=capture_id).first()
+        if capture is None:
+            raise ValidationError(_("Capture introuvable."))
+        pending = (
+            Capture.objects.filter(url=capture.url)
+            .exclude(status__in=[Capture.Status.COMPLETE, Capture.Status.FAILED])
+            .order_by("pk")
+            .first()
+        )
+        if pending is not None:
+            raise ValidationError(
+                _(
+                    "Une capture de cette adresse est déjà en attente ou en cours (n° %(id)s) : "
+                    "attendez son résultat."
+                )
+                % {"id": pending.pk}
+            )
+        return capture_request(
+            url=capture.url,
+            requested_by=requested_by,
+            reason=(reason or "").strip() or capture.reason,
         )

@@ -1,9 +1,10 @@
 """Capture actors, on their own "evidence" queue and worker processes.
 
-Playwright's sync API is not thread-safe, so the evidence worker runs with ``--threads 1``
-(Procfile line "evidence"). A worker thread owns one Chromium, launched lazily on its first
-capture and reused for the next ones; each capture still opens a fresh browser context (no
-cache, cookies or history). The browser is closed when the worker thread shuts down.
+The evidence worker runs with ``--threads 1`` (Procfile line "evidence"). Its worker thread
+keeps the database; browser work goes to a ``BrowserThread`` of its own (``evidence.browser``),
+whose Chromium is launched on the first capture and reused for the next ones; each capture
+still opens a fresh browser context (no cache, cookies or history). The browser thread is
+closed when the worker thread shuts down.
 
 Retries: a failed attempt raises and Dramatiq retries it with backoff (``max_retries=3``); when
 retries are exhausted ``capture_execute_exhausted`` marks the capture failed with the last
@@ -15,7 +16,6 @@ bounded by ``EGIDE_CAPTURE_MAX_ATTEMPTS``.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 
@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import get_tenant_model, tenant_context
 
 from evidence import services
+from evidence.browser import BrowserThread
 from evidence.models import Capture
 
 logger = logging.getLogger(__name__)
@@ -34,39 +35,23 @@ QUEUE = "evidence"
 _local = threading.local()
 
 
-def worker_browser():
-    """This thread's Chromium, launched on first use and relaunched if it died."""
-    from playwright.sync_api import sync_playwright
-
-    from evidence.capture import CHROMIUM_ARGS
-
-    browser = getattr(_local, "browser", None)
-    if browser is not None and browser.is_connected():
-        return browser
-    worker_browser_close()
-    with services.tenant_kept():
-        _local.playwright = sync_playwright().start()
-    _local.browser = _local.playwright.chromium.launch(
-        executable_path=settings.CHROMIUM_PATH, args=list(CHROMIUM_ARGS), timeout=30_000
-    )
-    return _local.browser
+def worker_browser() -> BrowserThread:
+    """This worker thread's browser thread (its Chromium is launched on first use)."""
+    thread = getattr(_local, "browser", None)
+    if thread is None or not thread.is_alive:
+        thread = _local.browser = BrowserThread(name=f"{threading.current_thread().name}-browser")
+    return thread
 
 
 def worker_browser_close() -> None:
-    """Close this thread's browser and Playwright driver, if any."""
-    browser = getattr(_local, "browser", None)
-    playwright = getattr(_local, "playwright", None)
-    _local.browser = _local.playwright = None
-    if browser is not None:
-        with contextlib.suppress(Exception):
-            browser.close()
-    if playwright is not None:
-        with contextlib.suppress(Exception):
-            playwright.stop()
+    """Close this worker thread's browser thread, if any."""
+    thread, _local.browser = getattr(_local, "browser", None), None
+    if thread is not None:
+        thread.close()
 
 
 class WorkerBrowserMiddleware(dramatiq.Middleware):
-    """Close a worker thread's browser when the thread stops (it is the thread that owns it)."""
+    """Close a worker thread's browser when the worker thread stops."""
 
     def before_worker_thread_shutdown(self, broker, thread):
         worker_browser_close()
@@ -108,9 +93,7 @@ def capture_execute_exhausted(message_data: dict, retry_info: dict) -> None:
         capture = Capture.objects.filter(pk=capture_id).first()
         if capture is None:
             return
-        last = capture.error or str(message_data.get("options", {}).get("traceback", ""))[-500:]
-        reason = _("%(error)s (abandon après %(n)s nouvelles tentatives)") % {
-            "error": last,
-            "n": retry_info.get("retries", "?"),
-        }
+        # The row holds the French reason of the last attempt; the traceback stays in the logs.
+        last = capture.error or _("erreur inconnue (voir le journal du processus de capture)")
+        reason = services.attempts_exhausted_reason(attempts=capture.attempts, last_error=last)
         services.capture_fail(capture_id=capture_id, reason=reason)

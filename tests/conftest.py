@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -18,10 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-# Playwright's sync API runs an event loop in the test thread; the ORM calls in browser tests
-# are synchronous and safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "mot-de-passe-de-test-42"  # noqa: S105
 
@@ -167,31 +162,26 @@ def live_server_url(django_db_setup, django_db_blocker) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium per test module.
+@pytest.fixture(scope="session")
+def browser_thread_shared() -> Iterator[object]:
+    """One browser thread (one Chromium) for the run, as a worker owns one.
 
-    Playwright's sync API allows one instance per thread: a session-wide one would make every
-    later test that starts Playwright in the main thread (captures, rendered fetches) fail.
+    Tests keep the database in their own thread; browser work runs in this one
+    (``evidence.browser``), exactly as in the evidence worker and the command line.
     """
-    from django.conf import settings
-    from playwright.sync_api import sync_playwright
+    from evidence.browser import BrowserThread
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=settings.CHROMIUM_PATH,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield chromium
-        chromium.close()
+    thread = BrowserThread(name="test-browser")
+    yield thread
+    thread.close()
+
+
+@pytest.fixture(scope="module")
+def browser(browser_thread_shared):
+    """The run's Chromium, driven from its own thread (see ``tests.browser``)."""
+    from tests.browser import remote_browser
+
+    return remote_browser(browser_thread_shared)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from django_tenants.utils import tenant_context
-from playwright.sync_api import expect
 
 from evidence.models import Capture
+from tests.browser import expect
 from tests.conftest import PASSWORD
 from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
     captures_delete,

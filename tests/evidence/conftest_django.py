@@ -106,19 +106,10 @@ def evidence_env_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E
     server.stop()
 
 
-@pytest.fixture(scope="module", name="capture_browser")
-def capture_browser_fixture():
-    from django.conf import settings
-    from playwright.sync_api import sync_playwright
-
-    from evidence.capture import CHROMIUM_ARGS
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=settings.CHROMIUM_PATH, args=list(CHROMIUM_ARGS)
-        )
-        yield chromium
-        chromium.close()
+@pytest.fixture(name="capture_browser")
+def capture_browser_fixture(browser_thread_shared):
+    """The run's browser thread, handed to ``capture_execute`` as the worker hands its own."""
+    return browser_thread_shared
 
 
 @contextlib.contextmanager

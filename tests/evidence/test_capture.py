@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, sync_playwright
 from warcio.archiveiterator import ArchiveIterator
 
-from evidence.capture import CHROMIUM_ARGS, PROGRESS, CaptureBlocked, CaptureResult, capture_run
+from evidence.browser import BrowserThread, browser_thread
+from evidence.capture import PROGRESS, CaptureBlocked, CaptureResult, capture_run
 from evidence.prechecks import PrecheckConfig
 from tests.evidence.pages import (  # noqa: F401 — fixtures
     CP1252_TEXT,
@@ -52,21 +52,25 @@ DATA_FILES = {
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
-        yield chromium
-        chromium.close()
+def browser() -> Iterator[BrowserThread]:
+    """A browser thread, as the evidence worker owns one (capture_run runs in it)."""
+    with browser_thread(chromium_path=CHROMIUM) as thread:
+        yield thread
 
 
-def _capture(browser: Browser, url: str, out_dir: Path, **options) -> CaptureResult:
-    return capture_run(
+def _in_browser_thread(thread: BrowserThread, **kwargs) -> CaptureResult:
+    return capture_run(browser=thread.browser(), browser_args=thread.args, **kwargs)
+
+
+def _capture(browser: BrowserThread, url: str, out_dir: Path, **options) -> CaptureResult:
+    return browser.call(
+        _in_browser_thread,
+        browser,
         url=url,
         out_dir=out_dir,
         chromium_path=CHROMIUM,
         allow=ALLOW,
         timeout_s=15,
-        browser=browser,
         idle_timeout_s=5,
         behaviors_timeout_s=20,
         **options,
@@ -103,7 +107,9 @@ def _responses(result: CaptureResult) -> dict[str, tuple[dict, bytes, int | None
     }
 
 
-def test_lazy_reviews_all_appear_after_scrolling(browser: Browser, site: Site, tmp_path: Path):
+def test_lazy_reviews_all_appear_after_scrolling(
+    browser: BrowserThread, site: Site, tmp_path: Path
+):
     # given a page whose 30 reviews load only when scrolled to
     # when captured
     result = _capture(browser, site.url("/lazy"), tmp_path / "c")
@@ -119,7 +125,7 @@ def test_lazy_reviews_all_appear_after_scrolling(browser: Browser, site: Site, t
     assert fetched == [site.url(f"/api/reviews?offset={n}") for n in (0, 10, 20)]
 
 
-def test_consent_banner_is_clicked_and_logged(browser: Browser, site: Site, tmp_path: Path):
+def test_consent_banner_is_clicked_and_logged(browser: BrowserThread, site: Site, tmp_path: Path):
     # given content hidden until a cookie choice is made
     result = _capture(browser, site.url("/consent"), tmp_path / "c")
     # then the refusal was clicked (never hidden with CSS), logged, and the content revealed
@@ -138,7 +144,7 @@ def test_consent_banner_is_clicked_and_logged(browser: Browser, site: Site, tmp_
 
 
 def test_lire_la_suite_expanders_are_clicked_but_links_are_not_followed(
-    browser: Browser, site: Site, tmp_path: Path
+    browser: BrowserThread, site: Site, tmp_path: Path
 ):
     result = _capture(browser, site.url("/expander"), tmp_path / "c")
     text = _text(result)
@@ -155,7 +161,7 @@ def test_lire_la_suite_expanders_are_clicked_but_links_are_not_followed(
 
 
 def test_redirect_chain_is_recorded_with_statuses(
-    browser: Browser, site: Site, services: Services, tmp_path: Path
+    browser: BrowserThread, site: Site, services: Services, tmp_path: Path
 ):
     # given 301 → 302 → 200, and the pre-checks pointed at local NTP and IP echo services
     config = PrecheckConfig(
@@ -203,7 +209,7 @@ def test_redirect_chain_is_recorded_with_statuses(
     assert len(requests) == 3
 
 
-def test_warc_passes_warcio_check(browser: Browser, site: Site, tmp_path: Path):
+def test_warc_passes_warcio_check(browser: BrowserThread, site: Site, tmp_path: Path):
     result = _capture(browser, site.url("/redirect-start"), tmp_path / "c")
     check = subprocess.run(  # noqa: S603 — fixed tool
         [WARCIO, "check", "-v", str(result.warc_paths[0])],
@@ -223,7 +229,9 @@ def test_warc_passes_warcio_check(browser: Browser, site: Site, tmp_path: Path):
     assert resources == [f"urn:view:{final}", f"urn:text:{final}", f"urn:dom:{final}"]
 
 
-def test_slow_resource_is_waited_for_and_archived(browser: Browser, site: Site, tmp_path: Path):
+def test_slow_resource_is_waited_for_and_archived(
+    browser: BrowserThread, site: Site, tmp_path: Path
+):
     result = _capture(browser, site.url("/slow"), tmp_path / "c")
     headers, payload, status = _responses(result)[site.url("/slow.png")]
     assert (status, payload, headers["WARC-IP-Address"]) == (200, PIXEL_PNG, "127.0.0.1")
@@ -237,7 +245,7 @@ def test_slow_resource_is_waited_for_and_archived(browser: Browser, site: Site, 
     ],
 )
 def test_error_pages_are_captured_as_they_are(
-    browser: Browser, site: Site, tmp_path: Path, path: str, status: int, text: str
+    browser: BrowserThread, site: Site, tmp_path: Path, path: str, status: int, text: str
 ):
     result = _capture(browser, site.url(path), tmp_path / "c")
     assert (result.http_status, result.error, _text(result)) == (status, None, text)
@@ -245,7 +253,7 @@ def test_error_pages_are_captured_as_they_are(
 
 
 def test_windows_1252_page_is_decoded_and_archived_byte_for_byte(
-    browser: Browser, site: Site, tmp_path: Path
+    browser: BrowserThread, site: Site, tmp_path: Path
 ):
     result = _capture(browser, site.url("/cp1252"), tmp_path / "c")
     assert _text(result) == CP1252_TEXT + "\n"
@@ -260,7 +268,7 @@ def test_windows_1252_page_is_decoded_and_archived_byte_for_byte(
 
 
 def test_compressed_body_is_archived_decoded_with_its_original_header(
-    browser: Browser, site: Site, tmp_path: Path
+    browser: BrowserThread, site: Site, tmp_path: Path
 ):
     result = _capture(browser, site.url("/gzip"), tmp_path / "c")
     with result.warc_paths[0].open("rb") as handle:
@@ -274,7 +282,7 @@ def test_compressed_body_is_archived_decoded_with_its_original_header(
     assert http.get_header("Content-Length") == str(len(payload))
 
 
-def test_very_long_page_is_captured_full_height(browser: Browser, site: Site, tmp_path: Path):
+def test_very_long_page_is_captured_full_height(browser: BrowserThread, site: Site, tmp_path: Path):
     result = _capture(browser, site.url("/long"), tmp_path / "c")
     assert _text(result) == "Début de la page longue.\n\nFin de la page longue.\n"
     with Image.open(result.data_dir / "screenshot-full.png") as full:
@@ -285,7 +293,7 @@ def test_very_long_page_is_captured_full_height(browser: Browser, site: Site, tm
         assert first.getpixel((1, 1)) == (20, 33, 61)
 
 
-def test_iframe_content_is_captured(browser: Browser, site: Site, tmp_path: Path):
+def test_iframe_content_is_captured(browser: BrowserThread, site: Site, tmp_path: Path):
     result = _capture(browser, site.url("/iframe"), tmp_path / "c")
     frame_url = f"http://localhost:{site.port}/framed"
     assert _text(result) == (
@@ -297,7 +305,7 @@ def test_iframe_content_is_captured(browser: Browser, site: Site, tmp_path: Path
 
 
 def test_data_directory_holds_every_artefact_with_its_hash(
-    browser: Browser, site: Site, tmp_path: Path
+    browser: BrowserThread, site: Site, tmp_path: Path
 ):
     steps: list[tuple[str, int]] = []
     result = _capture(
@@ -314,7 +322,7 @@ def test_data_directory_holds_every_artefact_with_its_hash(
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["data", "warc"]
     assert steps == list(PROGRESS.values())
     env = json.loads((result.data_dir / "provenance/environment.json").read_text("utf-8"))
-    assert env["browser"]["version"] == browser.version
+    assert env["browser"]["version"] == browser.call(lambda: browser.browser().version)
     assert env["context"] == {
         "viewport": {"width": 1366, "height": 900},
         "locale": "fr-FR",
@@ -329,7 +337,7 @@ def test_data_directory_holds_every_artefact_with_its_hash(
 
 
 def test_sub_request_to_a_forbidden_address_is_blocked_and_recorded(
-    browser: Browser, site: Site, tmp_path: Path
+    browser: BrowserThread, site: Site, tmp_path: Path
 ):
     # given an allowed page that loads an image from 127.0.0.2 (not allow-listed)
     hits_before = len(site.forbidden_hits)
@@ -354,7 +362,7 @@ def test_sub_request_to_a_forbidden_address_is_blocked_and_recorded(
 
 
 def test_redirect_to_a_forbidden_address_blocks_the_capture(
-    browser: Browser, site: Site, tmp_path: Path
+    browser: BrowserThread, site: Site, tmp_path: Path
 ):
     out_dir = tmp_path / "c"
     with pytest.raises(CaptureBlocked) as blocked:
@@ -385,7 +393,7 @@ def test_first_url_outside_the_allow_list_is_refused_before_any_browsing(tmp_pat
     assert not out_dir.exists()
 
 
-def test_tls_error_is_captured_as_what_it_is(browser: Browser, site: Site, tmp_path: Path):
+def test_tls_error_is_captured_as_what_it_is(browser: BrowserThread, site: Site, tmp_path: Path):
     result = _capture(browser, site.tls_url("/tls"), tmp_path / "c")
     assert result.http_status is None
     assert result.error == f"Page.goto: net::ERR_CERT_AUTHORITY_INVALID at {site.tls_url('/tls')}"
@@ -396,7 +404,7 @@ def test_tls_error_is_captured_as_what_it_is(browser: Browser, site: Site, tmp_p
     assert result.final_url == "chrome-error://chromewebdata/"
 
 
-def test_existing_capture_is_never_overwritten(browser: Browser, site: Site, tmp_path: Path):
+def test_existing_capture_is_never_overwritten(browser: BrowserThread, site: Site, tmp_path: Path):
     out_dir = tmp_path / "c"
     _capture(browser, site.url("/missing"), out_dir)
     before = (out_dir / "data" / "page.txt").read_bytes()

@@ -111,10 +111,46 @@ def test_tsa_down_is_retried_three_times_then_the_capture_fails_with_its_reason(
     with tenant_context(tenant_a.insurer):
         capture = Capture.objects.get(pk=created[0])
         assert (capture.status, capture.attempts, capture.bundle.name) == ("failed", 4, "")
-        assert capture.error.startswith("TimestampUnavailable : ")
-        assert capture.error.endswith("(abandon après 3 nouvelles tentatives)")
+        # a short French reason, the right count, no exception name or server address
+        assert capture.error == (
+            "Capture abandonnée après 4 tentatives. "
+            "Dernière erreur : L'autorité d'horodatage ne répond pas."
+        )
         assert capture.tagmanifest_sha256 == ""
     assert _kinds(tenant_a.insurer, created[0]) == ["requested"] + ["started"] * 4 + ["failed"]
+
+
+def test_the_worker_thread_that_failed_a_capture_completes_the_next_one(
+    tenant_a, doctor, created, site: Site, fast_backoff
+):
+    with evidence_worker():
+        # given a capture that failed every attempt in this worker (TSA down)
+        with override_settings(EGIDE_TSA_URL="http://127.0.0.1:9/"):
+            with tenant_context(tenant_a.insurer):
+                created.append(
+                    services.capture_request(url=site.url("/lazy"), requested_by=doctor, reason="")
+                )
+            wait_until(
+                lambda: capture_status(tenant_a.insurer, created[0])[0] == "failed",
+                timeout_s=180,
+                what="première capture en échec",
+            )
+        # when the same worker thread gets the next capture
+        with tenant_context(tenant_a.insurer):
+            created.append(
+                services.capture_request(url=site.url("/iframe"), requested_by=doctor, reason="")
+            )
+        wait_until(
+            lambda: capture_status(tenant_a.insurer, created[1])[0] in ("complete", "failed"),
+            timeout_s=90,
+            what="seconde capture terminée",
+        )
+    # then it completes, and its bundle verifies
+    with tenant_context(tenant_a.insurer):
+        first, second = (Capture.objects.get(pk=pk) for pk in created)
+        assert (first.status, first.attempts) == ("failed", 4)
+        assert (second.status, second.progress, second.attempts) == ("complete", 100, 1)
+        assert bundle_verdicts_ok(verdicts=bundle_verify(zip_path=second.bundle.path))
 
 
 SLOW_SECONDS = 6

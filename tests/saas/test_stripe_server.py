@@ -31,16 +31,6 @@ WEBHOOK_SECRET = "whsec_test_egide_local"
 FIXTURES = json.loads(
     (Path(__file__).resolve().parents[2] / "saas/embedded/stripe_fixtures.json").read_text()
 )["resources"]
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class WebhookReceiver:
@@ -260,27 +250,17 @@ def test_paid_checkout_creates_subscription_and_delivers_signed_events_in_order(
 
 
 def test_payer_button_in_chromium_completes_checkout(
-    server: StripeServer, client: stripe.StripeClient, receiver: WebhookReceiver
+    server: StripeServer, client: stripe.StripeClient, receiver: WebhookReceiver, page
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     # Given an open Checkout session
     session = subscription_checkout(client, monthly_price(client), receiver)
 
     # When a real browser fills the card and clicks "Payer"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page()
-            page.goto(session.url)
-            page.get_by_label("Numéro de carte").fill("4242424242424242")
-            page.get_by_role("button", name="Payer").click()
-            page.wait_for_url(f"{receiver.url}/merci?session_id={session.id}", timeout=10_000)
-            heading = page.locator("h1").inner_text()
-        finally:
-            browser.close()
+    page.goto(session.url)
+    page.get_by_label("Numéro de carte").fill("4242424242424242")
+    page.get_by_role("button", name="Payer").click()
+    page.wait_for_url(f"{receiver.url}/merci?session_id={session.id}", timeout=10_000)
+    heading = page.locator("h1").inner_text()
 
     # Then it lands on the success page and the subscription is active
     assert heading == "Merci"
