@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import io
+import json
 import os
 import shutil
 import zipfile
+import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
+from asn1crypto import cms, tsp, x509
+from warcio.archiveiterator import ArchiveIterator
 
 from evidence.pki import tsa_pki_generate
 from evidence.seal import pem_to_der
@@ -16,6 +24,8 @@ from evidence.tsa_server import TsaServer
 from evidence.verify import CheckVerdict, bundle_verdicts_ok, bundle_verify
 from tests.evidence.conftest import (
     CAPTURE_ID,
+    PAGE_HTML,
+    PAGE_URL,
     VENV_BIN,
     VERIFY_BUNDLE_SH,
     bundle_build_for_test,
@@ -26,49 +36,230 @@ from tests.evidence.conftest import (
 
 BAG = f"evidence-{CAPTURE_ID}"
 ALL_CHECKS = ["archive", "structure", "bagit", "sha256", "timestamp", "signature", "wacz", "warc"]
+WARC_IN_WACZ = "archive/capture.warc.gz"
+BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
-# For each file of the bag: which checks fail once one of its bytes is flipped, in
-# verify-bundle.sh (standard tools only) and in bundle_verify. Payload and tag files are caught
-# by the manifests; the .tsr/.p7s by openssl; certificates also by the check that uses them.
-TAMPER_EXPECTATIONS: dict[str, tuple[set[str], set[str]]] = {
-    "bagit.txt": ({"bagit"}, {"bagit", "sha256"}),
-    "bag-info.txt": ({"bagit"}, {"bagit", "sha256"}),
-    # the middle byte of the manifest falls in a file name: the real file is then unlisted
-    "manifest-sha256.txt": ({"bagit"}, {"bagit", "sha256", "structure"}),
-    "tagmanifest-sha256.txt": (
+# Where to flip one byte of a file: a function of the file's bytes returning an offset, chosen by
+# parsing the file so that the flip always lands in the same meaningful field.
+Position = Callable[[bytes], int]
+
+
+def _flip(data: bytes, index: int) -> bytes:
+    return data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1 :]
+
+
+def _first(needle: bytes, at: int = 0) -> Position:
+    """The byte ``at`` (negative: from its end) of the first occurrence of ``needle``."""
+    return lambda data: data.index(needle) + at % len(needle)
+
+
+def _manifest_digest(name: str) -> Position:
+    """The first decimal digit of ``name``'s digest: flipped, it is still a hex digit (a, f not)."""
+
+    def position(data: bytes) -> int:
+        lines = [
+            line
+            for line in data.splitlines(keepends=True)
+            if line.endswith(b"  " + name.encode() + b"\n")
+        ]
+        assert len(lines) == 1, (name, lines)
+        start = data.index(lines[0])
+        digest = lines[0].split(b" ")[0]
+        return start + next(i for i, char in enumerate(digest) if chr(char).isdigit())
+
+    return position
+
+
+def _json_value(key: str, *, line: int = 0, at: int = 0) -> Position:
+    """The character ``at`` of the string value of ``key`` on JSON line ``line`` (ASCII values)."""
+
+    def position(data: bytes) -> int:
+        lines = data.splitlines(keepends=True)
+        value = json.loads(lines[line])[key]
+        pair = f"{json.dumps(key)}: {json.dumps(value)}".encode()
+        assert lines[line].count(pair) == 1, (key, lines[line])
+        start = sum(len(previous) for previous in lines[:line]) + lines[line].index(pair)
+        return start + len(pair) - 1 - len(value) + at % len(value)
+
+    return position
+
+
+def _pem_public_key(data: bytes) -> int:
+    """A base64 character of a PEM certificate that encodes only bits of its public key.
+
+    The character is taken at the middle of the key's BIT STRING and is one that, flipped, is
+    still base64: the certificate still decodes, to the same DER except inside the key.
+    """
+    begin = data.index(b"\n", data.index(b"-----BEGIN CERTIFICATE-----")) + 1
+    end = data.index(b"-----END CERTIFICATE-----")
+    body = [i for i in range(begin, end) if data[i] not in b"\r\n"]  # offsets of the base64
+    der = base64.b64decode(bytes(data[i] for i in body))
+    key = x509.Certificate.load(der).public_key["public_key"].contents
+    key_start = der.index(key)
+    middle = (key_start + len(key) // 2) * 4 // 3  # a character encoding bits of that byte
+    char = next(k for k in range(middle, len(body)) if data[body[k]] ^ 0x01 in BASE64)
+    tampered = base64.b64decode(bytes(_flip(data, body[char])[i] for i in body))
+    changed = [i for i, (a, b) in enumerate(zip(der, tampered, strict=True)) if a != b]
+    assert changed and key_start < changed[0] <= changed[-1] < key_start + len(key), changed
+    return body[char]
+
+
+def _png_idat(data: bytes) -> int:
+    """The middle byte of the IDAT chunk's data (the compressed pixels)."""
+    offset = 8  # PNG signature
+    while data[offset + 4 : offset + 8] != b"IDAT":
+        offset += 12 + int.from_bytes(data[offset : offset + 4], "big")
+    return offset + 8 + int.from_bytes(data[offset : offset + 4], "big") // 2
+
+
+def _signature_value_end(signed_data: Callable[[bytes], cms.SignedData]) -> Position:
+    """The last byte of the file, asserted to be the last byte of the signature value.
+
+    The .tsr (TimeStampResp) and .p7s (ContentInfo) end with their only SignerInfo, which has no
+    unsigned attributes, so their last byte is the last byte of the signature (ECDSA's s).
+    """
+
+    def position(data: bytes) -> int:
+        (signer,) = signed_data(data)["signer_infos"]
+        assert data.endswith(signer["signature"].native)
+        return len(data) - 1
+
+    return position
+
+
+def _wacz_payload_flipped(wacz: bytes) -> bytes:
+    """The WACZ with one byte of the archived page itself (the HTTP payload) flipped.
+
+    The WARC's response record is decompressed, ``mauvais`` of the review in its payload becomes
+    ``lauvais``, and the record is re-compressed as one gzip member (as warcio writes them) with
+    its WARC headers untouched, so WARC-Block-Digest and WARC-Payload-Digest no longer match.
+    The WACZ is re-packed with the same members, order, compression and dates: it is a valid
+    ZIP, and only the WARC (so its hash in datapackage.json) differs.
+    """
+    with zipfile.ZipFile(io.BytesIO(wacz)) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for info, content in members:
+            copy = zipfile.ZipInfo(info.filename, info.date_time)
+            copy.compress_type = info.compress_type
+            copy.external_attr = info.external_attr
+            tampered = _warc_payload_flipped(content) if info.filename == WARC_IN_WACZ else content
+            archive.writestr(copy, tampered)
+    return out.getvalue()
+
+
+def _warc_payload_flipped(warc: bytes) -> bytes:
+    iterator = ArchiveIterator(io.BytesIO(warc))
+    for record in iterator:
+        payload = record.raw_stream.read()
+        uri = record.rec_headers.get_header("WARC-Target-URI")
+        if record.rec_type == "response" and uri == PAGE_URL:
+            block_length = int(record.rec_headers.get_header("Content-Length"))
+            start = iterator.get_record_offset()
+            end = start + iterator.get_record_length()  # this record's gzip member
+            break
+    else:
+        raise AssertionError("no response record for the page in the WARC")
+    assert payload == PAGE_HTML
+    member = zlib.decompressobj(wbits=zlib.MAX_WBITS + 16)
+    raw = member.decompress(warc[start:end])
+    assert member.eof and not member.unused_data
+    payload_start = raw.index(b"\r\n\r\n") + 4 + block_length - len(payload)
+    assert raw[payload_start : payload_start + len(payload)] == payload
+    raw = _flip(raw, payload_start + payload.index(b"mauvais"))
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    return warc[:start] + compressor.compress(raw) + compressor.flush() + warc[end:]
+
+
+class Tampering(NamedTuple):
+    tamper: Callable[[bytes], bytes]  # the file's bytes -> the same with one byte flipped
+    standard: set[str]  # checks failing in verify-bundle.sh (standard tools only)
+    ours: set[str]  # checks failing in bundle_verify
+
+
+def _at(position: Position, standard: set[str], ours: set[str]) -> Tampering:
+    return Tampering(lambda data: _flip(data, position(data)), standard, ours)
+
+
+# For each file of the bag: which byte is flipped, and which checks then fail in
+# verify-bundle.sh and in bundle_verify. Each byte is found by parsing the file and lies in the
+# field named below; the file keeps its structure, so what catches the flip is the manifest
+# covering the file (bagit, sha256: manifest-sha256.txt for data/…, tagmanifest-sha256.txt for
+# the tag files), plus the checks that use that field.
+_MANIFEST = ({"bagit"}, {"bagit", "sha256"})
+TAMPERINGS: dict[str, Tampering] = {
+    # BagIt-Version 1.0 -> 1.1, a version bagit.py accepts
+    "bagit.txt": _at(_first(b"BagIt-Version: 1.0", at=-1), *_MANIFEST),
+    # Contact-Email preuves@ -> qreuves@; External-Identifier (checked by "structure") untouched
+    "bag-info.txt": _at(_first(b"Contact-Email: p", at=-1), *_MANIFEST),
+    # a digit of data/page.html's digest: every file is still listed ("structure" passes),
+    # page.html no longer matches its digest
+    "manifest-sha256.txt": _at(_manifest_digest("data/page.html"), *_MANIFEST),
+    # a digit of bagit.txt's digest; the timestamp and the seal are over this very file
+    "tagmanifest-sha256.txt": _at(
+        _manifest_digest("bagit.txt"),
         {"bagit", "timestamp", "signature"},
         {"bagit", "sha256", "timestamp", "signature"},
     ),
-    "tagmanifest-sha256.txt.tsr": ({"timestamp"}, {"timestamp"}),
-    "tagmanifest-sha256.txt.p7s": ({"signature"}, {"signature"}),
-    "VERIFY.md": ({"bagit"}, {"bagit", "sha256"}),
-    "certs/tsa-ca.pem": ({"bagit", "timestamp"}, {"bagit", "sha256", "timestamp"}),
-    "certs/tsa.pem": ({"bagit", "timestamp"}, {"bagit", "sha256", "timestamp"}),
-    "certs/seal-ca.pem": ({"bagit", "signature"}, {"bagit", "sha256", "signature"}),
-    # openssl cms uses the certificate embedded in the .p7s; certs/seal.pem is caught by bagit
-    # (and by bundle_verify, which requires the embedded certificate to be this one)
-    "certs/seal.pem": ({"bagit"}, {"bagit", "sha256", "signature"}),
-    "data/capture.wacz": (
-        {"bagit", "wacz", "warc capture.warc.gz"},
-        {"bagit", "sha256", "wacz", "warc"},
+    # the last byte of the signature value, which openssl checks (bytes of their unsigned
+    # envelope are covered by test_unsigned_envelope_bytes_...: openssl misses some of them)
+    "tagmanifest-sha256.txt.tsr": _at(
+        _signature_value_end(
+            lambda der: tsp.TimeStampResp.load(der)["time_stamp_token"]["content"]
+        ),
+        {"timestamp"},
+        {"timestamp"},
     ),
-    **{
-        f"data/{name}": ({"bagit"}, {"bagit", "sha256"})
-        for name in [
-            "page.html",
-            "page.pdf",
-            "page.txt",
-            "report.pdf",
-            "screenshot-full.png",
-            "screenshot-viewport.png",
-            "provenance/actions.jsonl",
-            "provenance/clock.json",
-            "provenance/custody.jsonl",
-            "provenance/environment.json",
-            "provenance/network.json",
-            "provenance/tls/avis.example.test.pem",
-        ]
-    },
+    "tagmanifest-sha256.txt.p7s": _at(
+        _signature_value_end(lambda der: cms.ContentInfo.load(der)["content"]),
+        {"signature"},
+        {"signature"},
+    ),
+    # the trust anchor named in the first openssl command: certs/tsa-ca.pem -> certs/tsa-ba.pem
+    "VERIFY.md": _at(
+        _first(b"-CAfile certs/tsa-ca.pem", at=len(b"-CAfile certs/tsa-")), *_MANIFEST
+    ),
+    # the CA's public key (no longer a point of the curve): the TSA certificate has no issuer
+    "certs/tsa-ca.pem": _at(
+        _pem_public_key, {"bagit", "timestamp"}, {"bagit", "sha256", "timestamp"}
+    ),
+    # the TSA's public key, which the token's signature is checked against (bundle_verify also
+    # finds it differs from the token's embedded certificate)
+    "certs/tsa.pem": _at(_pem_public_key, {"bagit", "timestamp"}, {"bagit", "sha256", "timestamp"}),
+    # the CA's public key (no longer a point of the curve): the seal certificate has no issuer
+    "certs/seal-ca.pem": _at(
+        _pem_public_key, {"bagit", "signature"}, {"bagit", "sha256", "signature"}
+    ),
+    # its public key; openssl cms uses the certificate embedded in the .p7s, so certs/seal.pem
+    # is caught by bagit (and by bundle_verify, which requires the embedded one to be this one)
+    "certs/seal.pem": _at(_pem_public_key, {"bagit"}, {"bagit", "sha256", "signature"}),
+    # the archived page inside the WARC (see _wacz_payload_flipped): the WARC no longer matches
+    # its hash in datapackage.json (wacz) nor its record's block/payload digests (warcio check)
+    "data/capture.wacz": Tampering(
+        _wacz_payload_flipped,
+        {"bagit", "wacz", "warc capture.warc.gz"},
+        {"bagit", "sha256", "wacz", "warc capture.warc.gz"},
+    ),
+    # the review text, « Très mauvais accueil » -> « Très lauvais accueil »
+    "data/page.html": _at(_first(b"mauvais"), *_MANIFEST),
+    "data/page.txt": _at(_first(b"mauvais"), *_MANIFEST),
+    # the version in the header, %PDF-1.4 -> %PDF-1.5
+    "data/page.pdf": _at(_first(b"%PDF-1.4", at=-1), *_MANIFEST),
+    "data/report.pdf": _at(_first(b"%PDF-1.4", at=-1), *_MANIFEST),
+    # the compressed pixels, mid IDAT (the chunk's CRC, which no check reads, then mismatches)
+    "data/screenshot-full.png": _at(_png_idat, *_MANIFEST),
+    "data/screenshot-viewport.png": _at(_png_idat, *_MANIFEST),
+    # a value of the provenance, the files still parse: the navigated URL (dr-martin ->
+    # er-martin), the link of custody entry 2 to entry 1 (9f2c -> 8f2c), the clock source,
+    # the browser, the server IP (127.0.0.1 -> 127.0.0.0)
+    "data/provenance/actions.jsonl": _at(_json_value("url", at=-len("dr-martin")), *_MANIFEST),
+    "data/provenance/custody.jsonl": _at(_json_value("prev", line=1), *_MANIFEST),
+    "data/provenance/clock.json": _at(_json_value("source"), *_MANIFEST),
+    "data/provenance/environment.json": _at(_json_value("browser"), *_MANIFEST),
+    "data/provenance/network.json": _at(_json_value("server_ip", at=-1), *_MANIFEST),
+    # a base64 character of the (placeholder) certificate, MIIB -> LIIB
+    "data/provenance/tls/avis.example.test.pem": _at(_first(b"MIIB"), *_MANIFEST),
 }
 
 
@@ -88,33 +279,15 @@ def _failed(verdicts: list[CheckVerdict]) -> set[str]:
     return {verdict.name for verdict in verdicts if not verdict.ok}
 
 
-def _flip_position(path: Path, data: bytes, relative: str) -> int:
-    """Which byte to flip.
-
-    - the WACZ: the middle byte of the archived WARC inside it, so the change hits the web
-      archive itself rather than ZIP bookkeeping;
-    - the .tsr/.p7s: the last byte, inside the signature value. Bytes of their *unsigned*
-      envelope are covered separately (test_unsigned_envelope_bytes_...), because
-      openssl does not check all of them;
-    - anything else: the middle byte.
-    """
-    if relative == "data/capture.wacz":
-        with zipfile.ZipFile(path) as archive:
-            info = archive.getinfo("archive/capture.warc.gz")
-        header = 30 + len(info.filename.encode()) + len(info.extra)
-        return info.header_offset + header + info.compress_size // 2
-    if relative.endswith((".tsr", ".p7s")):
-        return len(data) - 1
-    return len(data) // 2
-
-
 def _tampered_zip(zip_path: Path, tmp_path: Path, relative: str, position: int | None = None):
+    """The bundle with ``relative`` tampered as in TAMPERINGS, or flipped at ``position``."""
     bag = unzip_to(zip_path, tmp_path / "unzipped")
     target = bag / relative
-    data = bytearray(target.read_bytes())
-    index = _flip_position(target, bytes(data), relative) if position is None else position
-    data[index] ^= 0x01
-    target.write_bytes(bytes(data))
+    data = target.read_bytes()
+    tampered = TAMPERINGS[relative].tamper(data) if position is None else _flip(data, position)
+    if relative != "data/capture.wacz":  # flipped inside its WARC: _wacz_payload_flipped
+        assert sum(a != b for a, b in zip(data, tampered, strict=True)) == 1
+    target.write_bytes(tampered)
     return rezip(bag, tmp_path / f"{BAG}.zip"), bag
 
 
@@ -145,16 +318,16 @@ def test_good_bundle_passes_every_check(built_bundle):
 def test_every_file_of_the_bundle_is_listed_in_the_tamper_table(built_bundle, tmp_path):
     bag = unzip_to(built_bundle.result.zip_path, tmp_path)
     files = sorted(p.relative_to(bag).as_posix() for p in bag.rglob("*") if p.is_file())
-    assert files == sorted(TAMPER_EXPECTATIONS)
+    assert files == sorted(TAMPERINGS)
 
 
-@pytest.mark.parametrize("relative", sorted(TAMPER_EXPECTATIONS))
+@pytest.mark.parametrize("relative", sorted(TAMPERINGS))
 def test_flipping_one_byte_of_any_file_fails_standard_tools_and_bundle_verify(
     built_bundle, tmp_path, relative
 ):
     # given
     zip_path, _ = _tampered_zip(built_bundle.result.zip_path, tmp_path, relative)
-    standard_expected, ours_expected = TAMPER_EXPECTATIONS[relative]
+    _, standard_expected, ours_expected = TAMPERINGS[relative]
 
     # when
     standard_rc, standard_failed = _standard_failures(zip_path)
