@@ -25,6 +25,24 @@ class EmbeddedServiceError(RuntimeError):
     """An embedded service could not start; the message says what to do."""
 
 
+def _pid_alive(pidfile: Path) -> bool:
+    try:
+        pid = int(pidfile.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def postgres_running() -> bool:
+    return _pid_alive(VAR_DIR / "pgdata" / "postmaster.pid")
+
+
 def postgres_start() -> str:
     """Start (or reuse) the embedded PostgreSQL and return a DATABASE_URL for it."""
     import pgserver
@@ -123,15 +141,36 @@ def redis_stop() -> None:
         subprocess.run([cli, "-s", str(sock), "shutdown", "nosave"], check=False, timeout=10)  # noqa: S603
 
 
-def services_env_ensure() -> dict[str, str]:
+def services_env_ensure() -> set[str]:
     """Fill DATABASE_URL / REDIS_URL from embedded services when the operator set none.
 
-    Returns the variables it set (empty when external servers are configured).
+    Returns the variables whose embedded server this call started (not those it found already
+    running for another process, e.g. a ``./egide run`` next door): the caller stops those,
+    with ``services_stop``, when it is done.
     """
-    started: dict[str, str] = {}
+    started: set[str] = set()
     if not os.environ.get("DATABASE_URL"):
-        started["DATABASE_URL"] = postgres_start()
+        running = postgres_running()
+        os.environ["DATABASE_URL"] = postgres_start()
+        if not running:
+            started.add("DATABASE_URL")
     if not os.environ.get("REDIS_URL"):
-        started["REDIS_URL"] = redis_start()
-    os.environ.update(started)
+        running = _redis_alive(_redis_socket())
+        os.environ["REDIS_URL"] = redis_start()
+        if not running:
+            started.add("REDIS_URL")
     return started
+
+
+def services_stop(started: set[str]) -> None:
+    """Stop the embedded servers that ``services_env_ensure`` started."""
+    if "DATABASE_URL" in started:
+        postgres_stop()
+    if "REDIS_URL" in started:
+        redis_stop()
+
+
+def database_url_unstarted() -> str:
+    """A DATABASE_URL for tools that only read settings (mypy's Django plugin): nothing is
+    started and nothing connects to it."""
+    return f"postgres://postgres@localhost/{DATABASE_NAME}"

@@ -12,9 +12,11 @@ import environ
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+# Local state (embedded servers' data, media, evidence, local Stripe and TSA): ``var/`` unless
+# EGIDE_VAR_DIR says otherwise (the live stage runs from an empty one).
+VAR_DIR = Path(env("EGIDE_VAR_DIR", default=str(BASE_DIR / "var")))
 
 # ---------------------------------------------------------------------------------------------
 # Core
@@ -208,6 +210,8 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "odt", "docx", "txt", "csv"]
 # ---------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EGIDE_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 DEFAULT_FROM_EMAIL = env("EGIDE_DEFAULT_FROM_EMAIL", default="Égide <no-reply@egide.localhost>")
+# With EGIDE_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (the live stage).
+EMAIL_FILE_PATH = env("EGIDE_EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 
 # ---------------------------------------------------------------------------------------------
 # Browser (evidence capture, monitoring of JavaScript pages)

@@ -7,7 +7,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-not-for-production")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", ".localhost", "127.0.0.1"])
 SITE_SCHEME = env("EGIDE_SITE_SCHEME", default="http")
-SITE_PORT = env("EGIDE_SITE_PORT", default="8000")
+# The port the web process listens on (``./egide run``: EGIDE_PORT) is the one in every link.
+SITE_PORT = env("EGIDE_SITE_PORT", default=env("EGIDE_PORT", default="8000"))
 EMAIL_BACKEND = env("EGIDE_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 STORAGES = {
     **STORAGES,  # noqa: F405
@@ -15,13 +16,17 @@ STORAGES = {
 }
 
 # Stripe: the local stand-in started by the Procfile (same secret on both sides).
-STRIPE_API_BASE = env("STRIPE_API_BASE", default="http://127.0.0.1:12111")
+STRIPE_API_BASE = env(
+    "STRIPE_API_BASE", default=f"http://127.0.0.1:{env('EGIDE_STRIPE_PORT', default='12111')}"
+)
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_egide_local_dev_secret")
 STRIPE_LOCAL_WEBHOOK_URL = env(
     "STRIPE_LOCAL_WEBHOOK_URL", default=f"http://localhost:{SITE_PORT or 8000}/stripe/webhook/"
 )
 
 # Evidence: the local TSA started by the Procfile ("tsa" line) keeps its certificates in var/tsa.
-EGIDE_TSA_URL = env("EGIDE_TSA_URL", default="http://127.0.0.1:12112/")
+EGIDE_TSA_URL = env(
+    "EGIDE_TSA_URL", default=f"http://127.0.0.1:{env('EGIDE_TSA_PORT', default='12112')}/"
+)
 EGIDE_TSA_CERT_FILE = env("EGIDE_TSA_CERT_FILE", default=str(VAR_DIR / "tsa" / "tsa.pem"))  # noqa: F405
 EGIDE_TSA_CA_FILE = env("EGIDE_TSA_CA_FILE", default=str(VAR_DIR / "tsa" / "tsa-ca.pem"))  # noqa: F405

@@ -2,10 +2,12 @@
 
 import os
 
-from saas.embedded import services_env_ensure
+from saas.embedded import database_url_unstarted
 
-# ``pytest`` alone works too: start the embedded services when none are configured.
-services_env_ensure()
+# Reading these settings starts nothing: pytest starts the embedded servers before it reads
+# them (plugin ``saas.pytest_services``), and tools that only read settings (mypy's Django
+# plugin) get an address that nothing connects to.
+os.environ.setdefault("DATABASE_URL", database_url_unstarted())
 
 from .base import *  # noqa: E402, F403
 from .base import env  # noqa: E402

@@ -1,0 +1,354 @@
+"""The journeys of the live stage, each as a person does it in Chromium (see ``stage``).
+
+Every journey gets a fresh browser context (no cookies) and the ``Run``; it raises
+``StageFailed`` with what it saw when the product does not do what the person expects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.live.review_site import DEFAMATORY, NEW_REVIEW
+from tests.live.stage import (
+    NEW_PASSWORD,
+    PASSWORD,
+    VERIFY_BUNDLE_SH,
+    Run,
+    StageFailed,
+    check,
+    mail_link,
+)
+
+HOST_A = "assureur-a.localhost"
+HOST_B = "assureur-b.localhost"
+PLATFORM = "localhost"
+
+
+def wait_for(predicate: Callable[[], Any], *, timeout_s: float, what: str, every_s: float = 1):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if value := predicate():
+            return value
+        if time.monotonic() > deadline:
+            raise StageFailed(f"{what} : rien après {timeout_s:.0f} s")
+        time.sleep(every_s)
+
+
+def shot(page, run: Run, name: str) -> None:
+    assert run.shots is not None
+    page.screenshot(path=str(run.shots / f"{name}.png"), full_page=True)
+
+
+def login_portal(page, run: Run, host: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(run.url(host, "/compte/connexion/"))
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/portail/**")
+
+
+def login_admin(page, run: Run, host: str, email: str) -> None:
+    page.goto(run.url(host, "/admin/login/"))
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("[type=submit]").first.click()
+    page.wait_for_url(re.compile(r".*/admin/$"))
+
+
+def fetch_bytes(page, href: str) -> tuple[str, bytes]:
+    """GET ``href`` with the page's session (cookies): content type and body."""
+    response = page.request.get(href)
+    check(response.ok, f"{href} : HTTP {response.status}")
+    return response.headers.get("content-type", ""), response.body()
+
+
+def pdf_text(data: bytes) -> str:
+    out = subprocess.run(  # noqa: S603
+        ["pdftotext", "-enc", "UTF-8", "-", "-"],  # noqa: S607
+        input=data,
+        capture_output=True,
+        check=True,
+    )
+    return re.sub(r"\s+", " ", out.stdout.decode())
+
+
+# --- visitor -----------------------------------------------------------------------------------
+
+
+def visitor_sees_two_insurers(page, run: Run) -> None:
+    seen = {}
+    for host, name in ((HOST_A, "Mutuelle Asclépios"), (HOST_B, "Hygie Assurances")):
+        response = page.goto(run.url(host, "/"))
+        check(response is not None and response.ok, f"{host} : pas de page d'accueil")
+        text = page.locator("body").inner_text()
+        check(name in text, f"{host} ne montre pas « {name} »")
+        seen[host] = (page.title(), page.locator("header").first.inner_html())
+        shot(page, run, f"accueil-{host.split('.')[0]}")
+    check(seen[HOST_A] != seen[HOST_B], "les deux assureurs montrent le même site")
+    other = "Hygie Assurances"
+    page.goto(run.url(HOST_A, "/formules/"))
+    check(other not in page.locator("body").inner_text(), "l'assureur A montre le nom de B")
+    check(page.locator("a[data-plan]").count() > 0, "aucune formule publiée chez l'assureur A")
+
+
+# --- doctors: subscription ---------------------------------------------------------------------
+
+
+def _sign_up(page, run: Run, email: str, *, last_name: str) -> None:
+    page.goto(run.url(HOST_A, "/formules/"))
+    page.locator("a[data-plan]").first.click()
+    page.fill("#id_first_name", "Claire")
+    page.fill("#id_last_name", last_name)
+    page.fill("#id_email", email)
+    page.fill("#id_password1", NEW_PASSWORD)
+    page.fill("#id_password2", NEW_PASSWORD)
+    page.check("#id_accept_terms")
+    page.click("main button[type=submit]")
+    check(
+        page.locator("h1").inner_text() == "Vérifiez votre messagerie",
+        f"après l'inscription : « {page.locator('h1').inner_text()} »",
+    )
+    page.goto(mail_link(run, email, rf"http://{re.escape(HOST_A)}:\d+/compte/verification/\S+"))
+    page.fill("#id_rpps", f"1{uuid.uuid4().int % 10**10:010d}")
+    page.fill("#id_specialty", "Médecine générale")
+    page.fill("#id_city", "Lyon")
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/portail/souscrire/")
+    page.locator("input[name=plan]").first.check()
+    page.check("#id_accept_conditions")
+    page.click("main button[type=submit]")
+
+
+def _pay(page, card: str) -> None:
+    page.wait_for_selector("input[name=card_number]")
+    page.fill("input[name=card_number]", card)
+    if page.locator("input[name=cardholder_name]").count():
+        page.fill("input[name=cardholder_name]", "Claire Martin")
+    page.click("button:has-text('Payer')")
+
+
+def _policy_in_force(page, run: Run) -> str:
+    """Reload the contract page until the policy is « En vigueur »; its number."""
+
+    def in_force() -> str | None:
+        page.goto(run.url(HOST_A, "/portail/contrat/"))
+        status = page.locator("[id^=status-]").first
+        if status.count() and status.inner_text() == "En vigueur":
+            return (status.get_attribute("id") or "").removeprefix("status-")
+        return None
+
+    return wait_for(in_force, timeout_s=60, what="contrat en vigueur (webhooks Stripe)")
+
+
+def doctor_subscribes(page, run: Run) -> None:
+    email = f"dr.live-{uuid.uuid4().hex[:6]}@exemple.fr"
+    _sign_up(page, run, email, last_name="Durand")
+    _pay(page, "4242 4242 4242 4242")
+    page.wait_for_url(re.compile(r"/portail/souscrire/retour/"))
+    number = _policy_in_force(page, run)
+    with page.expect_download() as download_info:
+        page.click("text=Télécharger mon attestation (PDF)")
+    download = download_info.value
+    path = Path(download.path())
+    check(path.read_bytes().startswith(b"%PDF-"), "l'attestation n'est pas un PDF")
+    check(number in pdf_text(path.read_bytes()), "l'attestation ne porte pas le n° du contrat")
+    shot(page, run, "contrat-en-vigueur")
+
+
+def doctor_declined_pays_again(page, run: Run) -> None:
+    email = f"dr.refus-{uuid.uuid4().hex[:6]}@exemple.fr"
+    _sign_up(page, run, email, last_name="Petit")
+    _pay(page, "4000 0000 0000 0002")
+    page.wait_for_url(re.compile(r"/portail/souscrire/retour/"))
+    outcome = wait_for(
+        lambda: (page.reload() and None)
+        or (o if (o := page.locator("#checkout-outcome").get_attribute("data-outcome"))
+            in ("declined", "unfinished") else None),
+        timeout_s=60,
+        what="page « Paiement refusé »",
+        every_s=2,
+    )  # fmt: skip
+    check(outcome == "declined", f"issue du paiement : {outcome}")
+    check(page.locator("h1").inner_text() == "Paiement refusé", "pas de « Paiement refusé »")
+    shot(page, run, "paiement-refuse")
+    page.get_by_role("button", name="Payer à nouveau").click()
+    _pay(page, "4242 4242 4242 4242")
+    _policy_in_force(page, run)
+
+
+# --- doctor: claim and capture -----------------------------------------------------------------
+
+
+def doctor_claim_capture(page, run: Run) -> None:
+    today = dt.date.today()
+    login_portal(page, run, HOST_A, "dr.martin@exemple.fr")
+    page.goto(run.url(HOST_A, "/portail/sinistres/nouveau/"))
+    page.fill("textarea[name=urls]", run.review_url)
+    page.fill("textarea[name=source_text]", f"Jean D. (1/5) : {DEFAMATORY}")
+    page.fill("textarea[name=quotes]", DEFAMATORY)
+    page.fill("input[name=seen_date]", today.isoformat())
+    page.fill("input[name=publication_date]", (today - dt.timedelta(days=15)).isoformat())
+    page.fill("input[name=author_name]", "Jean D.")
+    page.click("main form.card button[type=submit]")
+    page.wait_for_url("**/questionnaire/")
+    page.check("input[name=p0_precise_factual_imputation]")
+    page.click("main form.card button[type=submit]")
+    page.wait_for_url(re.compile(r".*/portail/sinistres/\d+/$"))
+    run.claim_pk = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    run.claim_reference = page.locator("h1").inner_text().removeprefix("Dossier ").strip()
+    link = page.locator("#captures .capture a").first
+    check(link.count() == 1, "le dossier ne montre pas sa capture de preuve")
+    link.click()
+    page.wait_for_url(re.compile(r".*/preuves/\d+/$"))
+    percent = page.locator("#capture-progress-percent")
+    try:
+        percent.wait_for(timeout=5_000)
+        page.wait_for_function(
+            "document.querySelector('#capture-progress-percent').textContent.trim() === '100 %'",
+            timeout=240_000,
+        )
+    except Exception as exc:
+        body = page.locator("main").inner_text()[:400]
+        raise StageFailed(f"la capture n'a pas abouti ; la page dit : {body}") from exc
+    page.reload()
+    shot(page, run, "capture-terminee")
+    with page.expect_download() as download_info:
+        page.locator("a[href$='/telecharger/']").first.click()
+    download = download_info.value
+    bundle = run.var_dir / download.suggested_filename
+    download.save_as(bundle)
+    work = run.var_dir / "verification"
+    work.mkdir(exist_ok=True)
+    result = subprocess.run(  # noqa: S603
+        ["bash", str(VERIFY_BUNDLE_SH), str(bundle)],  # noqa: S607
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "VERIFY_VENV": str(Path(sys.executable).parent.parent)},
+        timeout=120,
+    )
+    check(
+        result.returncode == 0, f"verify-bundle.sh : {result.stdout[-600:]}{result.stderr[-300:]}"
+    )
+
+
+# --- handler -----------------------------------------------------------------------------------
+
+
+def handler_works_claim(page, run: Run) -> None:
+    check(run.claim_pk is not None, "pas de dossier ouvert à l'étape précédente")
+    login_admin(page, run, HOST_A, "gestion@assureur-a.localhost")
+    page.goto(run.url(HOST_A, "/admin/sinistres/"))
+    row = page.locator(f"#claims-queue tr:has(a[href='/admin/sinistres/{run.claim_pk}/'])")
+    check(row.count() == 1, "le dossier n'est pas dans la file du gestionnaire")
+    badge = row.locator(".deadline-badge").inner_text().strip()
+    check(re.fullmatch(r"J-\d+|J\+\d+|Aujourd'hui|J0", badge), f"échéance : « {badge} »")
+    shot(page, run, "file-gestionnaire")
+    row.locator(f"a[href='/admin/sinistres/{run.claim_pk}/']").first.click()
+    page.wait_for_url(f"**/admin/sinistres/{run.claim_pk}/")
+
+    # a new capture of the claim's page, from the claim page, followed to its end
+    before = page.locator("[data-capture-id]").count()
+    recapture = page.locator("#claim-captures button, #captures button").filter(
+        has_text=re.compile("Relancer|Nouvelle capture|Capturer")
+    )
+    check(recapture.count() >= 1, "aucun bouton pour relancer une capture sur le dossier")
+    recapture.first.click()
+    page.wait_for_load_state()
+    wait_for(
+        lambda: (page.goto(run.url(HOST_A, f"/admin/sinistres/{run.claim_pk}/")) and None)
+        or page.locator("[data-capture-status=complete]").count() > before,
+        timeout_s=240,
+        what="nouvelle capture terminée",
+        every_s=3,
+    )  # fmt: skip
+
+    # a letter, as a PDF
+    if page.locator("#qualify-submit").count():
+        page.click("#qualify-submit")
+    if page.locator("#cover-check").count():
+        page.click("#cover-check")
+    page.click("a[data-kind=MISE_EN_DEMEURE]")
+    page.click("#letter-generate")
+    page.wait_for_url(f"**/admin/sinistres/{run.claim_pk}/")
+    href = page.locator("tr[data-letter-kind=MISE_EN_DEMEURE] a").first.get_attribute("href")
+    check(href, "pas de courrier dans le dossier")
+    kind, body = fetch_bytes(page, run.url(HOST_A, href))
+    check(kind == "application/pdf", f"le courrier est servi en {kind}")
+    text = pdf_text(body)
+    check("MISE EN DEMEURE" in text, "le PDF n'est pas une mise en demeure")
+    check(DEFAMATORY in text, "la mise en demeure ne cite pas le passage")
+    shot(page, run, "dossier-gestionnaire")
+
+
+# --- monitoring --------------------------------------------------------------------------------
+
+
+def scan_now(page, run: Run, site) -> None:
+    login_portal(page, run, HOST_A, "dr.martin@exemple.fr")
+    page.goto(run.url(HOST_A, "/veille/profil/"))
+    if not page.locator("#page-form").count():
+        # no watch profile yet: the form comes filled from the doctor's profile; save it
+        profile = page.locator("#profile-form")
+        names = profile.locator("[name=name_variants]")
+        if not names.input_value().strip():
+            names.fill("Dr Claire Martin")
+        profile.locator("button[type=submit]").click()
+        page.wait_for_selector("#page-form")
+    if site.url not in page.locator("body").inner_text():
+        form = page.locator("#page-form")
+        form.locator("[name=url]").fill(site.url)
+        form.locator("[name=label]").fill("Plateforme d'avis (boucle locale)")
+        form.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+    check(site.url in page.locator("body").inner_text(), "la page surveillée n'est pas ajoutée")
+
+    def scan() -> str:
+        page.goto(run.url(HOST_A, "/veille/"))
+        page.get_by_role("button", name="Lancer une veille maintenant").click()
+        page.wait_for_function(
+            "(() => { const p = document.querySelector('#scan-percent');"
+            " return p && p.textContent.trim() === '100'; })()",
+            timeout=120_000,
+        )
+        page.goto(run.url(HOST_A, "/veille/"))
+        return page.locator("#scan-summary").inner_text()
+
+    scan()
+    site.review_add(NEW_REVIEW)
+    summary = scan()
+    check("1 nouvel(s) avis" in summary, f"second relevé : « {summary} »")
+    alert = page.locator("#alerts article", has_text=NEW_REVIEW["author"])
+    check(alert.count() >= 1, f"aucune alerte pour l'avis de {NEW_REVIEW['author']}")
+    shot(page, run, "veille-alerte")
+
+
+# --- platform operator -------------------------------------------------------------------------
+
+
+def operator_onboards(page, run: Run) -> None:
+    login_admin(page, run, PLATFORM, "operateur@egide.localhost")
+    page.goto(run.url(PLATFORM, "/admin/tenants/insurer/add/"))
+    page.fill("input[name=name]", "Assureur Céphée")
+    page.fill("input[name=domain]", "assureur-c.localhost")
+    page.fill("input[name=admin_email]", "admin@assureur-c.localhost")
+    page.locator("input[type=submit][name=_save], button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r".*/admin/tenants/insurer/\d+/change/$"), timeout=120_000)
+    response = wait_for(
+        lambda: (r := page.goto(run.url("assureur-c.localhost", "/"))) and r.ok and r,
+        timeout_s=60,
+        what="site du nouvel assureur",
+        every_s=2,
+    )
+    check(response.ok, "le site du nouvel assureur ne répond pas")
+    check("Assureur Céphée" in page.locator("body").inner_text(), "le site ne porte pas son nom")
+    shot(page, run, "nouvel-assureur")
