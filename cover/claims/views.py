@@ -131,6 +131,7 @@ def claim_detail(request, pk: int):
             if selectors.claim_categories(claim=claim)
             else [],
             "replies": claim.reply_drafts.all()[:5],
+            "captures": selectors.claim_captures(claim=claim),
         },
     )
 
