@@ -1,8 +1,10 @@
 """Claims handlers' evidence screens in the Wagtail admin: captures, their checks and custody,
-download, and sending a bundle to a recipient as an expiring link.
+download, sending a bundle to a recipient as an expiring link, and requesting a capture or a
+re-capture with the same live progress as the doctor's portal.
 
 Thin views over selectors and services. Viewing a capture's page, downloading its bundle and
 sharing it are custody events; the checks are recomputed from the stored files on every view.
+A re-capture creates a new capture: the earlier one is never rewritten.
 """
 
 from __future__ import annotations
@@ -12,19 +14,23 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from evidence import selectors, services
-from evidence.forms import ShareForm
+from evidence.forms import CaptureRequestForm, ShareForm
 from evidence.models import Capture
 
 VIEW_PERMISSION = "evidence.view_capture"
 DOWNLOAD_PERMISSION = "evidence.download_capture"
 SHARE_PERMISSION = "evidence.share_capture"
+# Asking for a capture records new evidence and rewrites none: the staff who review captures
+# may ask for one (the claims handler role holds no evidence.add_capture).
+REQUEST_PERMISSION = VIEW_PERMISSION
 
 
 def permission_required(codename: str):
@@ -47,9 +53,22 @@ def _capture(capture_id: int) -> Capture:
     return capture
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @permission_required(VIEW_PERMISSION)
 def capture_list(request):
+    form = CaptureRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            capture_id = services.capture_request(
+                url=form.cleaned_data["url"],
+                requested_by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            form.add_error("url", exc.messages)
+        else:
+            messages.success(request, _("Capture demandée : elle démarre dans un instant."))
+            return redirect("evidence_admin:detail", capture_id=capture_id)
     captures = selectors.captures_all()[:200]
     return render(
         request,
@@ -59,6 +78,7 @@ def capture_list(request):
             "page_title": _("Captures de preuve"),
             "header_icon": "doc-full",
             "captures": captures,
+            "form": form,
         },
     )
 
@@ -89,8 +109,55 @@ def capture_detail(request, capture_id: int):
             "share_links": capture.share_links.all(),
             "can_download": request.user.has_perm(DOWNLOAD_PERMISSION),
             "can_share": request.user.has_perm(SHARE_PERMISSION),
+            "can_request": request.user.has_perm(REQUEST_PERMISSION),
         },
     )
+
+
+@require_GET
+@permission_required(VIEW_PERMISSION)
+def capture_status(request, capture_id: int):
+    """What the live progress bar polls (the admin twin of the portal's ``etat.json``)."""
+    capture = _capture(capture_id)
+    complete = capture.status == Capture.Status.COMPLETE
+    return JsonResponse(
+        {
+            "id": capture.pk,
+            "status": capture.status,
+            "status_label": capture.get_status_display(),
+            "progress": capture.progress,
+            "step": capture.step,
+            "attempts": capture.attempts,
+            "error": capture.error,
+            "http_status": capture.http_status,
+            "detail_url": reverse("evidence_admin:detail", kwargs={"capture_id": capture.pk}),
+            "download_url": reverse("evidence_admin:download", kwargs={"capture_id": capture.pk})
+            if complete and request.user.has_perm(DOWNLOAD_PERMISSION)
+            else None,
+        }
+    )
+
+
+@require_POST
+@permission_required(REQUEST_PERMISSION)
+def capture_recapture(request, capture_id: int):
+    """Retry a failed capture, or capture a complete one's page again, as a new capture."""
+    capture = _capture(capture_id)
+    try:
+        new_id = services.capture_recapture(
+            capture_id=capture.pk,
+            requested_by=request.user,
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("evidence_admin:detail", capture_id=capture.pk)
+    messages.success(
+        request,
+        _("Nouvelle capture n° %(id)s demandée : elle démarre dans un instant.") % {"id": new_id},
+    )
+    return redirect("evidence_admin:detail", capture_id=new_id)
 
 
 @require_GET

@@ -12,6 +12,8 @@ from evidence import admin_views
 admin_urlpatterns = [
     path("", admin_views.capture_list, name="list"),
     path("<int:capture_id>/", admin_views.capture_detail, name="detail"),
+    path("<int:capture_id>/etat.json", admin_views.capture_status, name="status"),
+    path("<int:capture_id>/relancer/", admin_views.capture_recapture, name="recapture"),
     path("<int:capture_id>/capture.png", admin_views.capture_thumbnail, name="thumbnail"),
     path("<int:capture_id>/telecharger/", admin_views.capture_download, name="download"),
     path("<int:capture_id>/envoyer/", admin_views.capture_share, name="share"),

@@ -1,6 +1,8 @@
 """Handlers' workspace in the Wagtail admin: the queue and the claim file.
 
-Thin views over the selectors and services; every view needs ``claims.handle_claim``.
+Thin views over the selectors and services; every view needs ``claims.handle_claim``. The claim
+file also takes the captures' actions (request, retry, re-capture) as POSTs on its own address;
+their live progress polls the evidence admin's ``etat.json``.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cover.claims import selectors, services
 from cover.claims.forms import (
@@ -96,9 +99,13 @@ def assign(request, pk: int):
 
 
 @handler_required
+@require_http_methods(["GET", "POST"])
 def detail(request, pk: int):
     claim = get_object_or_404(Claim.objects.select_related("doctor__user", "policy"), pk=pk)
+    if request.method == "POST":
+        return _capture_action(request, claim)
     today = timezone.localdate()
+    captures = selectors.claim_captures(claim=claim)
     categories = selectors.claim_categories(claim=claim)
     deadlines = selectors.claim_deadlines(claim=claim, today=today) if categories else []
     passages = list(claim.passages.all())
@@ -128,10 +135,47 @@ def detail(request, pk: int):
             "cost_form": CostForm(initial={"incurred_on": today}),
             "cost_summary": selectors.claim_cost_summary(claim=claim, today=today),
             "replies": claim.reply_drafts.all(),
-            "captures": selectors.claim_captures(claim=claim),
+            "captures": captures,
+            "capture_urls": list(dict.fromkeys([*claim.urls, *(c.url for c in captures)])),
             "commissaires": selectors.partners_commissaires(),
         },
     )
+
+
+CAPTURE_ACTIONS = ("capture_request", "capture_again")
+
+
+def _capture_action(request, claim: Claim):
+    """Request a capture for the claim (one of its addresses or a new one), or capture again
+    the address of one of its finished captures; the new capture is attached to the claim."""
+    action = request.POST.get("action")
+    if action not in CAPTURE_ACTIONS:
+        raise Http404
+    recapture_of = None
+    if action == "capture_again":
+        try:
+            recapture_of = int(request.POST.get("capture", ""))
+        except ValueError as exc:
+            raise Http404 from exc
+        if recapture_of not in selectors.claim_capture_ids(claim=claim):
+            raise Http404(_("Capture introuvable."))
+    url = (request.POST.get("other_url") or "").strip() or request.POST.get("url", "")
+    try:
+        capture_id = services.claim_capture_request(
+            claim=claim,
+            by=request.user,
+            url=url if recapture_of is None else "",
+            recapture_of=recapture_of,
+            reason=request.POST.get("reason", ""),
+        )
+    except services.ClaimActionRefused as exc:
+        _refused(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Capture n° %(id)s demandée : elle démarre dans un instant.") % {"id": capture_id},
+        )
+    return redirect(reverse("claims_admin:detail", kwargs={"pk": claim.pk}) + "#evidence")
 
 
 @handler_required

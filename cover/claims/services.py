@@ -251,6 +251,67 @@ def _evidence_capture_request(
     )
 
 
+@transaction.atomic
+def claim_capture_request(
+    *,
+    claim: Claim,
+    by: Any,
+    url: str = "",
+    recapture_of: int | None = None,
+    reason: str = "",
+    today: datetime.date | None = None,
+) -> int:
+    """A handler asks for a capture for this claim: of ``url``, or again of the address of one
+    of the claim's finished captures (``recapture_of``: a failed one, or a page that changed).
+    Return the new capture's id.
+
+    The capture is attached to the claim as claim opening attaches it (a "capture requested"
+    timeline entry whose ref is ``capture-<id>``). Unlike claim opening, a refusal (address
+    refused by the capture guard, platform limit, capture still running) raises
+    ``ClaimActionRefused`` and records nothing: the handler is there to read it.
+    """
+    from django.core.exceptions import ValidationError
+
+    from cover.claims.selectors import claim_capture_ids
+    from evidence.selectors import capture_detail
+    from evidence.services import capture_recapture, capture_request
+
+    label = _("Sinistre %(reference)s") % {"reference": claim.reference}
+    full_reason = f"{label} — {reason.strip()}" if reason.strip() else label
+    try:
+        if recapture_of is not None:
+            if recapture_of not in claim_capture_ids(claim=claim):
+                raise ClaimActionRefused([_("Cette capture n'appartient pas à ce sinistre.")])
+            capture_id = capture_recapture(
+                capture_id=recapture_of, requested_by=by, reason=full_reason
+            )
+        else:
+            if not url.strip():
+                raise ClaimActionRefused([_("Indiquez l'adresse (URL) de la page à capturer.")])
+            capture_id = capture_request(url=url, requested_by=by, reason=full_reason)
+    except ValidationError as exc:
+        raise ClaimActionRefused(exc.messages) from exc
+    capture = capture_detail(capture_id=capture_id)
+    captured_url = capture.url if capture is not None else url.strip()
+    if recapture_of is not None:
+        note = _("%(url)s — nouvelle capture après la n° %(id)s") % {
+            "url": captured_url,
+            "id": recapture_of,
+        }
+    else:
+        note = captured_url
+    _timeline_add(
+        claim=claim,
+        kind=TimelineKind.CAPTURE_REQUESTED,
+        by=by,
+        date=_today(today),
+        note=note,
+        ref=f"capture-{capture_id}",
+        notify=False,
+    )
+    return capture_id
+
+
 # --------------------------------------------------------------------------------------------
 # Opening and qualifying
 # --------------------------------------------------------------------------------------------

@@ -257,16 +257,21 @@ def handler_works_claim(page, run: Run) -> None:
     page.wait_for_url(f"**/admin/sinistres/{run.claim_pk}/")
 
     # a new capture of the claim's page, from the claim page, followed to its end
-    before = page.locator("[data-capture-id]").count()
-    recapture = page.locator("#claim-captures button, #captures button").filter(
-        has_text=re.compile("Relancer|Nouvelle capture|Capturer")
+    done = "tr[data-capture] [data-capture-progress][data-status=complete]"
+    before = page.locator(done).count()
+    again = page.locator("tr[data-capture] form:not([hidden]) button").filter(
+        has_text=re.compile("Relancer la capture|Nouvelle capture de cette page")
     )
-    check(recapture.count() >= 1, "aucun bouton pour relancer une capture sur le dossier")
-    recapture.first.click()
+    check(again.count() >= 1, "aucun bouton pour relancer une capture sur le dossier")
+    again.first.click()
     page.wait_for_load_state()
+    check(
+        page.locator("tr[data-capture]").count() >= 2,
+        "la nouvelle capture n'apparaît pas dans le dossier",
+    )
     wait_for(
         lambda: (page.goto(run.url(HOST_A, f"/admin/sinistres/{run.claim_pk}/")) and None)
-        or page.locator("[data-capture-status=complete]").count() > before,
+        or page.locator(done).count() > before,
         timeout_s=240,
         what="nouvelle capture terminée",
         every_s=3,
