@@ -487,16 +487,24 @@ def policy_checkout_start(*, doctor: Doctor, plan: Plan, success_url: str, cance
     The policy becomes active from Stripe's events (``policy_stripe_event_apply``), never from
     the redirect back, which a doctor could forge or never reach.
     """
-    import stripe
-
     from cover.selectors import plans_published, policy_current
 
     if not plans_published().filter(pk=plan.pk).exists():
         raise PolicyError(_("Cette formule n'est plus proposée."))
     if policy_current(doctor=doctor, on=timezone.localdate()) is not None:
         raise PolicyError(_("Vous êtes déjà couvert par un contrat en cours."))
+    unpaid = Policy.objects.filter(doctor=doctor, status=Policy.Status.PAST_DUE).first()
+    if unpaid is not None:
+        # Settling that policy's open invoice reactivates it; a second one would bill twice.
+        raise PolicyError(
+            _(
+                "La cotisation de votre contrat n° %(number)s n'est pas réglée : réglez-la depuis "
+                "la page « Mon contrat » pour retrouver vos garanties."
+            )
+            % {"number": unpaid.number}
+        )
     _platform_doctors_check(adding=1)
-    account = insurer_stripe_account()
+    insurer_stripe_account()  # refuse before opening a policy that could never be paid
     version = plan_version_current(plan=plan)
     policy = Policy.objects.filter(
         doctor=doctor, plan_version=version, status=Policy.Status.PENDING
@@ -507,11 +515,26 @@ def policy_checkout_start(*, doctor: Doctor, plan: Plan, success_url: str, cance
         status=Policy.Status.PENDING,
         source=Policy.Source.ONLINE,
     )
+    return policy_checkout_session_open(
+        policy=policy, success_url=success_url, cancel_url=cancel_url
+    )
+
+
+def policy_checkout_session_open(*, policy: Policy, success_url: str, cancel_url: str) -> str:
+    """Open a Stripe Checkout session that pays this very policy; return the page's URL.
+
+    Used for the first sale and when a pending policy must be paid again (its session expired):
+    the session always names the same policy number, so its events update this policy.
+    """
+    import stripe
+
+    account = insurer_stripe_account()
     client = _stripe_client()
     options: Any = {"stripe_account": account}
     try:
-        price_id = _plan_version_price(client=client, version=version, account=account)
+        price_id = _plan_version_price(client=client, version=policy.plan_version, account=account)
         if not policy.stripe_customer_id:
+            doctor = policy.doctor
             customer = client.v1.customers.create(
                 params={
                     "email": doctor.user.email,
@@ -651,8 +674,7 @@ def _policy_status_apply(
     if policy.status == Policy.Status.CANCELLED and last is not None:
         return
     newer = last is None or at > last
-    same_second_forward = at == last and STATUS_RANK[status] > STATUS_RANK[policy.status]
-    if not (newer or same_second_forward):
+    if not (newer or (at == last and _later_in_same_second(policy=policy, status=status))):
         return
     policy.status = status
     policy.stripe_status_at = at
@@ -661,6 +683,21 @@ def _policy_status_apply(
         policy.end_date = None
     elif status == Policy.Status.CANCELLED:
         policy.end_date = _date_of(end or at)
+
+
+def _later_in_same_second(*, policy: Policy, status: str) -> bool:
+    """Whether ``status`` follows the policy's status when both come from the same second.
+
+    Stripe's ``created`` counts seconds. Past due and active follow each other both ways (a
+    declined first payment paid again at once on the hosted invoice page), so between those two
+    the invoices recorded decide: one still open means unpaid, none means paid.
+    """
+    if {status, policy.status} == {Policy.Status.ACTIVE, Policy.Status.PAST_DUE}:
+        invoices = PolicyInvoice.objects.filter(policy=policy)
+        if invoices.exists():
+            unpaid = invoices.filter(status="open").exists()
+            return status == (Policy.Status.PAST_DUE if unpaid else Policy.Status.ACTIVE)
+    return STATUS_RANK[status] > STATUS_RANK[policy.status]
 
 
 def _policy_invoice_record(*, policy: Policy, invoice: dict[str, Any], at: int) -> None:

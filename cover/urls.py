@@ -29,4 +29,5 @@ urlpatterns = [
     path("portail/souscrire/retour/", views.checkout_return, name="checkout-return"),
     path("portail/contrat/", views.policy_detail, name="policy"),
     path("portail/contrat/<str:number>/attestation.pdf", views.certificate, name="certificate"),
+    path("portail/contrat/<str:number>/regler/", views.policy_pay, name="policy-pay"),
 ]

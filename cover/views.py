@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cover import selectors, services
+from cover import payments, selectors, services
 from cover.forms import DoctorProfileForm, PlanChoiceForm, SignupForm
 
 SESSION_PLAN = "cover_signup_plan"
@@ -96,12 +96,11 @@ def plan_choice(request):
     chosen = selectors.plan_published_by_slug(slug=request.session.get(SESSION_PLAN, ""))
     form = PlanChoiceForm(request.POST or None, initial={"plan": chosen})
     if request.method == "POST" and form.is_valid():
-        success = request.build_absolute_uri(reverse("portal:checkout-return"))
         try:
             url = services.policy_checkout_start(
                 doctor=doctor,
                 plan=form.cleaned_data["plan"],
-                success_url=f"{success}?session_id={{CHECKOUT_SESSION_ID}}",
+                success_url=_checkout_success_url(request),
                 cancel_url=request.build_absolute_uri(reverse("portal:plan-choice")),
             )
         except services.PolicyError as exc:
@@ -113,11 +112,38 @@ def plan_choice(request):
     return render(request, "portal/plan_choice.html", {"form": form, "plans": plans})
 
 
+def _checkout_success_url(request) -> str:
+    success = request.build_absolute_uri(reverse("portal:checkout-return"))
+    return f"{success}?session_id={{CHECKOUT_SESSION_ID}}"
+
+
 @login_required
 def checkout_return(request):
+    """Where Stripe Checkout sends the doctor back: paid, declined, or still being confirmed."""
     doctor = selectors.doctor_for_user(user=request.user)
     policy = selectors.policy_latest(doctor=doctor) if doctor else None
-    return render(request, "portal/checkout_return.html", {"policy": policy})
+    outcome = payments.policy_payment_outcome(policy=policy) if policy else None
+    return render(request, "portal/checkout_return.html", {"policy": policy, "outcome": outcome})
+
+
+@login_required
+@require_http_methods(["POST"])
+def policy_pay(request, number: str):
+    """« Payer à nouveau » / « Régler ma cotisation »: off to the Stripe page that settles it."""
+    doctor = selectors.doctor_for_user(user=request.user)
+    policy = selectors.policy_for_doctor_by_number(doctor=doctor, number=number) if doctor else None
+    if policy is None:
+        raise Http404
+    try:
+        url = payments.policy_payment_retry(
+            policy=policy,
+            success_url=_checkout_success_url(request),
+            cancel_url=request.build_absolute_uri(reverse("portal:policy")),
+        )
+    except services.PolicyError as exc:
+        messages.error(request, str(exc))
+        return redirect("portal:policy")
+    return HttpResponseRedirect(url, status=303)
 
 
 @login_required
