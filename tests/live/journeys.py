@@ -6,6 +6,7 @@ Every journey gets a fresh browser context (no cookies) and the ``Run``; it rais
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 import re
@@ -65,10 +66,22 @@ def login_admin(page, run: Run, host: str, email: str) -> None:
 
 
 def fetch_bytes(page, href: str) -> tuple[str, bytes]:
-    """GET ``href`` with the page's session (cookies): content type and body."""
-    response = page.request.get(href)
-    check(response.ok, f"{href} : HTTP {response.status}")
-    return response.headers.get("content-type", ""), response.body()
+    """GET ``href`` from the page, with its session: content type and body.
+
+    Done by the browser itself (fetch), which resolves *.localhost as a person's browser does.
+    """
+    status, kind, body = page.evaluate(
+        """async (href) => {
+            const response = await fetch(href);
+            const bytes = new Uint8Array(await response.arrayBuffer());
+            let binary = "";
+            for (const b of bytes) binary += String.fromCharCode(b);
+            return [response.status, response.headers.get("content-type") || "", btoa(binary)];
+        }""",
+        href,
+    )
+    check(status == 200, f"{href} : HTTP {status}")
+    return kind, base64.b64decode(body)
 
 
 def pdf_text(data: bytes) -> str:
@@ -311,8 +324,8 @@ def scan_now(page, run: Run, site) -> None:
         page.wait_for_selector("#page-form")
     if site.url not in page.locator("body").inner_text():
         form = page.locator("#page-form")
-        form.locator("[name=url]").fill(site.url)
-        form.locator("[name=label]").fill("Plateforme d'avis (boucle locale)")
+        form.locator("[name=page-url]").fill(site.url)
+        form.locator("[name=page-label]").fill("Plateforme d'avis (boucle locale)")
         form.locator("button[type=submit]").click()
         page.wait_for_load_state()
     check(site.url in page.locator("body").inner_text(), "la page surveillée n'est pas ajoutée")
@@ -346,7 +359,7 @@ def operator_onboards(page, run: Run) -> None:
     page.fill("input[name=name]", "Assureur Céphée")
     page.fill("input[name=domain]", "assureur-c.localhost")
     page.fill("input[name=admin_email]", "admin@assureur-c.localhost")
-    page.locator("input[type=submit][name=_save], button[type=submit]").first.click()
+    page.get_by_role("button", name="Créer l’assureur").click()
     page.wait_for_url(re.compile(r".*/admin/tenants/insurer/\d+/change/$"), timeout=120_000)
     response = wait_for(
         lambda: (r := page.goto(run.url("assureur-c.localhost", "/"))) and r.ok and r,
