@@ -22,8 +22,30 @@ from tenants.db import connection
 PUBLIC_MEDIA_PREFIXES = ("original_images/", "images/")
 
 
+def media_path_public(path: str) -> bool:
+    """True for a plain path under a public prefix: no ``..``, ``.``, empty segment or backslash.
+
+    ``serve`` normalises the path itself, so ``images/../documents/x.pdf`` would pass a prefix
+    test and then be served from ``documents/``: the path is judged as it is, segment by
+    segment, before anything else.
+    """
+    if "\\" in path or "\x00" in path:
+        return False
+    segments = path.split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        return False
+    return path.startswith(PUBLIC_MEDIA_PREFIXES)
+
+
 def tenant_media(request, schema: str, path: str):
-    if schema != connection.schema_name or not path.startswith(PUBLIC_MEDIA_PREFIXES):
+    if schema != connection.schema_name or not media_path_public(path):
         raise Http404("Fichier introuvable")
     root = Path(settings.MEDIA_ROOT) / schema
-    return serve(request, path, document_root=str(root))
+    response = serve(request, path, document_root=str(root))
+    # Only images are public: anything else stored under an image folder is not served, and
+    # browsers must not guess another type (an uploaded page must never run on this origin).
+    kind = response.get("Content-Type", "")
+    if not kind.startswith("image/") or "svg" in kind:
+        raise Http404("Fichier introuvable")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -67,3 +67,57 @@ def test_private_files_of_the_tenant_are_never_served_by_their_storage_path(tena
 
     assert url == f"/media/test_a/claims/letters/{unique}.pdf"
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "trick",
+    [
+        "images/../claims/letters/{name}",
+        "images/%2e%2e/claims/letters/{name}",
+        "images/..%2fclaims/letters/{name}",
+        "images/%2E%2E%2Fclaims%2Fletters%2F{name}",
+        "images/./../claims/letters/{name}",
+        "original_images/../../test_a/claims/letters/{name}",
+        "images//../claims/letters/{name}",
+        "images\\..\\claims\\letters\\{name}",
+    ],
+)
+def test_a_path_that_climbs_out_of_the_image_folders_is_refused(tenant_a, unique, trick):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    # given a private letter of the insurer, next to its public images
+    with tenant_context(tenant_a.insurer):
+        default_storage.save(f"claims/letters/{unique}.pdf", ContentFile(b"%PDF-1.7 secret"))
+
+    # when it is asked for through an image folder
+    response = Client(HTTP_HOST=tenant_a.domain).get(
+        "/media/test_a/" + trick.format(name=f"{unique}.pdf")
+    )
+
+    # then nothing is served
+    assert response.status_code == 404
+    assert b"secret" not in b"".join(getattr(response, "streaming_content", [response.content]))
+
+
+def test_a_file_that_is_not_an_image_is_not_served_from_an_image_folder(tenant_a, unique):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    with tenant_context(tenant_a.insurer):
+        name = default_storage.save(
+            f"original_images/page-{unique}.html", ContentFile(b"<script>alert(1)</script>")
+        )
+
+    response = Client(HTTP_HOST=tenant_a.domain).get(f"/media/test_a/{name}")
+
+    assert response.status_code == 404
+
+
+def test_an_image_is_served_with_nosniff(tenant_a, unique):
+    _, _, url, _ = _image(tenant_a, name=f"logo-{unique}.png", colour="red")
+
+    response = Client(HTTP_HOST=tenant_a.domain).get(url)
+
+    assert (response.status_code, response["Content-Type"]) == (200, "image/png")
+    assert response["X-Content-Type-Options"] == "nosniff"
