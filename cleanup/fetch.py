@@ -16,7 +16,6 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import httpx
 from w3lib.encoding import html_to_unicode
@@ -350,55 +349,67 @@ def page_render(
 ) -> FetchedPage:
     """Render a JavaScript page in headless Chromium and return the resulting DOM.
 
-    Every request the page makes (scripts, XHR, frames) is checked against the same address
-    guard as `page_fetch`; blocked ones are aborted, not followed. One browser per call: this
-    path is rare (only for JavaScript shells) and a fresh browser leaves no state behind. The browser runs in a thread
-    of its own (``evidence.browser``), so the caller's thread can go on using the database.
+    Every request the browser makes — the page, its redirects, sub-resources, frames, workers
+    and WebSockets — passes the evidence capture's address guard (``RequestGuard``, a
+    browser-level DevTools ``Fetch`` interception: Playwright's ``route`` does not see redirect
+    hops). Refused ones are failed, not followed. After loading, the address each response
+    actually came from is checked again (DNS rebinding): one outside the allowed addresses
+    discards the whole rendering. One browser per call: this path is rare (only for JavaScript
+    shells) and a fresh browser leaves no state behind. The browser runs in a thread of its own
+    (``evidence.browser``), so the caller's thread can go on using the database.
     """
     from playwright.sync_api import Error as PlaywrightError
 
     from evidence.browser import BrowserThread, browser_thread
+    from evidence.capture import RequestGuard
+    from evidence.netguard import address_allowed
 
     url_check(url=url, allowed_networks=allowed_networks, resolver=resolver)
     started = time.monotonic()
-    checked: dict[str, bool] = {}
-
-    def guard(route, request) -> None:  # type: ignore[no-untyped-def]
-        parts = urlsplit(request.url)
-        if parts.scheme in ("data", "blob", "about"):
-            route.continue_()
-            return
-        origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in checked:
-            try:
-                url_check(url=request.url, allowed_networks=allowed_networks, resolver=resolver)
-                checked[origin] = True
-            except FetchError:
-                checked[origin] = False
-        if checked[origin]:
-            route.continue_()
-        else:
-            route.abort("blockedbyclient")
-
+    guard = RequestGuard(
+        allow={str(network) for network in allowed_networks},
+        resolver=lambda host, port: list(resolver(host, port)),
+    )
     timeout_ms = int(limits.total_s * 1000)
 
-    def render(thread: BrowserThread) -> tuple[str, int, str]:
+    def websocket_guard(ws_route) -> None:  # type: ignore[no-untyped-def]
+        allowed, reason, verdict = guard.url_verdict(ws_route.url)
+        if allowed:
+            ws_route.connect_to_server()
+        else:
+            guard._record_block(ws_route.url, reason, verdict, "WebSocket")
+            ws_route.close(code=1008, reason="blocked")
+
+    def render(thread: BrowserThread) -> tuple[str, int, str, list[tuple[str, str]]]:
         # Runs in the browser thread: no database work here.
-        context = thread.browser().new_context(user_agent=USER_AGENT, service_workers="block")
+        browser = thread.browser()
+        guard.attach(browser, bodies=False)
+        context = browser.new_context(user_agent=USER_AGENT, service_workers="block")
         try:
+            context.route_web_socket("**/*", websocket_guard)
             page = context.new_page()
-            page.route("**/*", guard)
+            responses: list = []
+            page.on("response", lambda response: responses.append(response))
             response = page.goto(url, timeout=timeout_ms, wait_until="load")
             page.wait_for_timeout(settle_ms)
-            return page.content(), (response.status if response is not None else 0), page.url
+            html = page.content()
+            servers = [(r.url, (r.server_addr() or {}).get("ipAddress", "")) for r in responses]
+            return html, (response.status if response is not None else 0), page.url, servers
         finally:
             context.close()
+            guard.detach()
 
     try:
         with browser_thread(chromium_path=browser_path, args=tuple(CHROMIUM_ARGS)) as thread:
-            html, status, final_url = thread.call(render, thread)
+            html, status, final_url, servers = thread.call(render, thread)
     except PlaywrightError as exc:
         raise UnreachableError(f"Rendu navigateur impossible : {exc.message}", url=url) from None
+    for served_url, address in servers:
+        if address and not address_allowed(address.strip("[]"), guard.networks):
+            raise BlockedAddressError(
+                f"Le site a répondu depuis une adresse non autorisée ({address}) : rendu écarté",
+                url=served_url,
+            )
     if status >= 400:
         raise HttpStatusError(f"Le site a répondu HTTP {status}", url=url, status_code=status)
     size = len(html.encode("utf-8"))

@@ -302,18 +302,14 @@ class RequestGuard:
         with contextlib.suppress(PlaywrightError):
             self.session.send("Fetch.continueRequest", {"requestId": request_id})
 
-    def attach(self, browser: Browser) -> None:
+    def attach(self, browser: Browser, *, bodies: bool = True) -> None:
+        """Guard every request of ``browser``; with ``bodies``, also keep the raw bodies."""
+        patterns = [{"urlPattern": "*", "requestStage": "Request"}]
+        if bodies:
+            patterns.append({"urlPattern": "*", "requestStage": "Response"})
         self.session = browser.new_browser_cdp_session()
         self.session.on("Fetch.requestPaused", self._paused)
-        self.session.send(
-            "Fetch.enable",
-            {
-                "patterns": [
-                    {"urlPattern": "*", "requestStage": "Request"},
-                    {"urlPattern": "*", "requestStage": "Response"},
-                ]
-            },
-        )
+        self.session.send("Fetch.enable", {"patterns": patterns})
 
     def detach(self) -> None:
         if self.session is None:
