@@ -58,7 +58,7 @@ TENANT_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "tenants.apps.StaffUsersConfig",  # wagtail.users, see tenants/staff_users.py
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
