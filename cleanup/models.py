@@ -13,10 +13,12 @@ All of it lives in the insurer's schema: tenants never see each other's monitori
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +27,7 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.models import Page
 
 from cleanup.extract import text_fold
+from cleanup.fetch import FetchError, url_check
 from cleanup.platforms import PLATFORM_PROFILES
 
 
@@ -615,6 +618,18 @@ class ContentPlanItem(models.Model):
             raise ValidationError(errors)
 
 
+def search_api_url_validate(url: str) -> None:
+    """A search API address the key may be sent to: public addresses only, after DNS (plus the
+    networks of EGIDE_FETCH_ALLOWED_NETWORKS, empty in production); a French error otherwise."""
+    allowed = tuple(ipaddress.ip_network(n) for n in settings.EGIDE_FETCH_ALLOWED_NETWORKS)
+    try:
+        url_check(url=url, allowed_networks=allowed)
+    except FetchError as exc:
+        raise ValidationError(
+            {"base_url": _("Adresse de l'API refusée : %(reason)s") % {"reason": exc}}
+        ) from exc
+
+
 @register_setting(icon="search")
 class SearchSettings(BaseSiteSetting):
     """The insurer's own search API (its key, its quota) used for the results on doctors'
@@ -655,3 +670,5 @@ class SearchSettings(BaseSiteSetting):
             raise ValidationError({"api_key": _("La clé d'API est obligatoire.")})
         if self.provider == self.Provider.GOOGLE_CSE and not self.cx:
             raise ValidationError({"cx": _("L'identifiant cx est obligatoire pour Google.")})
+        if self.base_url:
+            search_api_url_validate(self.base_url)

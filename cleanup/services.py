@@ -30,7 +30,7 @@ from django.utils.translation import ngettext
 from cleanup.changes import ReviewChanges, reviews_diff, search_results_diff, url_key
 from cleanup.extract import AggregateRating, PageExtract, reviews_extract
 from cleanup.extract import Review as ExtractedReview
-from cleanup.fetch import FetchError, Network, page_render, page_scan
+from cleanup.fetch import FetchError, Network, page_render, page_scan, url_check
 from cleanup.models import (
     Alert,
     ComplianceCheck,
@@ -463,6 +463,13 @@ def search_provider_for_site() -> tuple[SearchProvider | None, int]:
     if conf.provider == SearchSettings.Provider.GOOGLE_CSE:
         options["cx"] = conf.cx
     if conf.base_url:
+        # The API key goes wherever base_url points: never to a non-public address (checked
+        # again here, after DNS, for settings saved before the check existed or re-pointed).
+        try:
+            url_check(url=conf.base_url, allowed_networks=fetch_allowed_networks())
+        except FetchError as exc:
+            logger.warning("Search API address refused, search disabled: %s", exc)
+            return None, 0
         options["base_url"] = conf.base_url
     return search_provider_build(provider=conf.provider, settings=options), conf.results_per_query
 
