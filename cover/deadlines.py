@@ -9,29 +9,37 @@ computation of "trois mois révolus" is [UNVERIFIED]):
 
 - month/year addition keeps the day of the month; when the target month is shorter, the date
   is clamped to its last day (31 March + 3 months = 30 June; 29 Feb 2024 + 1 year = 28 Feb 2025),
-  the earlier of the two possible readings;
+  the earlier of the two possible readings. Months are always counted from the clock's own
+  start date, never from an already clamped date: a GDPR request received on 31 January with
+  the two-month extension is due 31 January + 3 months = 30 April, not 28 Feb + 2 = 28 April;
 - limitation and action windows then subtract one day (``end_offset_days = -1``), so
   T_pub 15 January → hard deadline 14 April; T_pub 30 November 2024 → 27 February 2025;
 - waiting windows (the other party's time) are not shortened;
-- working days skip Saturdays and Sundays only; public holidays are not known here, which again
-  gives an earlier date.
-
-This is the same arithmetic as ``dateutil.relativedelta`` (installed only as a transitive
-dependency, so not imported here).
+- working days are Monday to Friday except French public holidays, from the ``holidays``
+  package, for the insurer's calendar (metropolitan France by default; Alsace-Moselle and the
+  overseas departments add their local holidays);
+- a hard deadline is never extended when it falls on a Saturday, Sunday or public holiday:
+  the legal date is kept and the deadline also gives the last working day before it
+  (``act_by_date``, « à accomplir avant le … »). DOMAIN.md says nothing of prorogation for
+  press-law prescription, so the engine takes the reading that cannot make the claimant late.
 """
 
 from __future__ import annotations
 
 import calendar
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
+import holidays
+
 from cover.rules import (
     CATEGORY_RULES,
+    HOLIDAY_SUBDIVISIONS,
     PRESS_LIMITATION_CLOCK_IDS,
     AlertAnchor,
     Caveat,
@@ -43,6 +51,7 @@ from cover.rules import (
     ContentCategory,
     Duration,
     DurationUnit,
+    HolidayCalendar,
     _,
     clock_rules_with_overrides,
 )
@@ -83,6 +92,9 @@ class Deadline:
     interrupted_on: tuple[date, ...] = ()
     extended: bool = False
     overridden_fields: tuple[str, ...] = ()
+    # Hard deadline on a Saturday, Sunday or public holiday: the last working day before it.
+    # The legal ``due_date`` is kept (never extended); ``None`` when it is a working day.
+    act_by_date: date | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,38 +111,106 @@ def date_add_months(*, start: date, months: int) -> date:
     return date(year, month0 + 1, min(start.day, last_day))
 
 
-def date_add_working_days(*, start: date, days: int) -> date:
-    """Add Monday–Friday days; public holidays are ignored (the result is never later)."""
+@functools.cache
+def _public_holidays(holiday_calendar: HolidayCalendar, year: int) -> frozenset[date]:
+    subdiv = HOLIDAY_SUBDIVISIONS[holiday_calendar]
+    return frozenset(holidays.country_holidays("FR", subdiv=subdiv, years=year))
+
+
+def is_working_day(
+    *, day: date, holiday_calendar: HolidayCalendar = HolidayCalendar.METROPOLE
+) -> bool:
+    """Monday to Friday and not a public holiday of ``holiday_calendar``."""
+    return day.weekday() < 5 and day not in _public_holidays(holiday_calendar, day.year)
+
+
+def date_add_working_days(
+    *, start: date, days: int, holiday_calendar: HolidayCalendar = HolidayCalendar.METROPOLE
+) -> date:
+    """Add working days: weekends and the calendar's public holidays are skipped."""
     current = start
     remaining = days
     while remaining > 0:
         current += timedelta(days=1)
-        if current.weekday() < 5:
+        if is_working_day(day=current, holiday_calendar=holiday_calendar):
             remaining -= 1
     return current
 
 
-def date_add_duration(*, start: date, duration: Duration) -> date:
+def last_working_day_before(
+    *, day: date, holiday_calendar: HolidayCalendar = HolidayCalendar.METROPOLE
+) -> date:
+    """The nearest working day strictly before ``day``."""
+    current = day - timedelta(days=1)
+    while not is_working_day(day=current, holiday_calendar=holiday_calendar):
+        current -= timedelta(days=1)
+    return current
+
+
+def _months(duration: Duration) -> int | None:
+    if duration.unit is DurationUnit.MONTHS:
+        return duration.amount
+    if duration.unit is DurationUnit.YEARS:
+        return 12 * duration.amount
+    return None
+
+
+def date_add_duration(
+    *,
+    start: date,
+    duration: Duration,
+    holiday_calendar: HolidayCalendar = HolidayCalendar.METROPOLE,
+) -> date:
     if duration.unit is DurationUnit.DAYS:
         return start + timedelta(days=duration.amount)
     if duration.unit is DurationUnit.WORKING_DAYS:
-        return date_add_working_days(start=start, days=duration.amount)
-    if duration.unit is DurationUnit.MONTHS:
-        return date_add_months(start=start, months=duration.amount)
-    return date_add_months(start=start, months=12 * duration.amount)
+        return date_add_working_days(
+            start=start, days=duration.amount, holiday_calendar=holiday_calendar
+        )
+    return date_add_months(start=start, months=_months(duration) or 0)
 
 
-def clock_due_date(*, rule: ClockRule, start: date, extended: bool = False) -> date:
-    """Due date of one clock period started on ``start`` (extension chained after the base)."""
-    end = date_add_duration(start=start, duration=rule.duration)
+def clock_due_date(
+    *,
+    rule: ClockRule,
+    start: date,
+    extended: bool = False,
+    holiday_calendar: HolidayCalendar = HolidayCalendar.METROPOLE,
+) -> date:
+    """Due date of one clock period started on ``start``, with its extension if granted.
+
+    Month-based periods are added to ``start`` in one go (1 month + 2 months = 3 months from
+    ``start``): chaining would carry a month-end clamp forward (31 Jan → 28 Feb → 28 Apr).
+    """
+    base_months = _months(rule.duration)
     if extended and rule.extension is not None:
-        end = date_add_duration(start=end, duration=rule.extension.extra)
+        extra_months = _months(rule.extension.extra)
+        if base_months is not None and extra_months is not None:
+            end = date_add_months(start=start, months=base_months + extra_months)
+        else:
+            end = date_add_duration(
+                start=start, duration=rule.duration, holiday_calendar=holiday_calendar
+            )
+            end = date_add_duration(
+                start=end, duration=rule.extension.extra, holiday_calendar=holiday_calendar
+            )
+    else:
+        end = date_add_duration(
+            start=start, duration=rule.duration, holiday_calendar=holiday_calendar
+        )
     return end + timedelta(days=rule.end_offset_days)
 
 
-def clock_worst_case_end(*, rule: ClockRule, start: date) -> date:
+def clock_worst_case_end(
+    *, rule: ClockRule, start: date, holiday_calendar: HolidayCalendar = HolidayCalendar.METROPOLE
+) -> date:
     """Latest end of a waiting window started on ``start`` (with any allowed extension)."""
-    return clock_due_date(rule=rule, start=start, extended=rule.extension is not None)
+    return clock_due_date(
+        rule=rule,
+        start=start,
+        extended=rule.extension is not None,
+        holiday_calendar=holiday_calendar,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,6 +239,10 @@ _CATEGORY_LINKED_CLOCK_IDS: frozenset[str] = frozenset(
 )
 
 _OVERRIDE_CAVEAT = _("Valeur modifiée par la configuration de l'assureur : {fields}.")
+_ACT_BY_CAVEAT = _(
+    "Échéance légale le {due}, jour non ouvré : le délai n'est pas prorogé, à accomplir avant "
+    "le {act_by}."
+)
 _LATE_EXTENSION_CAVEAT = _(
     "Prolongation notifiée après le premier délai : non prise en compte (RGPD art. 12(3))."
 )
@@ -196,12 +280,13 @@ def _compute_one(
     events: tuple[ClaimEvent, ...],
     today: date,
     overridden: tuple[str, ...],
+    holiday_calendar: HolidayCalendar,
 ) -> Deadline:
     def concerns(event: ClaimEvent) -> bool:
         return event.date >= start and (not match_ref or event.ref == ref)
 
     caveats = list(rule.caveats)
-    base_due = clock_due_date(rule=rule, start=start)
+    base_due = clock_due_date(rule=rule, start=start, holiday_calendar=holiday_calendar)
     extended = False
     if rule.extension is not None:
         ext_dates = [e.date for e in events if e.kind is rule.extension.event and concerns(e)]
@@ -209,7 +294,9 @@ def _compute_one(
             extended = True
         elif ext_dates:
             caveats.append(Caveat(Confidence.TEXT, _LATE_EXTENSION_CAVEAT))
-    due = clock_due_date(rule=rule, start=start, extended=extended)
+    due = clock_due_date(
+        rule=rule, start=start, extended=extended, holiday_calendar=holiday_calendar
+    )
 
     # Interruption restarts the period from the act, but only while the clock is still
     # running: an act after the due date cannot revive a lapsed limitation period.
@@ -224,7 +311,9 @@ def _compute_one(
     ):
         if event.date <= due:
             period_start = event.date
-            due = clock_due_date(rule=restart_rule, start=event.date)
+            due = clock_due_date(
+                rule=restart_rule, start=event.date, holiday_calendar=holiday_calendar
+            )
             interrupted_on.append(event.date)
 
     done = any(e.kind in rule.satisfied_by and concerns(e) for e in events)
@@ -232,6 +321,17 @@ def _compute_one(
     if overridden:
         caveats.append(
             Caveat(Confidence.UNVERIFIED, _OVERRIDE_CAVEAT.format(fields=", ".join(overridden)))
+        )
+    act_by: date | None = None
+    if rule.hard and not is_working_day(day=due, holiday_calendar=holiday_calendar):
+        act_by = last_working_day_before(day=due, holiday_calendar=holiday_calendar)
+        caveats.append(
+            Caveat(
+                Confidence.UNVERIFIED,
+                _ACT_BY_CAVEAT.format(
+                    due=due.strftime("%d/%m/%Y"), act_by=act_by.strftime("%d/%m/%Y")
+                ),
+            )
         )
     return Deadline(
         clock_id=rule.id,
@@ -251,6 +351,7 @@ def _compute_one(
         interrupted_on=tuple(interrupted_on),
         extended=extended,
         overridden_fields=overridden,
+        act_by_date=act_by,
     )
 
 
@@ -285,6 +386,7 @@ def deadlines_compute(
     today: date,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
     facts: Iterable[ClaimFact] = (),
+    holiday_calendar: HolidayCalendar = HolidayCalendar.METROPOLE,
 ) -> list[Deadline]:
     """Every running clock of the claim, nearest open hard deadline first.
 
@@ -295,6 +397,8 @@ def deadlines_compute(
 
     ``overrides`` maps a clock id to replaced ``ClockRule`` fields, for [UNVERIFIED] or
     [CONFLICT] values; the deadline then lists the changed fields and says so in a caveat.
+    ``holiday_calendar`` is the insurer's public-holiday calendar for working days and for the
+    « à accomplir avant le » date of a hard deadline on a non-working day.
     """
     event_list = tuple(events)
     if publication_date > today:
@@ -329,6 +433,7 @@ def deadlines_compute(
                     events=event_list,
                     today=today,
                     overridden=overridden,
+                    holiday_calendar=holiday_calendar,
                 )
             )
             continue
@@ -347,6 +452,7 @@ def deadlines_compute(
                     events=event_list,
                     today=today,
                     overridden=overridden,
+                    holiday_calendar=holiday_calendar,
                 )
             )
     deadlines.sort(key=deadline_sort_key)

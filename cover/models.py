@@ -8,6 +8,7 @@ the same way whatever the tenant.
 from __future__ import annotations
 
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,8 @@ from wagtail.models import (
     RevisionMixin,
     WorkflowMixin,
 )
+
+from cover.rules import HOLIDAY_CALENDAR_LABELS, HolidayCalendar, clock_overrides_from_json
 
 colour_validator = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Saisissez une couleur au format #RRVVBB.")
@@ -174,6 +177,42 @@ class Branding(BaseSiteSetting):
 
     class Meta:
         verbose_name = _("identité visuelle")
+
+
+def _validate_clock_overrides(value) -> None:
+    try:
+        clock_overrides_from_json(value)
+    except ValueError as error:
+        raise ValidationError(str(error)) from error
+
+
+@register_setting(icon="time")
+class ClockSettings(BaseSiteSetting):
+    """How the insurer's claims clocks are counted: its public-holiday calendar for working
+    days, and its counsel's overrides of contract-specific or [UNVERIFIED] clock values."""
+
+    holiday_calendar = models.CharField(
+        _("calendrier des jours fériés"),
+        max_length=20,
+        choices=[(c.value, _(label)) for c, label in HOLIDAY_CALENDAR_LABELS.items()],
+        default=HolidayCalendar.METROPOLE.value,
+        help_text=_("Jours fériés exclus des délais en jours ouvrés."),
+    )
+    clock_overrides = models.JSONField(
+        _("délais modifiés"),
+        default=dict,
+        blank=True,
+        validators=[_validate_clock_overrides],
+        help_text=_(
+            'Par délai, les valeurs retenues par votre conseil, par exemple {"INSURER_DECLARATION":'
+            ' {"duration": {"amount": 10, "unit": "WORKING_DAYS"}}}.'
+        ),
+    )
+
+    panels = [FieldPanel("holiday_calendar"), FieldPanel("clock_overrides")]
+
+    class Meta:
+        verbose_name = _("délais et calendrier")
 
 
 class Doctor(models.Model):

@@ -15,6 +15,7 @@ Nothing here is legal advice: DOMAIN.md says every rule must be validated by an 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -213,9 +214,49 @@ class Caveat:
 
 class DurationUnit(StrEnum):
     DAYS = "DAYS"
-    WORKING_DAYS = "WORKING_DAYS"  # Monday–Friday; public holidays ignored (earlier = safer)
+    WORKING_DAYS = "WORKING_DAYS"  # Monday–Friday except the insurer's public holidays
     MONTHS = "MONTHS"
     YEARS = "YEARS"
+
+
+class HolidayCalendar(StrEnum):
+    """French public-holiday calendars for working-day clocks (an insurer setting).
+
+    Alsace-Moselle adds Good Friday and 26 December (local law); the overseas departments add
+    their abolition-of-slavery day and, for some, Good Friday or Mi-Carême. The dates come from
+    the ``holidays`` package (``holidays.France(subdiv=...)``); see ``HOLIDAY_SUBDIVISIONS``.
+    """
+
+    METROPOLE = "metropole"
+    ALSACE_MOSELLE = "alsace-moselle"
+    GUADELOUPE = "guadeloupe"
+    MARTINIQUE = "martinique"
+    GUYANE = "guyane"
+    LA_REUNION = "la-reunion"
+    MAYOTTE = "mayotte"
+
+
+HOLIDAY_CALENDAR_LABELS: Mapping[HolidayCalendar, str] = {
+    HolidayCalendar.METROPOLE: _("France métropolitaine"),
+    HolidayCalendar.ALSACE_MOSELLE: _("Alsace-Moselle (Bas-Rhin, Haut-Rhin, Moselle)"),
+    HolidayCalendar.GUADELOUPE: _("Guadeloupe"),
+    HolidayCalendar.MARTINIQUE: _("Martinique"),
+    HolidayCalendar.GUYANE: _("Guyane"),
+    HolidayCalendar.LA_REUNION: _("La Réunion"),
+    HolidayCalendar.MAYOTTE: _("Mayotte"),
+}
+
+# ``holidays.France`` subdivision codes; "57" (Moselle) has the same local holidays as "6AE"
+# (Alsace) in the package.
+HOLIDAY_SUBDIVISIONS: Mapping[HolidayCalendar, str | None] = {
+    HolidayCalendar.METROPOLE: None,
+    HolidayCalendar.ALSACE_MOSELLE: "57",
+    HolidayCalendar.GUADELOUPE: "971",
+    HolidayCalendar.MARTINIQUE: "972",
+    HolidayCalendar.GUYANE: "973",
+    HolidayCalendar.LA_REUNION: "974",
+    HolidayCalendar.MAYOTTE: "976",
+}
 
 
 @dataclass(frozen=True)
@@ -655,7 +696,8 @@ CLOCKS: Mapping[str, ClockRule] = {
                     _(
                         "Délai propre à chaque contrat : « 5 jours ouvrés » est souvent cité "
                         "[SEC] ; lire les conditions générales et particulières de la police. "
-                        "Jours fériés non décomptés (échéance plus tôt, donc prudente)."
+                        "Jours ouvrés : du lundi au vendredi, hors jours fériés du calendrier "
+                        "choisi par l'assureur."
                     ),
                 ),
             ),
@@ -705,6 +747,134 @@ def clock_rules_with_overrides(
         rules[clock_id] = dataclasses.replace(rules[clock_id], **dict(fields_))
         changed[clock_id] = tuple(sorted(fields_))
     return rules, changed
+
+
+# Fields an insurer may override from stored JSON (``clock_overrides_from_json``): the values
+# DOMAIN marks as contract-specific, [UNVERIFIED] or [CONFLICT]. Start events, interrupting
+# acts and caveats stay in code: changing them changes the legal reading, not a parameter.
+CLOCK_JSON_OVERRIDABLE_FIELDS: frozenset[str] = frozenset(
+    {
+        "label",
+        "hard",
+        "duration",
+        "end_offset_days",
+        "restart_duration",
+        "extension",
+        "alerts",
+        "legal_basis",
+    }
+)
+
+
+def _json_duration(value: Any, where: str) -> Duration:
+    if not isinstance(value, Mapping) or set(value) != {"amount", "unit"}:
+        raise ValueError(f"{where}: expected {{'amount': int, 'unit': str}}, got {value!r}")
+    amount, unit = value["amount"], value["unit"]
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+        raise ValueError(f"{where}: amount must be a non-negative integer, got {amount!r}")
+    if unit not in DurationUnit.__members__:
+        raise ValueError(f"{where}: unknown unit {unit!r}")
+    return Duration(amount, DurationUnit(unit))
+
+
+def _json_clock_field(name: str, value: Any, where: str) -> Any:
+    if name in {"duration", "restart_duration"}:
+        if value is None and name == "restart_duration":
+            return None
+        return _json_duration(value, where)
+    if name == "extension":
+        if value is None:
+            return None
+        if not isinstance(value, Mapping) or set(value) != {"event", "extra"}:
+            raise ValueError(f"{where}: expected {{'event': str, 'extra': duration}}")
+        if value["event"] not in ClaimEventKind.__members__:
+            raise ValueError(f"{where}: unknown event {value['event']!r}")
+        return Extension(ClaimEventKind(value["event"]), _json_duration(value["extra"], where))
+    if name == "alerts":
+        if not isinstance(value, list):
+            raise ValueError(f"{where}: expected a list of {{'days': int, 'anchor': str}}")
+        alerts = []
+        for item in value:
+            if not isinstance(item, Mapping) or set(item) != {"days", "anchor"}:
+                raise ValueError(f"{where}: expected {{'days': int, 'anchor': str}}, got {item!r}")
+            if not isinstance(item["days"], int) or item["anchor"] not in AlertAnchor.__members__:
+                raise ValueError(f"{where}: invalid alert {item!r}")
+            alerts.append(Alert(item["days"], AlertAnchor(item["anchor"])))
+        return tuple(alerts)
+    if name == "hard":
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if name == "end_offset_days":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{where}: expected a non-empty text, got {value!r}")
+    return value
+
+
+def clock_overrides_from_json(data: Any) -> dict[str, dict[str, Any]]:
+    """Turn an insurer's stored JSON overrides into the ``overrides`` of the deadline engine.
+
+    ``{"INSURER_DECLARATION": {"duration": {"amount": 10, "unit": "WORKING_DAYS"}}}`` becomes
+    ``{"INSURER_DECLARATION": {"duration": Duration(10, DurationUnit.WORKING_DAYS)}}``. Anything
+    unknown or ill-typed raises ``ValueError`` (the settings form shows it; a typo must never fall
+    back silently to a default legal value).
+    """
+    if data in (None, ""):
+        return {}
+    if not isinstance(data, Mapping):
+        raise ValueError("clock overrides must be an object keyed by clock id")
+    result: dict[str, dict[str, Any]] = {}
+    for clock_id, fields_ in data.items():
+        if clock_id not in CLOCKS:
+            raise ValueError(f"unknown clock id in overrides: {clock_id!r}")
+        if not isinstance(fields_, Mapping):
+            raise ValueError(f"overrides for {clock_id} must be an object")
+        unknown = set(fields_) - CLOCK_JSON_OVERRIDABLE_FIELDS
+        if unknown:
+            raise ValueError(f"unknown clock fields in overrides for {clock_id}: {sorted(unknown)}")
+        result[clock_id] = {
+            name: _json_clock_field(name, value, f"{clock_id}.{name}")
+            for name, value in fields_.items()
+        }
+    return result
+
+
+# « Jours ouvrables » (Monday–Saturday) are counted as working days (Monday–Friday): the due
+# date can only come earlier, never later.
+_DELAY_UNITS: Mapping[str, DurationUnit] = {
+    "jour ouvré": DurationUnit.WORKING_DAYS,
+    "jours ouvrés": DurationUnit.WORKING_DAYS,
+    "jour ouvrable": DurationUnit.WORKING_DAYS,
+    "jours ouvrables": DurationUnit.WORKING_DAYS,
+    "jour": DurationUnit.DAYS,
+    "jours": DurationUnit.DAYS,
+    "mois": DurationUnit.MONTHS,
+    "an": DurationUnit.YEARS,
+    "ans": DurationUnit.YEARS,
+}
+_DELAY_PATTERN = re.compile(
+    r"^\s*(\d{1,3})\s+(jours?\s+ouvr(?:é|e|able)s?|jours?|mois|ans?)\s*\.?\s*$", re.IGNORECASE
+)
+
+
+def declaration_delay_duration(text: str) -> Duration | None:
+    """Read a plan's declaration delay (« 5 jours ouvrés », « 10 jours », « 2 mois »).
+
+    Anything else (« 2 mois après refus », a sentence) returns ``None``: the clock keeps its
+    default and the text stays displayed for the handler to read.
+    """
+    match = _DELAY_PATTERN.match(text or "")
+    if match is None:
+        return None
+    unit_text = " ".join(match.group(2).lower().split())
+    unit_text = unit_text.replace("ouvre", "ouvré")
+    unit = _DELAY_UNITS.get(unit_text)
+    if unit is None:
+        return None
+    return Duration(int(match.group(1)), unit)
 
 
 # --------------------------------------------------------------------------------------------

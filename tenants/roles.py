@@ -37,6 +37,7 @@ ROLES: tuple[Role, ...] = (
             "auth.change_user",
             "auth.view_user",
             "cover.change_branding",
+            "cover.change_clocksettings",
             "wagtailredirects.add_redirect",
             "wagtailredirects.change_redirect",
             "wagtailredirects.delete_redirect",

@@ -108,7 +108,8 @@ def test_deadline_is_one_month_or_three_with_a_timely_extension(tenant_a):
             removal_request_extension_notified(request=late, on=datetime.date(2026, 2, 6))
 
         assert plain.due_on == datetime.date(2026, 2, 12)
-        assert (extended.status, extended.due_on) == ("extended", datetime.date(2026, 4, 28))
+        # 31 Jan + 3 months, counted from the start (not 28 Feb + 2 months = 28 Apr)
+        assert (extended.status, extended.due_on) == ("extended", datetime.date(2026, 4, 30))
         assert exc.value.messages == [
             "La prolongation doit être notifiée dans le premier mois (avant le 05/02/2026) : "
             "elle est tardive."

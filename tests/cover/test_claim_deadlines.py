@@ -351,7 +351,8 @@ def test_gdpr_extension_notified_within_the_first_month_adds_two_months():
         "GDPR_RESPONSE_1M#google"
     ]
     assert gdpr.extended is True
-    assert gdpr.due_date == date(2025, 4, 28)
+    # then 31 Jan + 3 months = 30 April (not 28 Feb + 2 months = 28 April)
+    assert gdpr.due_date == date(2025, 4, 30)
 
 
 def test_gdpr_late_extension_is_ignored_and_flagged():
