@@ -119,6 +119,14 @@ STATE_ROUTES: Mapping[LadderState, tuple[Route, ...]] = {
     LadderState.CLOSED: (),
 }
 
+# The step each route belongs to: taking a route is moving to (or staying in) that step.
+ROUTE_STATES: Mapping[Route, LadderState] = {
+    route: state for state, routes in STATE_ROUTES.items() for route in routes
+}
+# Gathering proof is never refused for coming late: a constat can be ordered at any step after
+# intake (the constat-first guard may demand one before a later removal step).
+ROUTES_AT_ANY_STEP: frozenset[Route] = frozenset({Route.CONSTAT})
+
 AMICABLE_STATES: frozenset[LadderState] = frozenset(
     {LadderState.REPLY_CONTACT, LadderState.PLATFORM, LadderState.MISE_EN_DEMEURE}
 )
@@ -186,13 +194,21 @@ def _fmt(day: date) -> str:
 def _transition_exists(ctx: GuardContext) -> Mapping[str, Any] | None:
     if ctx.to_state in TRANSITIONS[ctx.from_state]:
         return None
-    if ctx.to_state == ctx.from_state and ctx.route is not None and STATE_ROUTES[ctx.to_state]:
-        return None
+    if ctx.to_state == ctx.from_state and ctx.route is not None:
+        if STATE_ROUTES[ctx.to_state] or _route_at_any_step(ctx):
+            return None
     return {"from_state": STATE_LABELS[ctx.from_state], "to_state": STATE_LABELS[ctx.to_state]}
 
 
+def _route_at_any_step(ctx: GuardContext) -> bool:
+    return ctx.route in ROUTES_AT_ANY_STEP and ctx.to_state not in {
+        LadderState.INTAKE,
+        LadderState.CLOSED,
+    }
+
+
 def _route_in_state(ctx: GuardContext) -> Mapping[str, Any] | None:
-    if ctx.route is None or ctx.route in STATE_ROUTES[ctx.to_state]:
+    if ctx.route is None or ctx.route in STATE_ROUTES[ctx.to_state] or _route_at_any_step(ctx):
         return None
     return {"route": ROUTE_RULES[ctx.route].label, "to_state": STATE_LABELS[ctx.to_state]}
 
@@ -238,6 +254,22 @@ def _constat_before_removal(ctx: GuardContext) -> Mapping[str, Any] | None:
     ):
         return {}
     return None
+
+
+def _proof_before_removal(ctx: GuardContext) -> Mapping[str, Any] | None:
+    # Leaving EVIDENCE, CAPTURE_DONE already says it; this covers every other starting step.
+    if ctx.from_state is LadderState.EVIDENCE or ClaimEventKind.CAPTURE_DONE in ctx.event_kinds:
+        return None
+    rule = ctx.route_rule
+    if rule is not None:
+        removal = rule.may_cause_removal
+    else:
+        removal = any(ROUTE_RULES[r].may_cause_removal for r in STATE_ROUTES[ctx.to_state])
+    press_clock_runs = any(
+        d.clock_id in PRESS_LIMITATION_CLOCK_IDS and d.status is not DeadlineStatus.DONE
+        for d in ctx.deadlines
+    )
+    return {} if removal and press_clock_runs else None
 
 
 def _no_public_reply_on_illicit(ctx: GuardContext) -> Mapping[str, Any] | None:
@@ -412,6 +444,16 @@ LADDER_GUARDS: tuple[Guard, ...] = (
         _constat_before_removal,
     ),
     Guard(
+        "PROOF_BEFORE_REMOVAL",
+        GuardSeverity.BLOCK,
+        _(
+            "La prescription de la loi de 1881 court : aucune démarche pouvant entraîner le "
+            "retrait du contenu avant une capture terminée (la preuve)."
+        ),
+        _("Loi du 29 juillet 1881, art. 65 ; DOMAIN §3.2 étape 1 et §7.3"),
+        _proof_before_removal,
+    ),
+    Guard(
         "NO_PUBLIC_REPLY_ON_ILLICIT",
         GuardSeverity.BLOCK,
         _(
@@ -530,6 +572,32 @@ def ladder_check_transition(
     Every guard is evaluated so the user sees all the reasons at once; the move is allowed when
     no BLOCK guard fails. ``overrides`` are the clock overrides of ``deadlines_compute``.
     """
+    ctx = _guard_context(
+        from_state=from_state,
+        to_state=to_state,
+        publication_date=publication_date,
+        categories=categories,
+        today=today,
+        route=route,
+        facts=facts,
+        events=events,
+        overrides=overrides,
+    )
+    return _guards_evaluate(ctx=ctx, guards=LADDER_GUARDS)
+
+
+def _guard_context(
+    *,
+    from_state: LadderState,
+    to_state: LadderState,
+    publication_date: date,
+    categories: Iterable[ContentCategory],
+    today: date,
+    route: Route | None,
+    facts: Iterable[ClaimFact],
+    events: Iterable[ClaimEvent],
+    overrides: Mapping[str, Mapping[str, Any]] | None,
+) -> GuardContext:
     category_set = frozenset(categories)
     fact_set = frozenset(facts)
     event_list = tuple(events)
@@ -542,7 +610,7 @@ def ladder_check_transition(
         facts=fact_set,
     )
     clock_rules, _changed = clock_rules_with_overrides(overrides=overrides)
-    ctx = GuardContext(
+    return GuardContext(
         from_state=from_state,
         to_state=to_state,
         route=route,
@@ -553,9 +621,12 @@ def ladder_check_transition(
         deadlines=tuple(deadlines),
         clock_rules=clock_rules,
     )
+
+
+def _guards_evaluate(*, ctx: GuardContext, guards: Iterable[Guard]) -> TransitionCheck:
     blocked: list[GuardFailure] = []
     warnings: list[GuardFailure] = []
-    for guard in LADDER_GUARDS:
+    for guard in guards:
         values = guard.check(ctx)
         if values is None:
             continue
@@ -567,3 +638,89 @@ def ladder_check_transition(
         )
         (blocked if guard.severity is GuardSeverity.BLOCK else warnings).append(failure)
     return TransitionCheck(allowed=not blocked, blocked=tuple(blocked), warnings=tuple(warnings))
+
+
+CLAIM_CLOSED_FAILURE = GuardFailure(
+    guard_id="CLAIM_OPEN",
+    severity=GuardSeverity.BLOCK,
+    message=_("Le dossier est clos : aucune démarche n'est plus possible."),
+    basis=_("DOMAIN §3.2"),
+)
+
+
+def ladder_act_state(*, from_state: LadderState, route: Route) -> LadderState:
+    """The step in which taking ``route`` from ``from_state`` happens."""
+    home = ROUTE_STATES[route]
+    if route in ROUTES_AT_ANY_STEP and from_state not in {
+        LadderState.INTAKE,
+        LadderState.CLOSED,
+        home,
+    }:
+        return from_state
+    return home
+
+
+def ladder_check_act(
+    *,
+    from_state: LadderState,
+    route: Route | None,
+    publication_date: date,
+    categories: Iterable[ContentCategory],
+    today: date,
+    facts: Iterable[ClaimFact] = (),
+    events: Iterable[ClaimEvent] = (),
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> TransitionCheck:
+    """Check an act on a claim (a letter generated or sent...) as the move it amounts to.
+
+    Taking ``route`` is moving to the route's step (or staying in it), so a letter is refused
+    exactly where ``ladder_check_transition`` refuses the same route, with the same reasons.
+    ``route`` None: an act outside the ladder (declaring the claim to the insurer), refused
+    only once the claim is closed.
+    """
+    if route is None:
+        if from_state is LadderState.CLOSED:
+            return TransitionCheck(allowed=False, blocked=(CLAIM_CLOSED_FAILURE,), warnings=())
+        return TransitionCheck(allowed=True, blocked=(), warnings=())
+    return ladder_check_transition(
+        from_state=from_state,
+        to_state=ladder_act_state(from_state=from_state, route=route),
+        publication_date=publication_date,
+        categories=categories,
+        today=today,
+        route=route,
+        facts=facts,
+        events=events,
+        overrides=overrides,
+    )
+
+
+# A public reply is not a move on the ladder: the doctor may answer a lawful review at any step
+# before closing. Only the ladder's guards about replying apply to its approval.
+REPLY_GUARD_IDS: frozenset[str] = frozenset({"NO_PUBLIC_REPLY_ON_ILLICIT"})
+
+
+def ladder_check_reply(
+    *,
+    from_state: LadderState,
+    publication_date: date,
+    categories: Iterable[ContentCategory],
+    today: date,
+    facts: Iterable[ClaimFact] = (),
+    events: Iterable[ClaimEvent] = (),
+) -> TransitionCheck:
+    """Check the approval of a public reply with the same guard and reasons as the REPLY route."""
+    if from_state is LadderState.CLOSED:
+        return TransitionCheck(allowed=False, blocked=(CLAIM_CLOSED_FAILURE,), warnings=())
+    ctx = _guard_context(
+        from_state=from_state,
+        to_state=ROUTE_STATES[Route.REPLY],
+        publication_date=publication_date,
+        categories=categories,
+        today=today,
+        route=Route.REPLY,
+        facts=facts,
+        events=events,
+        overrides=None,
+    )
+    return _guards_evaluate(ctx=ctx, guards=(g for g in LADDER_GUARDS if g.id in REPLY_GUARD_IDS))

@@ -64,8 +64,14 @@ def queue(request):
         unassigned=assignment == "unassigned",
         cover_status=cover_status,
     )
+    holiday_calendar = selectors.clock_configuration().holiday_calendar
     rows = [
-        (claim, selectors.deadline_badge(due=claim.next_deadline_date, today=today))
+        (
+            claim,
+            selectors.deadline_badge(
+                due=claim.next_deadline_date, today=today, holiday_calendar=holiday_calendar
+            ),
+        )
         for claim in claims
     ]
     return render(
@@ -107,7 +113,8 @@ def detail(request, pk: int):
     today = timezone.localdate()
     captures = selectors.claim_captures(claim=claim)
     categories = selectors.claim_categories(claim=claim)
-    deadlines = selectors.claim_deadlines(claim=claim, today=today) if categories else []
+    configuration = selectors.clock_configuration()
+    deadlines = selectors.claim_deadlines(claim=claim, today=today, configuration=configuration)
     passages = list(claim.passages.all())
     letter_kinds = [(k.value, LETTER_SPECS[k].label) for k in LetterKind]
     return render(
@@ -119,7 +126,11 @@ def detail(request, pk: int):
             "header_icon": "warning",
             "claim": claim,
             "today": today,
-            "badge": selectors.deadline_badge(due=claim.next_deadline_date, today=today),
+            "badge": selectors.deadline_badge(
+                due=claim.next_deadline_date,
+                today=today,
+                holiday_calendar=configuration.holiday_calendar,
+            ),
             "categories": [CATEGORY_RULES[c].label for c in categories],
             "deadlines": deadlines,
             "qualify_form": QualifyForm(passages=passages, facts=list(claim.facts)),
@@ -308,7 +319,10 @@ def letter_new(request, pk: int, kind: str):
         partner = selectors.partners_active().filter(pk=request.POST["partner"]).first()
     auto = selectors.letter_values_auto(claim=claim, kind=letter_kind, today=today, partner=partner)
     form = LetterForm(request.POST or None, kind=letter_kind, auto=auto)
+    # The gate's verdict before anything is typed: the same reasons the ladder gives.
+    gate = services.letter_act_check(claim=claim, kind=letter_kind, today=today)
     missing: list[str] = []
+    refused_title = ""
     if request.method == "POST" and form.is_valid():
         try:
             services.letter_generate(
@@ -318,13 +332,19 @@ def letter_new(request, pk: int, kind: str):
                 values=form.values(),
                 partner=form.cleaned_data.get("partner"),
             )
+        except services.LetterIncomplete as exc:
+            missing = exc.reasons
+            refused_title = _("Courrier refusé : champs obligatoires manquants")
         except services.ClaimActionRefused as exc:
             missing = exc.reasons
+            refused_title = _("Courrier refusé")
         else:
             messages.success(
                 request,
                 _("Courrier prêt : %(label)s.") % {"label": LETTER_SPECS[letter_kind].label},
             )
+            for warning in gate.warnings:
+                messages.warning(request, str(warning.message))
             return redirect("claims_admin:detail", pk=pk)
     return render(
         request,
@@ -337,6 +357,9 @@ def letter_new(request, pk: int, kind: str):
             "spec": LETTER_SPECS[letter_kind],
             "form": form,
             "missing": missing,
+            "refused_title": refused_title,
+            "gate_blocked": [str(f.message) for f in gate.blocked] if not missing else [],
+            "gate_warnings": [str(f.message) for f in gate.warnings],
         },
     )
 

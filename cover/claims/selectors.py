@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db.models import F, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from wagtail.models import Site
 
 from cover.claims.models import (
     Claim,
@@ -31,6 +33,8 @@ from cover.deadlines import (
     DeadlineStatus,
     date_add_months,
     deadlines_compute,
+    is_working_day,
+    last_working_day_before,
 )
 from cover.ladder import (
     STATE_LABELS,
@@ -48,14 +52,18 @@ from cover.letter_fields import (
     SenderCapacity,
     letter_default_values,
 )
-from cover.models import Doctor, Policy
+from cover.models import ClockSettings, Doctor, Policy
 from cover.rules import (
     CATEGORY_RULES,
+    CLOCKS,
     ROUTE_RULES,
     ClaimEventKind,
     ClaimFact,
     ContentCategory,
+    HolidayCalendar,
     Route,
+    clock_overrides_from_json,
+    declaration_delay_duration,
 )
 from cover.selectors import policy_terms
 
@@ -91,21 +99,87 @@ def claim_engine_events(*, claim: Claim) -> tuple[EngineEvent, ...]:
     )
 
 
-def claim_deadlines(*, claim: Claim, today: datetime.date) -> list[Deadline]:
-    """Every running clock of the claim (DOMAIN §4.6), nearest open hard deadline first."""
+@dataclass(frozen=True)
+class ClockConfiguration:
+    """The insurer's way of counting clocks: holiday calendar and clock overrides."""
+
+    holiday_calendar: HolidayCalendar
+    overrides: dict[str, dict[str, Any]]
+
+
+def clock_configuration() -> ClockConfiguration:
+    """The tenant's ``ClockSettings`` (one Wagtail site per insurer schema), else the defaults.
+
+    Stored overrides were validated by the settings form; an invalid value written another way
+    raises ``ValueError`` rather than falling back to a default legal value.
+    """
+    site = Site.objects.filter(is_default_site=True).first()
+    settings = ClockSettings.objects.filter(site=site).first() if site else None
+    if settings is None:
+        return ClockConfiguration(holiday_calendar=HolidayCalendar.METROPOLE, overrides={})
+    return ClockConfiguration(
+        holiday_calendar=HolidayCalendar(settings.holiday_calendar),
+        overrides=clock_overrides_from_json(settings.clock_overrides),
+    )
+
+
+def claim_clock_overrides(
+    *, claim: Claim, configuration: ClockConfiguration
+) -> dict[str, dict[str, Any]]:
+    """The insurer's overrides, then the claim's contract: a plan whose declaration delay reads
+    as a duration (« 10 jours ouvrés ») sets the insurer-declaration clock (DOMAIN §8: the delay
+    is contract-specific). Free text that does not read as one keeps the default clock."""
+    overrides = {clock_id: dict(fields_) for clock_id, fields_ in configuration.overrides.items()}
+    if claim.policy is None:
+        return overrides
+    contract = declaration_delay_duration(policy_terms(policy=claim.policy).declaration_delay)
+    declaration = overrides.get("INSURER_DECLARATION", {})
+    current = declaration.get("duration", CLOCKS["INSURER_DECLARATION"].duration)
+    if contract is not None and contract != current:
+        overrides["INSURER_DECLARATION"] = {**declaration, "duration": contract}
+    return overrides
+
+
+def claim_deadlines(
+    *, claim: Claim, today: datetime.date, configuration: ClockConfiguration | None = None
+) -> list[Deadline]:
+    """Every running clock of the claim (DOMAIN §4.6), nearest open hard deadline first.
+
+    Clocks started by an event (insurer declaration from the discovery, DSA, GDPR, mise en
+    demeure...) run whether or not the claim has a category yet; the category-linked ones
+    (press law, civil, droit de réponse) appear once a passage is qualified.
+    """
+    configuration = configuration or clock_configuration()
     return deadlines_compute(
         publication_date=claim.publication_date,
         categories=claim_categories(claim=claim),
         events=claim_engine_events(claim=claim),
         today=today,
         facts=claim_facts(claim=claim),
+        overrides=claim_clock_overrides(claim=claim, configuration=configuration),
+        holiday_calendar=configuration.holiday_calendar,
     )
 
 
-def deadline_badge(*, due: datetime.date | None, today: datetime.date) -> dict[str, Any]:
-    """Days left and a colour band for the queue's at-a-glance view."""
+def deadline_badge(
+    *,
+    due: datetime.date | None,
+    today: datetime.date,
+    holiday_calendar: HolidayCalendar = HolidayCalendar.METROPOLE,
+) -> dict[str, Any]:
+    """Days left and a colour band for the queue's at-a-glance view.
+
+    ``act_by`` is the last working day before a due date that falls on a weekend or public
+    holiday (hard deadlines are never extended), else ``None``.
+    """
     if due is None:
-        return {"days_left": None, "overdue_days": 0, "level": "none", "percent": 0}
+        return {
+            "days_left": None,
+            "overdue_days": 0,
+            "level": "none",
+            "percent": 0,
+            "act_by": None,
+        }
     days = (due - today).days
     if days < 0:
         level = "overdue"
@@ -117,7 +191,18 @@ def deadline_badge(*, due: datetime.date | None, today: datetime.date) -> dict[s
         level = "ok"
     # The bar fills as the 3-month press-law window (about 90 days) runs out.
     percent = 100 if days <= 0 else max(5, min(100, round(100 * (90 - days) / 90)))
-    return {"days_left": days, "overdue_days": max(0, -days), "level": level, "percent": percent}
+    act_by = (
+        None
+        if is_working_day(day=due, holiday_calendar=holiday_calendar)
+        else last_working_day_before(day=due, holiday_calendar=holiday_calendar)
+    )
+    return {
+        "days_left": days,
+        "overdue_days": max(0, -days),
+        "level": level,
+        "percent": percent,
+        "act_by": act_by,
+    }
 
 
 @dataclass(frozen=True)
@@ -129,16 +214,40 @@ class LadderOption:
     check: TransitionCheck
 
 
+def claim_gate_events(*, claim: Claim) -> tuple[EngineEvent, ...]:
+    """The claim's legal events as the gate sees them: a finished capture of the claim is the
+    proof that CAPTURE_DONE asks for, whether or not the handler also recorded the event."""
+    from evidence.models import Capture
+    from evidence.selectors import captures_all
+
+    events = claim_engine_events(claim=claim)
+    if any(e.kind is ClaimEventKind.CAPTURE_DONE for e in events):
+        return events
+    done = (
+        captures_all()
+        .filter(pk__in=claim_capture_ids(claim=claim), status=Capture.Status.COMPLETE)
+        .exclude(finished_at=None)
+        .order_by("finished_at")
+        .first()
+    )
+    if done is None or done.finished_at is None:
+        return events
+    day = timezone.localdate(done.finished_at)
+    return (*events, EngineEvent(ClaimEventKind.CAPTURE_DONE, day, ref=f"capture-{done.pk}"))
+
+
 def claim_ladder_options(*, claim: Claim, today: datetime.date) -> list[LadderOption]:
     """Every next step from the claim's state, each with the guards' verdict (blocked reasons)."""
     current = LadderState(claim.state)
+    configuration = clock_configuration()
     common: dict[str, Any] = {
         "from_state": current,
         "publication_date": claim.publication_date,
         "categories": claim_categories(claim=claim),
         "today": today,
         "facts": claim_facts(claim=claim),
-        "events": claim_engine_events(claim=claim),
+        "events": claim_gate_events(claim=claim),
+        "overrides": claim_clock_overrides(claim=claim, configuration=configuration),
     }
     options: list[LadderOption] = []
     targets = list(TRANSITIONS[current])

@@ -41,8 +41,9 @@ from cover.claims.selectors import (
     claim_categories,
     claim_covered_cents,
     claim_deadlines,
-    claim_engine_events,
     claim_facts,
+    claim_gate_events,
+    clock_configuration,
     letter_values_auto,
     policy_year_covered_cents,
 )
@@ -54,8 +55,24 @@ from cover.classification import (
     classification_propose,
 )
 from cover.deadlines import clock_due_date
-from cover.ladder import STATE_LABELS, LadderState, ladder_check_transition
-from cover.letter_fields import LETTER_SPECS, LetterKind, letter_missing_fields
+from cover.ladder import (
+    STATE_LABELS,
+    GuardFailure,
+    GuardSeverity,
+    LadderState,
+    TransitionCheck,
+    ladder_act_state,
+    ladder_check_act,
+    ladder_check_reply,
+    ladder_check_transition,
+)
+from cover.letter_fields import (
+    LETTER_ROUTES,
+    LETTER_SPECS,
+    LetterKind,
+    letter_content_issues,
+    letter_missing_fields,
+)
 from cover.models import Anteriority, Doctor, Policy
 from cover.reply_rules import (
     ReplyOption,
@@ -746,10 +763,30 @@ def claim_transition(
         today=today,
         route=route,
         facts=claim_facts(claim=claim),
-        events=claim_engine_events(claim=claim),
+        events=claim_gate_events(claim=claim),
     )
+    _check_raise(check)
+    return _transition_record(
+        claim=claim, to_state=to_state, route=route, reason=reason, check=check, by=by, today=today
+    )
+
+
+def _check_raise(check: TransitionCheck) -> None:
+    """The one refusal of the gate: every blocking reason, in French, as the ladder words it."""
     if not check.allowed:
         raise ClaimActionRefused([str(f.message) for f in check.blocked])
+
+
+def _transition_record(
+    *,
+    claim: Claim,
+    to_state: LadderState,
+    route: Route | None,
+    reason: str,
+    check: TransitionCheck,
+    by: Any,
+    today: datetime.date,
+) -> Transition:
     transition = Transition.objects.create(
         claim=claim,
         from_state=claim.state,
@@ -829,6 +866,47 @@ def letter_render(*, kind: LetterKind, values: Mapping[str, Any]) -> tuple[str, 
     return html, bytes(pdf or b"")
 
 
+def letter_act_check(
+    *,
+    claim: Claim,
+    kind: LetterKind,
+    today: datetime.date,
+    values: Mapping[str, Any] | None = None,
+) -> TransitionCheck:
+    """The gate for a letter: the ladder's verdict on the route the letter carries out (the
+    same guards and French reasons as ``claim_transition``), then the letter's own
+    preconditions on ``values`` (droit de réponse length, mise en demeure recipient and cure
+    period, no medical secret in the free text)."""
+    check = ladder_check_act(
+        from_state=LadderState(claim.state),
+        route=LETTER_ROUTES[kind],
+        publication_date=claim.publication_date,
+        categories=claim_categories(claim=claim),
+        today=today,
+        facts=claim_facts(claim=claim),
+        events=claim_gate_events(claim=claim),
+    )
+    if values is None:
+        return check
+    identifiers = [claim.author_name] if claim.author_name else []
+    content = [
+        GuardFailure(
+            guard_id="LETTER_CONTENT",
+            severity=GuardSeverity.BLOCK,
+            message=reason,
+            basis=str(LETTER_SPECS[kind].basis),
+        )
+        for reason in letter_content_issues(
+            kind=kind,
+            values=values,
+            message_text=claim.source_text,
+            reviewer_identifiers=identifiers,
+        )
+    ]
+    blocked = (*check.blocked, *content)
+    return TransitionCheck(allowed=not blocked, blocked=blocked, warnings=check.warnings)
+
+
 @transaction.atomic
 def letter_generate(
     *,
@@ -839,12 +917,15 @@ def letter_generate(
     partner: Partner | None = None,
     today: datetime.date | None = None,
 ) -> Letter:
-    """Generate a letter as PDF, refusing it while a required field of DOMAIN §4 is empty.
+    """Generate a letter as PDF, refusing it where the ladder refuses the route it carries out
+    (``letter_act_check``) or while a required field of DOMAIN §4 is empty. A refusal creates
+    nothing: no letter, no file, no timeline entry.
 
     Values: what the claim knows (``letter_values_auto``), then the handler's own (non-empty)
     values. Passages come only from the claim, confirmed and verbatim.
     """
     today = _today(today)
+    claim = Claim.objects.select_for_update().get(pk=claim.pk)
     merged = letter_values_auto(claim=claim, kind=kind, today=today, partner=partner)
     for name, value in (values or {}).items():
         if name == "content.passages":
@@ -852,6 +933,7 @@ def letter_generate(
         if isinstance(value, str) and not value.strip():
             continue
         merged[name] = value.strip() if isinstance(value, str) else value
+    _check_raise(letter_act_check(claim=claim, kind=kind, today=today, values=merged))
     missing = letter_missing_fields(kind=kind, values=merged)
     if missing:
         raise LetterIncomplete(kind=kind, missing=missing)
@@ -880,9 +962,17 @@ def letter_mark_sent(
     capture_ref: str = "",
     today: datetime.date | None = None,
 ) -> Letter:
-    """Record sending with its proof (delivery receipt, or the captured acknowledgement)."""
+    """Record sending with its proof (delivery receipt, or the captured acknowledgement).
+
+    Sending is the act itself: the gate is asked again (the claim may have moved, a window may
+    have closed since the letter was prepared) and, when it allows it, the claim moves to the
+    step of the letter's route, audited like any transition.
+    """
     today = _today(today)
-    errors = []
+    claim = Claim.objects.select_for_update().get(pk=letter.claim_id)
+    kind = LetterKind(letter.kind)
+    check = letter_act_check(claim=claim, kind=kind, today=today, values=letter.values)
+    errors = [str(f.message) for f in check.blocked]
     if letter.sent_at is not None:
         errors.append(_("Ce courrier est déjà enregistré comme envoyé."))
     if proof is None and not capture_ref.strip():
@@ -901,10 +991,10 @@ def letter_mark_sent(
     if proof is not None:
         letter.proof.save(proof.name or "preuve", proof, save=False)
     letter.save()
-    event_kind = LETTER_SENT_EVENTS.get(LetterKind(letter.kind))
+    event_kind = LETTER_SENT_EVENTS.get(kind)
     if event_kind is not None:
         claim_event_record(
-            claim=letter.claim,
+            claim=claim,
             kind=event_kind,
             date=sent_on,
             by=by,
@@ -912,6 +1002,19 @@ def letter_mark_sent(
             note=str(EVENT_LABELS[event_kind]),
             today=today,
         )
+    route = LETTER_ROUTES[kind]
+    if route is not None:
+        to_state = ladder_act_state(from_state=LadderState(claim.state), route=route)
+        if to_state.value != claim.state:
+            _transition_record(
+                claim=claim,
+                to_state=to_state,
+                route=route,
+                reason=_("Courrier envoyé : %(label)s") % {"label": str(LETTER_SPECS[kind].label)},
+                check=check,
+                by=by,
+                today=today,
+            )
     return letter
 
 
@@ -977,10 +1080,6 @@ def cost_record(
 # --------------------------------------------------------------------------------------------
 
 
-def _illicit(claim: Claim) -> bool:
-    return any(CATEGORY_RULES[c].illicit for c in claim_categories(claim=claim))
-
-
 def reply_default_option(*, claim: Claim) -> ReplyOption:
     return reply_options(categories=claim_categories(claim=claim)).default
 
@@ -1016,22 +1115,24 @@ def reply_draft_check(*, claim: Claim, text: str, by: Any) -> ReplyDraft:
 @transaction.atomic
 def reply_draft_approve(*, draft: ReplyDraft, by: Any) -> ReplyDraft:
     """Approve a checked draft. Never one with a hard block; never a public reply to illicit
-    content unless an avocat is on the file (a reply can look like acceptance)."""
-    claim = draft.claim
+    content unless an avocat is on the file (a reply can look like acceptance): the ladder's
+    own guard for the REPLY route decides, with its reasons (``ladder_check_reply``)."""
+    claim = Claim.objects.select_for_update().get(pk=draft.claim_id)
     errors = []
     if draft.status == ReplyDraft.Status.BLOCKED:
         errors.append(_("Ce projet enfreint une règle bloquante : corrigez-le avant validation."))
         errors += [i["message"] for i in draft.issues if i["severity"] == ReplySeverity.BLOCK]
     if draft.status == ReplyDraft.Status.APPROVED:
         errors.append(_("Ce projet est déjà validé."))
-    lawyer = claim.events.filter(kind=ClaimEventKind.LAWYER_ENGAGED.value).exists()
-    if _illicit(claim) and not lawyer:
-        errors.append(
-            _(
-                "Contenu illicite : pas de réponse publique sans avis de l'avocat (une réponse "
-                "peut valoir acquiescement et ajoute de la visibilité)."
-            )
-        )
+    gate = ladder_check_reply(
+        from_state=LadderState(claim.state),
+        publication_date=claim.publication_date,
+        categories=claim_categories(claim=claim),
+        today=timezone.localdate(),
+        facts=claim_facts(claim=claim),
+        events=claim_gate_events(claim=claim),
+    )
+    errors += [str(f.message) for f in gate.blocked]
     if errors:
         raise ClaimActionRefused(errors)
     draft.status = ReplyDraft.Status.APPROVED
@@ -1082,16 +1183,16 @@ def claims_deadline_reminders_send(*, today: datetime.date | None = None) -> int
     sent = 0
     handlers = Group.objects.filter(name=CLAIMS_HANDLER).first()
     fallback = list(handlers.user_set.values_list("email", flat=True)) if handlers else []
+    configuration = clock_configuration()
     for claim in Claim.objects.exclude(state=LadderState.CLOSED.value).select_related(
         "assigned_to"
     ):
         claim_deadlines_refresh(claim=claim, today=today)
-        if not claim_categories(claim=claim):
-            continue
-        for deadline in claim_deadlines(claim=claim, today=today):
+        # Clocks started by an event (insurer declaration...) run before any qualification.
+        for deadline in claim_deadlines(claim=claim, today=today, configuration=configuration):
             if deadline.status.value == "done":
                 continue
-            if today not in deadline.alert_dates and today != deadline.due_date:
+            if today not in (*deadline.alert_dates, deadline.due_date, deadline.act_by_date):
                 continue
             key = f"{deadline.clock_id}:{deadline.ref}:{today.isoformat()}"
             if claim.events.filter(kind=TimelineKind.REMINDER_SENT, ref=key).exists():
@@ -1103,13 +1204,17 @@ def claims_deadline_reminders_send(*, today: datetime.date | None = None) -> int
                     % {"label": deadline.label, "reference": claim.reference},
                     message=_(
                         "Dossier %(reference)s : %(label)s, échéance le %(due)s "
-                        "(%(days)s jours restants).\n%(basis)s\n"
+                        "(%(days)s jours restants).\n%(act_by)s%(basis)s\n"
                     )
                     % {
                         "reference": claim.reference,
                         "label": deadline.label,
                         "due": _fmt(deadline.due_date),
                         "days": deadline.days_left,
+                        "act_by": _("Jour non ouvré : à accomplir avant le %(day)s.\n")
+                        % {"day": _fmt(deadline.act_by_date)}
+                        if deadline.act_by_date
+                        else "",
                         "basis": deadline.legal_basis,
                     },
                     from_email=None,

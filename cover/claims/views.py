@@ -127,9 +127,7 @@ def claim_detail(request, pk: int):
             "timeline": selectors.claim_timeline(claim=claim, for_doctor=True),
             "deadlines": selectors.open_deadlines(
                 deadlines=selectors.claim_deadlines(claim=claim, today=today)
-            )
-            if selectors.claim_categories(claim=claim)
-            else [],
+            ),
             "replies": claim.reply_drafts.all()[:5],
             "captures": selectors.claim_captures(claim=claim),
         },

@@ -7,7 +7,9 @@ import itertools
 
 from cover.claims import services
 from cover.claims.models import Claim
+from cover.ladder import LadderState
 from cover.models import Doctor, Plan, Policy
+from cover.rules import ClaimEventKind
 from cover.services import plan_version_current
 from tenants.roles import CLAIMS_HANDLER, INSURED_DOCTOR
 from tests.tenants.factories import UserFactory
@@ -117,5 +119,29 @@ def claim_qualified(
         by=by or claim.doctor.user,
         categories={p.pk: c for p, c in zip(passages, categories, strict=True)},
     )
+    claim.refresh_from_db()
+    return claim
+
+
+def claim_with_proof(
+    *,
+    handler=None,
+    today: datetime.date = datetime.date(2025, 3, 12),
+    capture: bool = True,
+    constat: bool = True,
+    **kwargs,
+) -> Claim:
+    """A qualified claim moved to the evidence step, with its capture recorded and (unless
+    ``constat`` is False) the constat: the proof the ladder asks before removal-capable
+    letters."""
+    claim = claim_qualified(today=today, **kwargs)
+    handler = handler or handler_create()
+    services.claim_transition(
+        claim=claim, to_state=LadderState.EVIDENCE, by=handler, reason="Qualifié", today=today
+    )
+    kinds = [ClaimEventKind.CAPTURE_DONE] if capture else []
+    kinds += [ClaimEventKind.CONSTAT_DONE] if constat else []
+    for kind in kinds:
+        services.claim_event_record(claim=claim, kind=kind, date=today, by=handler, today=today)
     claim.refresh_from_db()
     return claim

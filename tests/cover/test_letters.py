@@ -12,7 +12,12 @@ from django_tenants.utils import tenant_context
 from cover.claims import services
 from cover.claims.models import Letter, LetterTemplate
 from cover.letter_fields import LETTER_SPECS, LetterKind, letter_missing_fields
-from tests.cover.claims_factories import DEFAMATORY, INSULT, claim_qualified, handler_create
+from tests.cover.claims_factories import (
+    DEFAMATORY,
+    INSULT,
+    claim_with_proof,
+    handler_create,
+)
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2025, 3, 20)
@@ -38,7 +43,7 @@ def _flat(value) -> list[str]:
 
 def test_dsa_notice_has_every_required_field_and_exact_passages(tenant_a):
     with tenant_context(tenant_a.insurer):
-        claim = claim_qualified(
+        claim = claim_with_proof(
             categories=("INJURE", "DIFFAMATION"),
             quotes=(INSULT, DEFAMATORY),
             today=datetime.date(2025, 3, 12),
@@ -90,7 +95,7 @@ def test_dsa_notice_has_every_required_field_and_exact_passages(tenant_a):
 
 def test_mise_en_demeure_contents(tenant_a):
     with tenant_context(tenant_a.insurer):
-        claim = claim_qualified(today=datetime.date(2025, 3, 12))
+        claim = claim_with_proof(today=datetime.date(2025, 3, 12))
         letter = services.letter_generate(
             claim=claim, kind=LetterKind.MISE_EN_DEMEURE, by=handler_create(), today=TODAY
         )
@@ -110,27 +115,19 @@ def test_mise_en_demeure_contents(tenant_a):
 
 def test_missing_fields_refuse_the_letter_and_create_nothing(tenant_a):
     with tenant_context(tenant_a.insurer):
-        # given a claim whose passage is not yet qualified by the handler
-        from tests.cover.claims_factories import claim_create
-
-        claim = claim_create(today=datetime.date(2025, 3, 12))
+        # given a claim whose proof is in (capture and constat) but no factual justification
+        claim = claim_with_proof(today=datetime.date(2025, 3, 12))
+        events_before = claim.events.count()
         with pytest.raises(services.LetterIncomplete) as refused:
             services.letter_generate(
                 claim=claim, kind=LetterKind.DSA_NOTICE, by=handler_create(), today=TODAY
             )
-        assert refused.value.missing == [
-            "content.passages[0].qualification",
-            "content.passages[0].legal_basis",
-            "factual_justification",
-        ]
+        assert refused.value.missing == ["factual_justification"]
         assert refused.value.reasons == [
-            "Champ obligatoire manquant : Passages cités mot pour mot, avec qualification et "
-            "articles ([0].qualification)",
-            "Champ obligatoire manquant : Passages cités mot pour mot, avec qualification et "
-            "articles ([0].legal_basis)",
             "Champ obligatoire manquant : Justification factuelle de l'illicéité",
         ]
         assert Letter.objects.filter(claim=claim).count() == 0
+        assert claim.events.count() == events_before
 
 
 def test_tenant_template_is_used_and_sending_needs_proof(tenant_a):
@@ -138,18 +135,19 @@ def test_tenant_template_is_used_and_sending_needs_proof(tenant_a):
         LetterTemplate.objects.filter(kind="MISE_EN_DEMEURE").update(
             body="<p>{{ v.object_line }} — modèle maison pour {{ v.recipient.name }}</p>"
         )
-        claim = claim_qualified(today=datetime.date(2025, 3, 12))
+        claim = claim_with_proof(today=datetime.date(2025, 3, 12))
         handler = handler_create()
         letter = services.letter_generate(
             claim=claim, kind=LetterKind.MISE_EN_DEMEURE, by=handler, today=TODAY
         )
         assert "MISE EN DEMEURE — modèle maison pour Jean D." in _pdf_text(letter)
+        prepared = datetime.datetime.combine(TODAY, datetime.time(9), tzinfo=datetime.UTC)
+        Letter.objects.filter(pk=letter.pk).update(generated_at=prepared)
+        letter.refresh_from_db()
         with pytest.raises(services.ClaimActionRefused) as refused:
-            services.letter_mark_sent(
-                letter=letter, sent_on=TODAY, by=handler, today=datetime.date.today()
-            )
-        assert refused.value.reasons[0] == (
+            services.letter_mark_sent(letter=letter, sent_on=TODAY, by=handler, today=TODAY)
+        assert refused.value.reasons == [
             "Joignez la preuve d'envoi (accusé de réception) ou la référence de la capture."
-        )
+        ]
         letter.refresh_from_db()
         assert letter.sent_at is None

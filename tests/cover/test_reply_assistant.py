@@ -66,8 +66,8 @@ def test_no_public_reply_on_illicit_content_without_lawyer(tenant_a):
         with pytest.raises(services.ClaimActionRefused) as refused:
             services.reply_draft_approve(draft=draft, by=claim.doctor.user)
         assert refused.value.reasons == [
-            "Contenu illicite : pas de réponse publique sans avis de l'avocat (une réponse peut "
-            "valoir acquiescement et ajoute de la visibilité)."
+            "Contenu illicite : pas de réponse ni de contact avec l'auteur sans avis de "
+            "l'avocat (une réponse peut valoir acquiescement et ajoute de la visibilité)."
         ]
         assert ReplyDraft.objects.get(pk=draft.pk).status == "checked"
 

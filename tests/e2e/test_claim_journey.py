@@ -1,6 +1,7 @@
 """In Chromium: a doctor opens a defamation claim in the portal; a handler, in the Wagtail
-admin, qualifies it, checks the cover and generates the DSA art. 16 notice and the mise en
-demeure as PDFs."""
+admin, qualifies it, checks the cover, is refused the DSA notice before the proof exists, moves
+the claim to the evidence step with its capture and constat, then generates the DSA art. 16
+notice and the mise en demeure as PDFs."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import pytest
 from django_tenants.utils import tenant_context
 
+from tests.browser import expect
 from tests.conftest import PASSWORD
 from tests.cover.claims_factories import DEFAMATORY, REVIEW
 
@@ -98,6 +100,33 @@ def test_doctor_opens_a_defamation_claim_and_handler_gets_the_letters(
     page.click("#qualify-submit")
     page.click("#cover-check")
     assert page.locator("#cover-status").inner_text() == "Garanti"
+
+    # at intake, without capture nor constat, the DSA notice is refused with the ladder's
+    # reasons, in French, and nothing is created
+    page.click("a[data-kind=DSA_NOTICE]")
+    page.fill(
+        "textarea[name='factual_justification']",
+        "Aucun acte n'a été facturé sans avoir été réalisé.",
+    )
+    page.click("#letter-generate")
+    expect(page.locator("#letter-missing")).to_contain_text("Courrier refusé")
+    expect(page.locator("#letter-missing")).to_contain_text(
+        "faites établir le constat par un commissaire de justice"
+    )
+    go(f"/admin/sinistres/{claim_pk}/")
+    assert page.locator("tr[data-letter-kind]").count() == 0
+
+    # the proof first: evidence step, capture and constat recorded
+    page.select_option("#transition-form select[name=to_state]", "EVIDENCE")
+    page.fill("#transition-form textarea[name=reason]", "Diffamation qualifiée")
+    page.click("#transition-form button[type=submit]")
+    page.wait_for_url(f"**/admin/sinistres/{claim_pk}/")
+    assert page.locator("#claim-state").inner_text() == "1 — Preuve"
+    for kind in ("CAPTURE_DONE", "CONSTAT_DONE"):
+        page.select_option("#event-form select[name=kind]", kind)
+        page.fill("#event-form input[name=date]", today.isoformat())
+        page.click("#event-form button[type=submit]")
+        page.wait_for_url(f"**/admin/sinistres/{claim_pk}/")
 
     page.click("a[data-kind=DSA_NOTICE]")
     page.fill(

@@ -290,13 +290,37 @@ def handler_works_claim(page, run: Run) -> None:
         every_s=3,
     )  # fmt: skip
 
-    # a letter, as a PDF
+    # a letter, as a PDF: refused while the proof is incomplete, generated once it is
+    def follow(selector: str) -> None:
+        with page.expect_navigation():
+            page.click(selector)
+
     if page.locator("#qualify-submit").count():
-        page.click("#qualify-submit")
+        follow("#qualify-submit")
     if page.locator("#cover-check").count():
-        page.click("#cover-check")
-    page.click("a[data-kind=MISE_EN_DEMEURE]")
-    page.click("#letter-generate")
+        follow("#cover-check")
+    follow("a[data-kind=MISE_EN_DEMEURE]")
+    check(page.locator("#letter-gate").count() == 1, "le formulaire n'annonce pas le refus")
+    follow("#letter-generate")
+    refusal = page.locator("#letter-missing")
+    check(
+        refusal.count() and "Courrier refusé" in refusal.inner_text(),
+        "une mise en demeure a été acceptée avant le constat",
+    )
+    page.goto(run.url(HOST_A, f"/admin/sinistres/{run.claim_pk}/"))
+    page.select_option("#transition-form select[name=to_state]", "EVIDENCE")
+    page.fill("#transition-form textarea[name=reason]", "Diffamation qualifiée, preuve à fixer")
+    follow("#transition-form button[type=submit]")
+    check(
+        page.locator("#claim-state").inner_text() == "1 — Preuve",
+        "le dossier n'est pas passé à la preuve",
+    )
+    page.select_option("#event-form select[name=kind]", "CONSTAT_DONE")
+    page.fill("#event-form input[name=date]", dt.date.today().isoformat())
+    follow("#event-form button[type=submit]")
+    follow("a[data-kind=MISE_EN_DEMEURE]")
+    check(page.locator("#letter-gate").count() == 0, "le courrier reste refusé après le constat")
+    follow("#letter-generate")
     page.wait_for_url(f"**/admin/sinistres/{run.claim_pk}/")
     href = page.locator("tr[data-letter-kind=MISE_EN_DEMEURE] a").first.get_attribute("href")
     check(href, "pas de courrier dans le dossier")
