@@ -358,6 +358,10 @@ def _passage_offsets(*, source_text: str, quotes: Sequence[str]) -> list[tuple[s
     return found
 
 
+CLAIM_URLS_MAX = 20
+CLAIM_QUOTES_MAX = 50
+
+
 @transaction.atomic
 def claim_open(
     *,
@@ -381,15 +385,28 @@ def claim_open(
     """
     today = _today(today)
     errors: list[str] = []
-    clean_urls = [u.strip() for u in urls if u.strip()]
+    clean_urls = list(dict.fromkeys(u.strip() for u in urls if u.strip()))
     if not clean_urls:
         errors.append(_("Indiquez au moins une adresse (URL) du contenu."))
-    errors += [
-        _("Adresse invalide : %(url)s") % {"url": u} for u in clean_urls if not _URL_RE.match(u)
-    ]
+    if len(clean_urls) > CLAIM_URLS_MAX:
+        # Each address becomes a capture: one form must not queue thousands of them.
+        errors.append(
+            _("%(n)d adresses : un dossier en compte %(max)d au plus. Ouvrez un dossier par "
+              "contenu, ou signalez les autres adresses à votre gestionnaire.")
+            % {"n": len(clean_urls), "max": CLAIM_URLS_MAX}
+        )  # fmt: skip
+    else:
+        errors += [
+            _("Adresse invalide : %(url)s") % {"url": u} for u in clean_urls if not _URL_RE.match(u)
+        ]
+    clean_quotes = [q.strip() for q in quotes if q.strip()]
+    if len(clean_quotes) > CLAIM_QUOTES_MAX:
+        errors.append(
+            _("%(n)d passages cités : %(max)d au plus par dossier.")
+            % {"n": len(clean_quotes), "max": CLAIM_QUOTES_MAX}
+        )
     if not source_text.strip():
         errors.append(_("Copiez le texte du contenu en cause."))
-    clean_quotes = [q.strip() for q in quotes if q.strip()]
     if not clean_quotes:
         errors.append(_("Citez au moins un passage en cause."))
     if seen_date > today:

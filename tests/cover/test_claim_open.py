@@ -157,3 +157,33 @@ def test_handler_confirms_with_qualification_and_articles(tenant_a):
             "Diffamation publique envers un particulier",
             "Loi du 29 juillet 1881, art. 29 al. 1 et 32 al. 1",
         )
+
+
+def test_one_form_cannot_queue_thousands_of_captures(tenant_a):
+    from evidence.models import Capture
+
+    with tenant_context(tenant_a.insurer):
+        doctor = doctor_create()
+        claims_before, captures_before = Claim.objects.count(), Capture.objects.count()
+        # when a claim form carries 5,000 addresses
+        with pytest.raises(services.ClaimActionRefused) as refused:
+            claim_create(doctor=doctor, urls=[f"https://avis.example/{n}" for n in range(5000)])
+        # then it is refused with a French reason, and nothing is created or queued
+        assert refused.value.reasons == [
+            "5000 adresses : un dossier en compte 20 au plus. Ouvrez un dossier par contenu, "
+            "ou signalez les autres adresses à votre gestionnaire."
+        ]
+        assert (Claim.objects.count(), Capture.objects.count()) == (
+            claims_before,
+            captures_before,
+        )
+        assert not ClaimEvent.objects.filter(claim__doctor=doctor).exists()
+
+
+def test_the_same_address_twice_is_captured_once(tenant_a, django_capture_on_commit_callbacks):
+    with tenant_context(tenant_a.insurer):
+        doctor = doctor_create()
+        claim = claim_create(
+            doctor=doctor, urls=["http://127.0.0.1:9/avis/1", " http://127.0.0.1:9/avis/1 "]
+        )
+        assert claim.urls == ["http://127.0.0.1:9/avis/1"]
