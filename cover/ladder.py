@@ -525,7 +525,7 @@ LADDER_GUARDS: tuple[Guard, ...] = (
         "LAWYER_BY_DAY_60",
         GuardSeverity.BLOCK,
         _(
-            "L'avocat devait être saisi au plus tard le {due} (T_pub + 60 jours) : plus de "
+            "L'avocat devait être saisi au plus tard le {due} (60 jours après la publication) : plus de "
             "démarche amiable sans avocat."
         ),
         _("DOMAIN §3.1 ; loi du 29 juillet 1881, art. 65"),

@@ -399,8 +399,8 @@ LETTER_SPECS: Mapping[LetterKind, LetterSpec] = {
                     REQ,
                     _("Décret n° 2007-1527, art. 2 et 3"),
                     note=_(
-                        "Écrite, limitée à la longueur du message ; 200 lignes au plus "
-                        "[SEC]. La réponse est publique : règles du secret médical."
+                        "Écrite, limitée à la longueur du message ; 200 lignes au plus. "
+                        "La réponse est publique : règles du secret médical."
                     ),
                 ),
                 LetterField(
@@ -605,7 +605,7 @@ LETTER_SPECS: Mapping[LetterKind, LetterSpec] = {
                     Confidence.SEC,
                     _(
                         "Silence de la CNIL pendant 3 mois : rejet implicite (décret 2019-536, "
-                        "art. 10) [SEC]."
+                        "art. 10)."
                     ),
                 ),
             ),
@@ -912,7 +912,7 @@ def letter_default_values(*, kind: LetterKind) -> dict[str, str]:
 def letter_droit_de_reponse_length_issues(
     *, reply_text: str, message_text: str, max_lines: int = 200
 ) -> list[str]:
-    """Décret 2007-1527 art. 3: the reply may not exceed the message's length; 200 lines [SEC]."""
+    """Décret 2007-1527 art. 3: the reply may not exceed the message's length; 200 lines."""
     issues = []
     if len(reply_text) > len(message_text):
         issues.append("REPLY_LONGER_THAN_MESSAGE")

@@ -199,12 +199,28 @@ class ClaimFact(StrEnum):
 # --------------------------------------------------------------------------------------------
 
 
+# What staff read instead of DOMAIN's editorial tags (never shown as such): a rule taken from
+# the text of the law needs no note; anything less certain is « à vérifier ».
+CONFIDENCE_NOTES: dict[Confidence, str] = {
+    Confidence.TEXT: "",
+    Confidence.SEC: _("Source secondaire, à vérifier"),
+    Confidence.UNVERIFIED: _("À vérifier"),
+    Confidence.CONFLICT: _("À vérifier : les sources divergent"),
+    Confidence.STALE: _("À vérifier : la règle a pu changer"),
+}
+
+
 @dataclass(frozen=True)
 class Caveat:
     """A warning shown next to a rule; ``tag`` is the DOMAIN confidence tag it comes from."""
 
     tag: Confidence
     text: str
+
+    @property
+    def note(self) -> str:
+        """The plain French note for staff (« À vérifier »…), empty for the text of the law."""
+        return str(CONFIDENCE_NOTES[self.tag])
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,7 +354,7 @@ CAVEAT_PRESS_DAY_COUNT = Caveat(
     Confidence.UNVERIFIED,
     _(
         "Le décompte au jour près des « trois mois révolus » n'est pas vérifié : l'échéance "
-        "retenue est prudente (T_pub + 3 mois − 1 jour ; si le mois d'arrivée n'a pas le même "
+        "retenue est prudente (date de publication + 3 mois − 1 jour ; si le mois d'arrivée n'a pas le même "
         "quantième, le dernier jour de ce mois, moins un jour)."
     ),
 )
@@ -354,9 +370,9 @@ CAVEAT_PRESS_AMICABLE = Caveat(
 CAVEAT_PRESS_REPUBLICATION = Caveat(
     Confidence.SEC,
     _(
-        "Le point de départ est la première mise en ligne (T_pub), pas la découverte. Une "
+        "Le point de départ est la première mise en ligne, pas la découverte. Une "
         "republication fait courir un nouveau délai pour la nouvelle publication ; un simple "
-        "changement d'adresse du site, non. En cas de doute sur T_pub, retenir la date "
+        "changement d'adresse du site, non. En cas de doute sur cette date, retenir la date "
         "plausible la plus ancienne."
     ),
 )
@@ -382,14 +398,14 @@ CLOCKS: Mapping[str, ClockRule] = {
         ),
         ClockRule(
             id="PRESS_LAWYER_D60",
-            label=_("Avocat saisi au plus tard à T_pub + 60 jours"),
+            label=_("Avocat saisi au plus tard 60 jours après la publication"),
             kind=ClockKind.MILESTONE,
             hard=True,
             start_event=None,
             duration=Duration(60, DurationUnit.DAYS),
             satisfied_by=(ClaimEventKind.LAWYER_ENGAGED,),
             alerts=(Alert(45, AlertAnchor.START),),
-            legal_basis=_("Règle prudente du moteur (DOMAIN §3.1) ; loi 1881, art. 65"),
+            legal_basis=_("Règle prudente (prescription de 3 mois) ; loi 1881, art. 65"),
             confidence=(Confidence.UNVERIFIED,),
             caveats=(
                 Caveat(
@@ -416,8 +432,8 @@ CLOCKS: Mapping[str, ClockRule] = {
                 Caveat(
                     Confidence.UNVERIFIED,
                     _(
-                        "Échéance prudente (T_pub + 1 an − 1 jour). Les interruptions ne sont "
-                        "pas calculées ici : DOMAIN.md ne précise pas leur effet sur le délai "
+                        "Échéance prudente (date de publication + 1 an − 1 jour). Les interruptions ne sont "
+                        "pas calculées ici : les sources ne précisent pas leur effet sur le délai "
                         "d'un an ; l'avocat suit la prescription une fois l'action engagée."
                     ),
                 ),
@@ -510,7 +526,7 @@ CLOCKS: Mapping[str, ClockRule] = {
             caveats=(
                 Caveat(
                     Confidence.SEC,
-                    _("La loi dit « sans délai » ; le délai de 24 heures vient du décret [SEC]."),
+                    _("La loi dit « sans délai » ; le délai de 24 heures vient du décret."),
                 ),
             ),
         ),
@@ -548,7 +564,7 @@ CLOCKS: Mapping[str, ClockRule] = {
                     Confidence.SEC,
                     _(
                         "La réponse reste en ligne aussi longtemps que le message, au minimum "
-                        "un jour [SEC]."
+                        "un jour."
                     ),
                 ),
             ),
@@ -694,8 +710,8 @@ CLOCKS: Mapping[str, ClockRule] = {
                 Caveat(
                     Confidence.UNVERIFIED,
                     _(
-                        "Délai propre à chaque contrat : « 5 jours ouvrés » est souvent cité "
-                        "[SEC] ; lire les conditions générales et particulières de la police. "
+                        "Délai propre à chaque contrat : « 5 jours ouvrés » est souvent cité ; "
+                        "lire les conditions générales et particulières de la police. "
                         "Jours ouvrés : du lundi au vendredi, hors jours fériés du calendrier "
                         "choisi par l'assureur."
                     ),

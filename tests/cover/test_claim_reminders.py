@@ -33,7 +33,7 @@ def test_day_45_of_the_press_clock_mails_the_assigned_handler_once(tenant_a, uni
         day_46 = [m for m in mail.outbox if claim.reference in m.subject]
 
     assert sorted(m.subject for m in day_45) == [
-        f"Échéance Avocat saisi au plus tard à T_pub + 60 jours — dossier {claim.reference}",
+        f"Échéance Avocat saisi au plus tard 60 jours après la publication — dossier {claim.reference}",
         f"Échéance Prescription loi de 1881 (3 mois) — dossier {claim.reference}",
     ]
     assert [m.to for m in day_45] == [[handler.email], [handler.email]]

@@ -314,7 +314,7 @@ def test_lawyer_required_after_day_60_for_amicable_steps(today, expected):
 def test_lawyer_day_60_message():
     result = check(route=Route.PLATFORM_REPORT_TOS, today=date(2025, 3, 17))
     assert result.blocked[0].message == (
-        "L'avocat devait être saisi au plus tard le 16/03/2025 (T_pub + 60 jours) : plus de "
+        "L'avocat devait être saisi au plus tard le 16/03/2025 (60 jours après la publication) : plus de "
         "démarche amiable sans avocat."
     )
 
