@@ -122,14 +122,7 @@ def capture_status(request, capture_id: int):
     complete = capture.status == Capture.Status.COMPLETE
     return JsonResponse(
         {
-            "id": capture.pk,
-            "status": capture.status,
-            "status_label": capture.get_status_display(),
-            "progress": capture.progress,
-            "step": capture.step,
-            "attempts": capture.attempts,
-            "error": capture.error,
-            "http_status": capture.http_status,
+            **selectors.capture_progress(capture=capture),
             "detail_url": reverse("evidence_admin:detail", kwargs={"capture_id": capture.pk}),
             "download_url": reverse("evidence_admin:download", kwargs={"capture_id": capture.pk})
             if complete and request.user.has_perm(DOWNLOAD_PERMISSION)

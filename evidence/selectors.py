@@ -17,6 +17,20 @@ from evidence.models import Capture, CustodyEvent, ShareLink
 SCREENSHOT_MEMBER = "data/screenshot-viewport.png"
 
 
+def capture_progress(*, capture: Capture) -> dict:
+    """What a live progress bar shows of a capture (portal and admin ``etat.json``)."""
+    return {
+        "id": capture.pk,
+        "status": capture.status,
+        "status_label": capture.get_status_display(),
+        "progress": capture.progress,
+        "step": capture.step,
+        "attempts": capture.attempts,
+        "error": capture.error,
+        "http_status": capture.http_status,
+    }
+
+
 def captures_of_user(*, user) -> QuerySet[Capture]:
     if user is None or not user.is_authenticated:
         return Capture.objects.none()

@@ -76,14 +76,7 @@ def capture_status(request, capture_id: int):
     capture = _own_capture(request, capture_id)
     return JsonResponse(
         {
-            "id": capture.pk,
-            "status": capture.status,
-            "status_label": capture.get_status_display(),
-            "progress": capture.progress,
-            "step": capture.step,
-            "attempts": capture.attempts,
-            "error": capture.error,
-            "http_status": capture.http_status,
+            **selectors.capture_progress(capture=capture),
             "download_url": reverse("evidence:download", kwargs={"capture_id": capture.pk})
             if capture.status == Capture.Status.COMPLETE
             else None,

@@ -40,15 +40,17 @@ def _django(args: list[str], env: dict[str, str]) -> None:
 
 
 def port_taken(port: int) -> bool:
-    """True when something already listens on ``port`` (any address) or it cannot be bound."""
-    for family, address in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET, "127.0.0.1")):  # noqa: S104
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((address, port))
-            except OSError as exc:
-                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                    return True
-                raise
+    """True when something already listens on ``port`` or it cannot be bound.
+
+    Binding the wildcard address fails whenever any address (127.0.0.1 included) holds the port.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("0.0.0.0", port))  # noqa: S104 - a probe, closed at once
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return True
+            raise
     return False
 
 

@@ -530,10 +530,11 @@ def claim_capture_ids(*, claim: Claim) -> list[int]:
 
 def claim_captures(*, claim: Claim) -> list:
     """The claim's captures, read through the evidence app's selectors."""
-    from evidence.selectors import capture_detail
+    from evidence.selectors import captures_all
 
-    captures = (capture_detail(capture_id=pk) for pk in claim_capture_ids(claim=claim))
-    return [capture for capture in captures if capture is not None]
+    ids = claim_capture_ids(claim=claim)
+    found = {capture.pk: capture for capture in captures_all().filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
 
 
 def partners_commissaires() -> QuerySet[Partner]:

@@ -36,16 +36,6 @@ PASSWORD = "egide-demo-2026"  # noqa: S105 - the demo's published password
 NEW_PASSWORD = "Un-mot-de-passe-solide-2026"  # noqa: S105
 START_TIMEOUT_S = 420
 STOP_TIMEOUT_S = 60
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class StageFailed(AssertionError):
@@ -223,6 +213,7 @@ def timed(name: str, results: list[tuple[str, float, str]]) -> Iterator[None]:
 def main(argv: list[str]) -> int:
     from playwright.sync_api import sync_playwright
 
+    from evidence.capture import CHROMIUM_ARGS
     from tests.live import journeys
     from tests.live.review_site import ReviewSite
 
@@ -262,7 +253,7 @@ def main(argv: list[str]) -> int:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
                     executable_path=os.environ.get("EGIDE_CHROMIUM_PATH", "/usr/bin/chromium"),
-                    args=CHROMIUM_ARGS,
+                    args=list(CHROMIUM_ARGS),
                 )
                 for name, step in steps:
                     context = browser.new_context(locale="fr-FR", accept_downloads=True)
