@@ -4,8 +4,9 @@ Usage: .venv/bin/python bench/bench_capture.py [--rounds 3] [--throughput 12]
 
 Everything runs on 127.0.0.1: the script serves the test pages (lazy-loaded reviews, consent
 banner, "lire la suite", long page, iframe, redirect chain) and a local RFC 3161 TSA. Both
-methods share one Chromium (a fresh context per capture) and run in the same process, page
-after page, alternating, so machine load affects them alike.
+methods share one Chromium (a fresh context per capture), driven from its own thread as the
+evidence worker drives it (``evidence.browser.BrowserThread``), and run in the same process,
+page after page, alternating, so machine load affects them alike.
 
 Égide's pipeline is the whole thing a worker does except the database: pre-checks, capture with
 interactions, screenshots, PDF, DOM, WARC, WACZ, French report, BagIt bag, CMS seal, RFC 3161
@@ -31,7 +32,8 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evidence.bag import bundle_build  # noqa: E402
-from evidence.capture import CHROMIUM_ARGS, capture_run  # noqa: E402
+from evidence.browser import BrowserThread, browser_thread  # noqa: E402
+from evidence.capture import capture_run  # noqa: E402
 from evidence.pki import SealPki, TsaPki, seal_pki_generate, tsa_pki_generate  # noqa: E402
 from evidence.report import data_file_hashes, report_render  # noqa: E402
 from evidence.tsa_server import TsaServer  # noqa: E402
@@ -85,16 +87,29 @@ def site_start() -> tuple[Site, ThreadingHTTPServer]:
     return site, server
 
 
+def _capture_in_thread(thread: BrowserThread, **kwargs):
+    return capture_run(browser=thread.browser(), browser_args=thread.args, **kwargs)
+
+
 def egide_capture(
-    *, browser, url: str, work: Path, n: int, tsa_url: str, tsa: TsaPki, seal: SealPki
+    *,
+    browser: BrowserThread,
+    url: str,
+    work: Path,
+    n: int,
+    tsa_url: str,
+    tsa: TsaPki,
+    seal: SealPki,
 ) -> None:
-    result = capture_run(
+    # As the evidence worker: the browser part in the browser thread, the rest in this one.
+    result = browser.call(
+        _capture_in_thread,
+        browser,
         url=url,
         out_dir=work / f"c{n}",
         chromium_path=CHROMIUM,
         allow={"127.0.0.1"},
         timeout_s=30,
-        browser=browser,
         idle_timeout_s=5,
         behaviors_timeout_s=20,
     )
@@ -123,8 +138,12 @@ def egide_capture(
     )
 
 
-def bare_capture(*, browser, url: str, work: Path, n: int) -> None:
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
+def bare_capture(*, browser: BrowserThread, url: str, work: Path, n: int) -> None:
+    browser.call(_bare_in_thread, browser, url=url, work=work, n=n)
+
+
+def _bare_in_thread(thread: BrowserThread, *, url: str, work: Path, n: int) -> None:
+    context = thread.browser().new_context(viewport={"width": 1366, "height": 900})
     try:
         page = context.new_page()
         page.goto(url, wait_until="load", timeout=30_000)
@@ -141,15 +160,14 @@ def percentile(values: list[float], q: float) -> float:
 
 def _worker(args: tuple[list[str], str, TsaPki, SealPki]) -> int:
     urls, tsa_url, tsa, seal = args
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory(prefix="egide-bench-") as tmp, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+    with (
+        tempfile.TemporaryDirectory(prefix="egide-bench-") as tmp,
+        browser_thread(chromium_path=CHROMIUM) as browser,
+    ):
         for n, url in enumerate(urls):
             egide_capture(
                 browser=browser, url=url, work=Path(tmp), n=n, tsa_url=tsa_url, tsa=tsa, seal=seal
             )
-        browser.close()
     return len(urls)
 
 
@@ -168,8 +186,6 @@ def main() -> int:
     parser.add_argument("--throughput", type=int, default=12, help="captures per throughput run")
     args = parser.parse_args()
 
-    from playwright.sync_api import sync_playwright
-
     site, server = site_start()
     tsa = tsa_pki_generate(common_name="TSA banc d'essai")
     seal = seal_pki_generate(organisation="Banc d'essai")
@@ -177,9 +193,11 @@ def main() -> int:
     timings: dict[str, list[float]] = {"egide": [], "bare": []}
     peaks: dict[str, int] = {"egide": 0, "bare": 0}
     meter = PeakRss()
-    with tempfile.TemporaryDirectory(prefix="egide-bench-") as tmp, sync_playwright() as pw:
+    with (
+        tempfile.TemporaryDirectory(prefix="egide-bench-") as tmp,
+        browser_thread(chromium_path=CHROMIUM) as browser,
+    ):
         work = Path(tmp)
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         n = 0
         # warm-up, not measured
         bare_capture(browser=browser, url=site.url("/consent"), work=work, n=-1)
@@ -199,7 +217,6 @@ def main() -> int:
                             bare_capture(browser=browser, url=url, work=work, n=n)
                         timings[method].append(time.perf_counter() - started)
                     peaks[method] = max(peaks[method], meter.peak)
-        browser.close()
 
     print(f"Pages: {len(PATHS)} × {args.rounds} rounds = {len(timings['egide'])} captures each")
     print(f"{'method':<34}{'median s':>10}{'p95 s':>10}{'peak MiB':>10}")
