@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from cover.reply_rules import ReplyIssueCode, ReplySeverity, reply_check
+from cover.reply_rules import MESSAGES, ReplyIssueCode, ReplySeverity, reply_check
 from cover.rules import Addressee, Caveat, Confidence, Route, _
 
 
@@ -942,13 +942,25 @@ LETTER_ROUTES: Mapping[LetterKind, Route | None] = {
 # Free text written for the letter that leaves the practice: medical secrecy applies to it
 # (C. pén. 226-13; DOMAIN §4.1 "no medical detail", §4.2 "§5 applies", §4.5 "no medical or
 # patient information"). The droit de réponse text is a public reply: every §5.4 block applies.
+# Every free-text field the practice writes is checked (not the quotes, which are the author's
+# words, nor the passages' legal qualifications, chosen from a list).
 LETTER_SECRECY_FIELDS: Mapping[LetterKind, tuple[str, ...]] = {
-    LetterKind.DSA_NOTICE: ("factual_justification", "requested_action"),
+    LetterKind.DSA_NOTICE: (
+        "factual_justification",
+        "requested_action",
+        "prior_contact_with_author",
+    ),
     LetterKind.DROIT_DE_REPONSE: ("reply.text",),
-    LetterKind.GDPR_OBJECTION_ERASURE: ("particular_situation_grounds",),
+    LetterKind.GDPR_OBJECTION_ERASURE: (
+        "particular_situation_grounds",
+        "data_concerned",
+        "confirmation_request",
+    ),
     LetterKind.DEREFERENCING: ("reasons",),
-    LetterKind.CNIL_COMPLAINT: ("grounds",),
+    LetterKind.CNIL_COMPLAINT: ("grounds", "controller_response"),
     LetterKind.MISE_EN_DEMEURE: ("demand",),
+    LetterKind.CONSTAT_ORDER: ("navigation_path", "urgency"),
+    LetterKind.INSURER_DECLARATION: ("facts",),
 }
 PUBLIC_REPLY_FIELDS: frozenset[tuple[LetterKind, str]] = frozenset(
     {(LetterKind.DROIT_DE_REPONSE, "reply.text")}
@@ -992,6 +1004,7 @@ LETTER_EXTRA_MEDICAL_TERMS: tuple[str, ...] = (
     "dépistage",
     "grain de beauté",
 )
+LETTER_PATIENT_MESSAGE = _("ne révélez pas qu'une personne est patient ni sa prise en charge")
 LETTER_SECRECY_MESSAGE = _(
     "« %(field)s » : %(message)s (passage « %(match)s »). Un courrier ne doit contenir aucune "
     "information médicale ni relative à un patient (secret médical, C. pén. 226-13)."
@@ -1033,25 +1046,33 @@ def letter_secrecy_issues(
         text=text,
         reviewer_identifiers=reviewer_identifiers if public else (),
         extra_medical_terms=LETTER_EXTRA_MEDICAL_TERMS,
+        public=public,
     )
+    normalized = unicodedata.normalize("NFC", text)
+    folded = _letter_fold(normalized)
+    third_person: list[tuple[int, int]] = []
+    if len(folded) == len(normalized):
+        for pattern in THIRD_PERSON_SECRECY_PATTERNS:
+            third_person += [(m.start(), m.end()) for m in re.finditer(pattern, folded)]
     found: list[tuple[str, str]] = []
     for issue in issues:
         blocks = issue.severity is ReplySeverity.BLOCK if public else issue.code in SECRECY_CODES
         if public and issue.code is ReplyIssueCode.MEDICAL_TERM:
             blocks = True
-        if blocks:
-            found.append((str(issue.message), issue.match))
-    normalized = unicodedata.normalize("NFC", text)
-    folded = _letter_fold(normalized)
-    if len(folded) == len(normalized):
-        for pattern in THIRD_PERSON_SECRECY_PATTERNS:
-            for m in re.finditer(pattern, folded):
-                found.append(
-                    (
-                        str(_("ne révélez pas qu'une personne est patient ni sa prise en charge")),
-                        normalized[m.start() : m.end()],
-                    )
-                )
+        if not blocks:
+            continue
+        message = str(issue.message)
+        if not public:
+            # A letter speaks of the author in the third person: the letter's own wording.
+            if issue.code is ReplyIssueCode.PATIENT_STATUS:
+                if any(s < issue.end and issue.start < e for s, e in third_person):
+                    continue  # reported below by the third-person pattern
+                message = str(LETTER_PATIENT_MESSAGE)
+            elif issue.code is ReplyIssueCode.MEDICAL_DETAIL:
+                message = str(MESSAGES[ReplyIssueCode.MEDICAL_TERM])
+        found.append((message, issue.match))
+    for start, end in third_person:
+        found.append((str(LETTER_PATIENT_MESSAGE), normalized[start:end]))
     seen: set[tuple[str, str]] = set()
     reasons = []
     for message, match in found:

@@ -111,7 +111,11 @@ def test_identifier_matching_ignores_case_and_accents():
         ("En mars 2025 le cabinet était ouvert.", [(I.VISIT_DATE_OR_TIME, "mars 2025")]),
         ("Mardi dernier le cabinet était ouvert.", [(I.VISIT_DATE_OR_TIME, "Mardi dernier")]),
         ("Hier, le cabinet était ouvert.", [(I.VISIT_DATE_OR_TIME, "Hier")]),
-        ("Vous êtes arrivé à 14h30.", [(I.VISIT_DATE_OR_TIME, "14h30")]),
+        # "arrivé" also confirms a visit (word lists missed it; the pipeline reads the tense)
+        (
+            "Vous êtes arrivé à 14h30.",
+            [(I.PATIENT_STATUS, "arrivé"), (I.VISIT_DATE_OR_TIME, "14h30")],
+        ),
         ("Le cabinet ouvre à 8 h.", [(I.TIME_MENTION, "8 h")]),
     ],
 )
@@ -128,7 +132,11 @@ def test_dates_and_times(text, expected):
         ),
         ("Votre rendez-vous a été décalé.", [(I.VISIT_REFERENCE, "Votre rendez-vous")]),
         ("Votre dossier est complet.", [(I.VISIT_REFERENCE, "Votre dossier")]),
-        ("Merci pour votre visite.", [(I.VISIT_REFERENCE, "votre visite")]),
+        # thanking for a visit confirms it (DOMAIN §5.3 step 1)
+        (
+            "Merci pour votre visite.",
+            [(I.PATIENT_STATUS, "Merci pour votre visite"), (I.VISIT_REFERENCE, "votre visite")],
+        ),
         (
             "Votre traitement était adapté.",
             [(I.VISIT_REFERENCE, "Votre traitement")],
@@ -183,7 +191,10 @@ def test_recollections(text, expected):
             [(I.PATIENT_STATUS, "Vous n'êtes pas une patiente")],
         ),
         ("Je ne vous connais pas.", [(I.PATIENT_STATUS, "Je ne vous connais pas")]),
-        ("Vous n'êtes jamais venu.", [(I.PATIENT_STATUS, "Vous n'êtes jamais")]),
+        (
+            "Vous n'êtes jamais venu.",
+            [(I.PATIENT_STATUS, "Vous n'êtes jamais"), (I.PATIENT_STATUS, "venu")],
+        ),
         (
             "Nous vous avons reçue avec attention.",
             [(I.PATIENT_STATUS, "Nous vous avons reçue")],
