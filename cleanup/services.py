@@ -762,7 +762,9 @@ def alert_claim_open(*, alert: Alert, user: Any) -> str:
     if not alert.text.strip():
         raise ValidationError(_("Cette alerte n'a pas de texte à déclarer."))
     seen = timezone.localdate(alert.created_at)
-    published = alert.review.published_on if alert.review and alert.review.published_on else seen
+    # The platform's date when it shows one; otherwise None, so the claim stores an estimate
+    # (the earliest evidence, else the discovery date) flagged as such rather than a fact.
+    published = alert.review.published_on if alert.review else None
     try:
         claim = claim_open(
             doctor=alert.profile.doctor,
@@ -771,7 +773,7 @@ def alert_claim_open(*, alert: Alert, user: Any) -> str:
             source_text=alert.text,
             quotes=_claim_quotes(alert),
             seen_date=seen,
-            publication_date=min(published, seen),
+            publication_date=min(published, seen) if published else None,
             author_name=alert.review.author if alert.review else "",
             description=_("Ouvert depuis l'alerte de veille : %(title)s") % {"title": alert.title},
         )

@@ -22,6 +22,13 @@ computation of "trois mois révolus" is [UNVERIFIED]):
   the legal date is kept and the deadline also gives the last working day before it
   (``act_by_date``, « à accomplir avant le … »). DOMAIN.md says nothing of prorogation for
   press-law prescription, so the engine takes the reading that cannot make the claimant late.
+
+Clocks from acts: a waiting window that legally starts on the other party's receipt (GDPR
+request, de-referencing request, CNIL complaint, mise en demeure) starts provisionally on the
+sending date while the receipt is not recorded (``ClockRule.provisional_start_event``): sending
+comes first, so the window cannot end later than the true one. A mise en demeure's cure period
+is the one the letter itself sets (``ClaimEvent.period``). A republication opens a new period of
+the press-law clocks for the republished content (``ClockRule.reopened_by``).
 """
 
 from __future__ import annotations
@@ -59,11 +66,16 @@ from cover.rules import (
 
 @dataclass(frozen=True)
 class ClaimEvent:
-    """A dated fact on a claim. ``ref`` separates parallel procedures (two controllers...)."""
+    """A dated fact on a claim. ``ref`` separates parallel procedures (two controllers...).
+
+    ``period`` is the time an act gives the other party by its own terms (the cure period a
+    mise en demeure sets): on the event that starts a clock, it replaces the rule's duration.
+    """
 
     kind: ClaimEventKind
     date: date
     ref: str = ""
+    period: Duration | None = None
 
 
 class DeadlineStatus(StrEnum):
@@ -95,6 +107,10 @@ class Deadline:
     # Hard deadline on a Saturday, Sunday or public holiday: the last working day before it.
     # The legal ``due_date`` is kept (never extended); ``None`` when it is a working day.
     act_by_date: date | None = None
+    # Started from the sending because the receipt is not recorded yet (conservative).
+    provisional_start: bool = False
+    # A clock reopened for republished content: the republication date, else ``None``.
+    republished_on: date | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,6 +262,21 @@ _ACT_BY_CAVEAT = _(
 _LATE_EXTENSION_CAVEAT = _(
     "Prolongation notifiée après le premier délai : non prise en compte (RGPD art. 12(3))."
 )
+_PROVISIONAL_START_CAVEAT = _(
+    "Date de réception non enregistrée : délai compté, par prudence, à partir de l'envoi du "
+    "{sent}. Enregistrez la date de réception pour obtenir l'échéance exacte."
+)
+_OWN_PERIOD_CAVEAT = _("Délai fixé par le courrier lui-même : {amount} {unit}.")
+_REPUBLICATION_CAVEAT = _(
+    "Nouveau délai ouvert par la republication du {day} pour le contenu republié ; le délai de "
+    "la première publication continue de courir de son côté."
+)
+_UNIT_WORDS: Mapping[DurationUnit, str] = {
+    DurationUnit.DAYS: _("jour(s)"),
+    DurationUnit.WORKING_DAYS: _("jour(s) ouvré(s)"),
+    DurationUnit.MONTHS: _("mois"),
+    DurationUnit.YEARS: _("an(s)"),
+}
 
 
 def _alert_dates(*, rule: ClockRule, start: date, due: date) -> tuple[date, ...]:
@@ -281,11 +312,14 @@ def _compute_one(
     today: date,
     overridden: tuple[str, ...],
     holiday_calendar: HolidayCalendar,
+    provisional_start: bool = False,
+    republished_on: date | None = None,
+    extra_caveats: tuple[Caveat, ...] = (),
 ) -> Deadline:
     def concerns(event: ClaimEvent) -> bool:
         return event.date >= start and (not match_ref or event.ref == ref)
 
-    caveats = list(rule.caveats)
+    caveats = [*rule.caveats, *extra_caveats]
     base_due = clock_due_date(rule=rule, start=start, holiday_calendar=holiday_calendar)
     extended = False
     if rule.extension is not None:
@@ -352,6 +386,8 @@ def _compute_one(
         extended=extended,
         overridden_fields=overridden,
         act_by_date=act_by,
+        provisional_start=provisional_start,
+        republished_on=republished_on,
     )
 
 
@@ -376,6 +412,38 @@ def deadline_sort_key(deadline: Deadline) -> tuple[Any, ...]:
         deadline.clock_id,
         deadline.ref,
     )
+
+
+def _event_starts(
+    *, rule: ClockRule, events: tuple[ClaimEvent, ...]
+) -> dict[str, tuple[ClaimEvent, bool, Duration | None]]:
+    """Per ref: the event that starts ``rule``, whether it is the provisional one (sending,
+    receipt unknown), and the period the act set by its own terms, if any.
+
+    The recorded start (receipt) wins over the provisional one (sending) for the same ref.
+    """
+    confirmed: dict[str, ClaimEvent] = {}
+    provisional: dict[str, ClaimEvent] = {}
+    for event in events:
+        if event.kind is rule.start_event:
+            target = confirmed
+        elif rule.provisional_start_event is not None and (
+            event.kind is rule.provisional_start_event
+        ):
+            target = provisional
+        else:
+            continue
+        current = target.get(event.ref)
+        if current is None or event.date < current.date:
+            target[event.ref] = event
+    starts: dict[str, tuple[ClaimEvent, bool, Duration | None]] = {}
+    for ref, event in provisional.items():
+        if ref not in confirmed:
+            starts[ref] = (event, True, event.period)
+    for ref, event in confirmed.items():
+        period = event.period or (provisional[ref].period if ref in provisional else None)
+        starts[ref] = (event, False, period)
+    return starts
 
 
 def deadlines_compute(
@@ -436,16 +504,58 @@ def deadlines_compute(
                     holiday_calendar=holiday_calendar,
                 )
             )
+            # Republished content: a new period of the same clock, from its own date.
+            reopenings = sorted({(e.date, e.ref) for e in event_list if e.kind in rule.reopened_by})
+            for day, ref in reopenings:
+                deadlines.append(
+                    _compute_one(
+                        rule=rule,
+                        start=day,
+                        ref=ref or f"republication-{day.isoformat()}",
+                        match_ref=False,
+                        categories=linked[clock_id],
+                        events=event_list,
+                        today=today,
+                        overridden=overridden,
+                        holiday_calendar=holiday_calendar,
+                        republished_on=day,
+                        extra_caveats=(
+                            Caveat(
+                                Confidence.SEC,
+                                _REPUBLICATION_CAVEAT.format(day=day.strftime("%d/%m/%Y")),
+                            ),
+                        ),
+                    )
+                )
             continue
-        starts: dict[str, date] = {}
-        for event in event_list:
-            if event.kind is rule.start_event:
-                starts[event.ref] = min(event.date, starts.get(event.ref, event.date))
-        for ref, start_date in starts.items():
+        for ref, (start_event, provisional, period) in _event_starts(
+            rule=rule, events=event_list
+        ).items():
+            extra: list[Caveat] = []
+            instance_rule = rule
+            if period is not None:
+                instance_rule = dataclasses.replace(rule, duration=period)
+                extra.append(
+                    Caveat(
+                        Confidence.TEXT,
+                        _OWN_PERIOD_CAVEAT.format(
+                            amount=period.amount, unit=_UNIT_WORDS[period.unit]
+                        ),
+                    )
+                )
+            if provisional:
+                extra.append(
+                    Caveat(
+                        Confidence.UNVERIFIED,
+                        _PROVISIONAL_START_CAVEAT.format(
+                            sent=start_event.date.strftime("%d/%m/%Y")
+                        ),
+                    )
+                )
             deadlines.append(
                 _compute_one(
-                    rule=rule,
-                    start=start_date,
+                    rule=instance_rule,
+                    start=start_event.date,
                     ref=ref,
                     match_ref=True,
                     categories=(),
@@ -453,6 +563,8 @@ def deadlines_compute(
                     today=today,
                     overridden=overridden,
                     holiday_calendar=holiday_calendar,
+                    provisional_start=provisional,
+                    extra_caveats=tuple(extra),
                 )
             )
     deadlines.sort(key=deadline_sort_key)

@@ -7,9 +7,12 @@ the same way whatever the tenant.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import admin
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
@@ -25,7 +28,17 @@ from wagtail.models import (
     WorkflowMixin,
 )
 
+from cover.admin_forms import ClockSettingsForm, clock_settings_panels
 from cover.rules import HOLIDAY_CALENDAR_LABELS, HolidayCalendar, clock_overrides_from_json
+from cover.terms import (
+    DECLARATION_DELAY_UNITS,
+    TERRITORY_FRANCE,
+    TERRITORY_LABELS,
+    TERRITORY_WORLD,
+    declaration_delay_parse,
+    declaration_delay_text,
+    territory_scope_parse,
+)
 
 colour_validator = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Saisissez une couleur au format #RRVVBB.")
@@ -204,12 +217,14 @@ class ClockSettings(BaseSiteSetting):
         blank=True,
         validators=[_validate_clock_overrides],
         help_text=_(
-            'Par délai, les valeurs retenues par votre conseil, par exemple {"INSURER_DECLARATION":'
-            ' {"duration": {"amount": 10, "unit": "WORKING_DAYS"}}}.'
+            "Par délai, les valeurs retenues par votre conseil ; saisies délai par délai dans "
+            "l'administration."
         ),
     )
 
-    panels = [FieldPanel("holiday_calendar"), FieldPanel("clock_overrides")]
+    # Per clock: duration and reminders with DOMAIN's caveat; the form writes the JSON above.
+    base_form_class = ClockSettingsForm
+    panels = [FieldPanel("holiday_calendar"), *clock_settings_panels()]
 
     class Meta:
         verbose_name = _("délais et calendrier")
@@ -318,11 +333,31 @@ class Plan(
         _("plafond annuel (centimes)"), null=True, blank=True
     )
     cleanup_subceiling_cents = models.PositiveIntegerField(
-        _("sous-plafond nettoyage (centimes)"), null=True, blank=True
+        _("sous-plafond nettoyage et déréférencement (centimes)"),
+        null=True,
+        blank=True,
+        help_text=_("Par sinistre. Vide : pas de sous-plafond ; 0 : service non pris en charge."),
+    )
+    lawyer_subceiling_cents = models.PositiveIntegerField(
+        _("sous-plafond honoraires d'avocat (centimes)"),
+        null=True,
+        blank=True,
+        help_text=_("Par sinistre. Vide : pas de sous-plafond ; 0 : service non pris en charge."),
+    )
+    constat_subceiling_cents = models.PositiveIntegerField(
+        _("sous-plafond constat de commissaire de justice (centimes)"),
+        null=True,
+        blank=True,
+        help_text=_("Par sinistre. Vide : pas de sous-plafond ; 0 : service non pris en charge."),
     )
     deductible_cents = models.PositiveIntegerField(_("franchise (centimes)"), default=0)
     intervention_threshold_cents = models.PositiveIntegerField(
-        _("seuil d'intervention (centimes)"), default=0
+        _("seuil d'intervention (centimes)"),
+        default=0,
+        help_text=_(
+            "Montant en jeu minimal : tant que le total des frais engagés sur le dossier reste "
+            "inférieur à ce seuil, rien n'est pris en charge."
+        ),
     )
     waiting_period_days = models.PositiveSmallIntegerField(_("délai de carence (jours)"), default=0)
     anteriority = models.CharField(
@@ -334,10 +369,39 @@ class Plan(
     anteriority_years = models.PositiveSmallIntegerField(
         _("rétroactivité (années)"), default=0, help_text=_("Si rétroactivité de N années.")
     )
-    declaration_delay = models.CharField(
-        _("délai de déclaration"), max_length=120, default="5 jours ouvrés"
+    declaration_delay_amount = models.PositiveSmallIntegerField(
+        _("délai de déclaration"),
+        null=True,
+        blank=True,
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_(
+            "Délai laissé à l'assuré pour déclarer le sinistre ; il fixe l'échéance de "
+            "déclaration suivie dans chaque dossier."
+        ),
     )
-    territory = models.CharField(_("territorialité"), max_length=200, default="France")
+    declaration_delay_unit = models.CharField(
+        _("unité du délai de déclaration"),
+        max_length=12,
+        blank=True,
+        choices=[(value, _(label)) for value, label in DECLARATION_DELAY_UNITS.items()],
+        default="WORKING_DAYS",
+    )
+    territory_scope = models.CharField(
+        _("territorialité"),
+        max_length=20,
+        choices=[(value, _(label)) for value, label in TERRITORY_LABELS.items()],
+        default=TERRITORY_FRANCE,
+        help_text=_("Appréciée sur le lieu d'exercice du médecin (code postal du cabinet)."),
+    )
+    terms_review_note = models.TextField(
+        _("conditions à revoir"),
+        blank=True,
+        help_text=_(
+            "Texte d'origine qui n'a pas pu être converti automatiquement. Saisissez la valeur "
+            "structurée correspondante, puis effacez cette note."
+        ),
+    )
     provider_obligation = models.CharField(
         _("obligation du prestataire"),
         max_length=10,
@@ -377,6 +441,71 @@ class Plan(
     def __str__(self) -> str:
         return self.name
 
+    # The wording shown to doctors and frozen in the terms is derived from the structured
+    # values, so it is always what the declaration clock counts. Setting the text (an import,
+    # a fixture) reads it with the clock's parser; unreadable text is kept for review.
+    @property
+    def declaration_delay(self) -> str:
+        text = declaration_delay_text(
+            amount=self.declaration_delay_amount, unit=self.declaration_delay_unit
+        )
+        return text or str(_("Selon les conditions générales"))
+
+    @declaration_delay.setter
+    def declaration_delay(self, text: str) -> None:
+        parsed = declaration_delay_parse(text)
+        if parsed is None:
+            self.declaration_delay_amount, self.declaration_delay_unit = None, ""
+            self.terms_review_note = _review_note_add(
+                self.terms_review_note, _("Délai de déclaration"), text
+            )
+        else:
+            self.declaration_delay_amount, self.declaration_delay_unit = parsed
+
+    @admin.display(description=_("conditions à revoir"), boolean=True)
+    def terms_to_review(self) -> bool:
+        return bool(self.terms_review_note.strip())
+
+    @property
+    def territory(self) -> str:
+        return str(_(TERRITORY_LABELS.get(self.territory_scope, self.territory_scope)))
+
+    @territory.setter
+    def territory(self, text: str) -> None:
+        scope = territory_scope_parse(text)
+        if scope is None:
+            # Unreadable: the widest scope (no refusal on a term nobody could read), flagged.
+            self.territory_scope = TERRITORY_WORLD
+            self.terms_review_note = _review_note_add(
+                self.terms_review_note, _("Territorialité"), text
+            )
+        else:
+            self.territory_scope = scope
+
+    def clean(self) -> None:
+        super().clean()
+        amount, unit = self.declaration_delay_amount, self.declaration_delay_unit
+        if (amount is None) != (not unit):
+            raise ValidationError(
+                {
+                    "declaration_delay_amount": _(
+                        "Indiquez le nombre et l'unité du délai de déclaration, ou aucun des deux."
+                    )
+                }
+            )
+        if amount is not None and unit == "MONTHS" and amount > 24:
+            raise ValidationError(
+                {"declaration_delay_amount": _("Un délai de déclaration dépasse rarement 24 mois.")}
+            )
+        if amount is not None and unit == "WORKING_DAYS" and amount > 260:
+            raise ValidationError(
+                {
+                    "declaration_delay_amount": _(
+                        "Un délai en jours ouvrés ne peut pas dépasser 260 jours (un an)."
+                    )
+                }
+            )
+
     @property
     def revisions(self):
         return self._revisions
@@ -388,6 +517,11 @@ class Plan(
         from cover.selectors import plans_comparison
 
         return {"plan": self, "plans": [self], "comparison": plans_comparison(plans=[self])}
+
+
+def _review_note_add(note: str, what: Any, text: str) -> str:
+    line = f"{what} : « {text} »"
+    return f"{note}\n{line}" if note else line
 
 
 class PlanVersion(models.Model):

@@ -120,9 +120,16 @@ class ClaimEventKind(StrEnum):
     DEREFERENCING_REQUEST_RECEIVED = "DEREFERENCING_REQUEST_RECEIVED"
     DEREFERENCING_EXTENSION_NOTIFIED = "DEREFERENCING_EXTENSION_NOTIFIED"
     DEREFERENCING_ANSWER_RECEIVED = "DEREFERENCING_ANSWER_RECEIVED"
+    CNIL_COMPLAINT_SENT = "CNIL_COMPLAINT_SENT"
     CNIL_COMPLAINT_RECEIVED = "CNIL_COMPLAINT_RECEIVED"
     CNIL_DECISION_RECEIVED = "CNIL_DECISION_RECEIVED"
     MISE_EN_DEMEURE_SENT = "MISE_EN_DEMEURE_SENT"
+    MISE_EN_DEMEURE_RECEIVED = "MISE_EN_DEMEURE_RECEIVED"
+    # New making available of the content (DOMAIN §3): a new loi 1881 period for it.
+    CONTENT_REPUBLISHED = "CONTENT_REPUBLISHED"
+    # The content is shown online on this date by an archive (Wayback, BnF) or an earlier
+    # capture: evidence for the earliest plausible publication date (DOMAIN §3).
+    CONTENT_ARCHIVED = "CONTENT_ARCHIVED"
     CONTENT_REMOVED = "CONTENT_REMOVED"
     CONCILIATION_REQUESTED = "CONCILIATION_REQUESTED"
     CONCILIATION_OUTCOME = "CONCILIATION_OUTCOME"
@@ -164,9 +171,15 @@ EVENT_LABELS: Mapping[ClaimEventKind, str] = {
     ),
     ClaimEventKind.DEREFERENCING_EXTENSION_NOTIFIED: _("Prolongation notifiée par le moteur"),
     ClaimEventKind.DEREFERENCING_ANSWER_RECEIVED: _("Réponse du moteur de recherche reçue"),
+    ClaimEventKind.CNIL_COMPLAINT_SENT: _("Plainte envoyée à la CNIL"),
     ClaimEventKind.CNIL_COMPLAINT_RECEIVED: _("Plainte reçue par la CNIL"),
     ClaimEventKind.CNIL_DECISION_RECEIVED: _("Décision de la CNIL reçue"),
     ClaimEventKind.MISE_EN_DEMEURE_SENT: _("Mise en demeure envoyée"),
+    ClaimEventKind.MISE_EN_DEMEURE_RECEIVED: _("Mise en demeure reçue par le destinataire (AR)"),
+    ClaimEventKind.CONTENT_REPUBLISHED: _("Republication du contenu (nouvelle mise en ligne)"),
+    ClaimEventKind.CONTENT_ARCHIVED: _(
+        "Contenu attesté en ligne à cette date (archive Wayback ou BnF, capture antérieure)"
+    ),
     ClaimEventKind.CONTENT_REMOVED: _("Contenu retiré"),
     ClaimEventKind.CONCILIATION_REQUESTED: _("Conciliation ordinale demandée"),
     ClaimEventKind.CONCILIATION_OUTCOME: _("Issue de la conciliation ordinale"),
@@ -327,6 +340,12 @@ class ClockRule:
     extension: Extension | None = None
     alerts: tuple[Alert, ...] = ()
     caveats: tuple[Caveat, ...] = ()
+    # Start used while ``start_event`` (a receipt) is not recorded for the same ref: sending
+    # is on or before receipt, so the period counted from it ends no later (conservative).
+    provisional_start_event: ClaimEventKind | None = None
+    # Events that open a new period of this clock for new content, with their own date
+    # (a republication restarts the loi 1881 clock for the republished content, DOMAIN §3).
+    reopened_by: tuple[ClaimEventKind, ...] = ()
 
 
 # Product default for hard clocks whose DOMAIN entry gives no alert: warn 30 days before the due
@@ -391,6 +410,7 @@ CLOCKS: Mapping[str, ClockRule] = {
             interrupted_by=_PRESS_INTERRUPTING,
             not_interrupted_by=_PRESS_NOT_INTERRUPTING,
             restart_duration=Duration(3, DurationUnit.MONTHS),
+            reopened_by=(ClaimEventKind.CONTENT_REPUBLISHED,),
             alerts=(Alert(45, AlertAnchor.START), Alert(60, AlertAnchor.START)),
             legal_basis=_("Loi du 29 juillet 1881, art. 65 ; Cass. crim. 30 janv. 2001"),
             confidence=(Confidence.TEXT, Confidence.SEC),
@@ -425,6 +445,7 @@ CLOCKS: Mapping[str, ClockRule] = {
             start_event=None,
             duration=Duration(1, DurationUnit.YEARS),
             end_offset_days=-1,
+            reopened_by=(ClaimEventKind.CONTENT_REPUBLISHED,),
             alerts=DEFAULT_HARD_ALERTS,
             legal_basis=_("Loi du 29 juillet 1881, art. 65-3 (loi du 27 janvier 2014)"),
             confidence=(Confidence.SEC,),
@@ -536,6 +557,7 @@ CLOCKS: Mapping[str, ClockRule] = {
             kind=ClockKind.WAITING_WINDOW,
             hard=False,
             start_event=ClaimEventKind.DROIT_DE_REPONSE_DIRECTOR_RECEIVED,
+            provisional_start_event=ClaimEventKind.DROIT_DE_REPONSE_REQUEST_SENT,
             duration=Duration(3, DurationUnit.DAYS),
             satisfied_by=(ClaimEventKind.DROIT_DE_REPONSE_PUBLISHED,),
             legal_basis=_("LCEN art. 1-1-III (ex-6-IV) : 3 jours, amende de 3 750 €"),
@@ -575,6 +597,7 @@ CLOCKS: Mapping[str, ClockRule] = {
             kind=ClockKind.WAITING_WINDOW,
             hard=False,
             start_event=ClaimEventKind.GDPR_REQUEST_RECEIVED,
+            provisional_start_event=ClaimEventKind.GDPR_REQUEST_SENT,
             duration=Duration(1, DurationUnit.MONTHS),
             extension=Extension(
                 ClaimEventKind.GDPR_EXTENSION_NOTIFIED, Duration(2, DurationUnit.MONTHS)
@@ -599,6 +622,7 @@ CLOCKS: Mapping[str, ClockRule] = {
             kind=ClockKind.WAITING_WINDOW,
             hard=False,
             start_event=ClaimEventKind.DEREFERENCING_REQUEST_RECEIVED,
+            provisional_start_event=ClaimEventKind.DEREFERENCING_REQUEST_SENT,
             duration=Duration(1, DurationUnit.MONTHS),
             extension=Extension(
                 ClaimEventKind.DEREFERENCING_EXTENSION_NOTIFIED, Duration(2, DurationUnit.MONTHS)
@@ -622,6 +646,7 @@ CLOCKS: Mapping[str, ClockRule] = {
             kind=ClockKind.WAITING_WINDOW,
             hard=False,
             start_event=ClaimEventKind.CNIL_COMPLAINT_RECEIVED,
+            provisional_start_event=ClaimEventKind.CNIL_COMPLAINT_SENT,
             duration=Duration(3, DurationUnit.MONTHS),
             satisfied_by=(ClaimEventKind.CNIL_DECISION_RECEIVED,),
             legal_basis=_("Décret n° 2019-536, art. 10"),
@@ -680,7 +705,8 @@ CLOCKS: Mapping[str, ClockRule] = {
             label=_("Délai laissé par la mise en demeure"),
             kind=ClockKind.WAITING_WINDOW,
             hard=False,
-            start_event=ClaimEventKind.MISE_EN_DEMEURE_SENT,
+            start_event=ClaimEventKind.MISE_EN_DEMEURE_RECEIVED,
+            provisional_start_event=ClaimEventKind.MISE_EN_DEMEURE_SENT,
             duration=Duration(8, DurationUnit.DAYS),
             satisfied_by=(ClaimEventKind.CONTENT_REMOVED,),
             legal_basis=_("C. civ. art. 1344 ; CA Paris 19 mars 2013 n° 12/03448"),
@@ -689,8 +715,10 @@ CLOCKS: Mapping[str, ClockRule] = {
                 Caveat(
                     Confidence.SEC,
                     _(
-                        "Délai fixé dans la lettre (8 jours par défaut). La mise en demeure "
-                        "n'interrompt pas la prescription de la loi de 1881."
+                        "Délai fixé par la mise en demeure elle-même (8 jours par défaut), "
+                        "compté de sa réception, ou de son envoi tant que la réception n'est pas "
+                        "enregistrée. La mise en demeure n'interrompt pas la prescription de la "
+                        "loi de 1881."
                     ),
                 ),
             ),

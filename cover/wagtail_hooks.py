@@ -9,7 +9,13 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    MultiFieldPanel,
+    ObjectList,
+    TabbedInterface,
+)
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
@@ -31,7 +37,7 @@ class PlanViewSet(SnippetViewSet):
     menu_label = _("Formules")
     menu_order = 200
     add_to_admin_menu = True
-    list_display = ["name", "slug", "price_cents", "billing_period", "published"]
+    list_display = ["name", "slug", "price_cents", "billing_period", "published", "terms_to_review"]
     search_fields = ["name", "summary"]
     ordering = ["sort_order", "name"]
     edit_handler = TabbedInterface(
@@ -77,7 +83,6 @@ class PlanViewSet(SnippetViewSet):
                         [
                             FieldPanel("per_claim_ceiling_cents"),
                             FieldPanel("annual_ceiling_cents"),
-                            FieldPanel("cleanup_subceiling_cents"),
                             FieldPanel("deductible_cents"),
                             FieldPanel("intervention_threshold_cents"),
                         ],
@@ -85,11 +90,25 @@ class PlanViewSet(SnippetViewSet):
                     ),
                     MultiFieldPanel(
                         [
+                            FieldPanel("cleanup_subceiling_cents"),
+                            FieldPanel("lawyer_subceiling_cents"),
+                            FieldPanel("constat_subceiling_cents"),
+                        ],
+                        heading=_("Sous-plafonds par service (par sinistre)"),
+                    ),
+                    MultiFieldPanel(
+                        [
+                            FieldPanel("terms_review_note"),
                             FieldPanel("waiting_period_days"),
                             FieldPanel("anteriority"),
                             FieldPanel("anteriority_years"),
-                            FieldPanel("declaration_delay"),
-                            FieldPanel("territory"),
+                            FieldRowPanel(
+                                [
+                                    FieldPanel("declaration_delay_amount"),
+                                    FieldPanel("declaration_delay_unit"),
+                                ]
+                            ),
+                            FieldPanel("territory_scope"),
                         ],
                         heading=_("Conditions de garantie"),
                     ),

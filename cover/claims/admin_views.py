@@ -13,6 +13,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,17 +25,23 @@ from cover.claims import selectors, services
 from cover.claims.forms import (
     CostForm,
     EventForm,
+    LetterFollowUpForm,
     LetterForm,
+    LetterReceiptForm,
     LetterSentForm,
+    PublicationDateForm,
     QualifyForm,
+    RepublicationForm,
     TransitionForm,
 )
 from cover.claims.models import LADDER_STATE_CHOICES, Claim, CostKind, CoverStatus, Letter
 from cover.ladder import LadderState
 from cover.letter_fields import LETTER_SPECS, LetterKind
-from cover.rules import CATEGORY_RULES, ClaimEventKind, Route
+from cover.rules import CATEGORY_RULES, EVENT_LABELS, ClaimEventKind, Route
 
 PERMISSION = "claims.handle_claim"
+
+QUEUE_PAGE_SIZE = 50
 
 
 def handler_required(view):
@@ -64,6 +71,10 @@ def queue(request):
         unassigned=assignment == "unassigned",
         cover_status=cover_status,
     )
+    # One page at a time: an insurer has thousands of open claims (bench/bench_load.py).
+    page = Paginator(claims, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     holiday_calendar = selectors.clock_configuration().holiday_calendar
     rows = [
         (
@@ -72,7 +83,7 @@ def queue(request):
                 due=claim.next_deadline_date, today=today, holiday_calendar=holiday_calendar
             ),
         )
-        for claim in claims
+        for claim in page.object_list
     ]
     return render(
         request,
@@ -85,6 +96,8 @@ def queue(request):
             "states": LADDER_STATE_CHOICES,
             "cover_choices": CoverStatus.choices,
             "filters": {"state": state, "assignment": assignment, "cover": cover_status},
+            "page": page,
+            "page_query": query.urlencode(),
         },
     )
 
@@ -117,6 +130,13 @@ def detail(request, pk: int):
     deadlines = selectors.claim_deadlines(claim=claim, today=today, configuration=configuration)
     passages = list(claim.passages.all())
     letter_kinds = [(k.value, LETTER_SPECS[k].label) for k in LetterKind]
+    letters = list(claim.letters.all())
+    letter_follow_ups = {
+        letter.pk: [
+            (k.value, EVENT_LABELS[k]) for k in services.letter_follow_up_kinds(letter=letter)
+        ]
+        for letter in letters
+    }
     return render(
         request,
         "claims/admin/detail.html",
@@ -139,9 +159,15 @@ def detail(request, pk: int):
             "event_form": EventForm(initial={"date": today}),
             "events": selectors.claim_timeline(claim=claim, for_doctor=False),
             "transitions": claim.transitions.select_related("actor"),
-            "letters": claim.letters.all(),
+            "letters": [(letter, letter_follow_ups[letter.pk]) for letter in letters],
             "letter_kinds": letter_kinds,
             "sent_form": LetterSentForm(initial={"sent_on": today}),
+            "receipt_form": LetterReceiptForm(initial={"received_on": today}),
+            "follow_up_form": LetterFollowUpForm(initial={"date": today}),
+            "publication_form": PublicationDateForm(initial={"new_date": claim.publication_date}),
+            "publication_changes": selectors.claim_publication_date_changes(claim=claim),
+            "publication_evidence_before": selectors.claim_publication_evidence_before(claim=claim),
+            "republication_form": RepublicationForm(initial={"date": today}),
             "costs": claim.costs.select_related("partner"),
             "cost_form": CostForm(initial={"incurred_on": today}),
             "cost_summary": selectors.claim_cost_summary(claim=claim, today=today),
@@ -415,18 +441,114 @@ def cost(request, pk: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.cost_record(
+            recorded = services.cost_record(
                 claim=claim,
                 kind=CostKind(data["kind"]),
                 amount_cents=int(data["amount"] * Decimal(100)),
                 incurred_on=data["incurred_on"],
                 label=data["label"],
                 partner=data["partner"],
+                service=data["service"] or None,
                 by=request.user,
             )
             messages.success(request, _("Frais enregistrés."))
+            for note in recorded.cover_notes:
+                messages.warning(request, note)
         except services.ClaimActionRefused as exc:
             _refused(request, exc)
     else:
         messages.error(request, _("Frais incomplets."))
     return redirect("claims_admin:detail", pk=pk)
+
+
+@handler_required
+@require_POST
+def publication_date(request, pk: int):
+    """Correct the publication date with a reason: deadlines and queue follow, audited."""
+    claim = get_object_or_404(Claim, pk=pk)
+    form = PublicationDateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Indiquez la nouvelle date de publication et le motif."))
+        return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#summary")
+    try:
+        services.claim_publication_date_correct(
+            claim=claim,
+            new_date=form.cleaned_data["new_date"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+    except services.ClaimActionRefused as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("Date de publication corrigée : échéances recalculées."))
+    return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#summary")
+
+
+@handler_required
+@require_POST
+def republication(request, pk: int):
+    """Record a republication: a new press-law period for the republished content."""
+    claim = get_object_or_404(Claim, pk=pk)
+    form = RepublicationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Indiquez la date de la republication."))
+        return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#deadlines")
+    try:
+        services.claim_republication_record(
+            claim=claim,
+            date=form.cleaned_data["date"],
+            url=form.cleaned_data["url"],
+            note=form.cleaned_data["note"],
+            by=request.user,
+        )
+    except services.ClaimActionRefused as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("Republication enregistrée : nouveau délai de prescription."))
+    return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#deadlines")
+
+
+@handler_required
+@require_POST
+def letter_received(request, pk: int, letter_pk: int):
+    """Record the addressee's receipt of a sent letter: its clock restarts from the receipt."""
+    claim = get_object_or_404(Claim, pk=pk)
+    letter: Letter = selectors.claim_letter(claim=claim, pk=letter_pk)
+    form = LetterReceiptForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Indiquez la date de réception."))
+        return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#letters")
+    try:
+        services.letter_receipt_record(
+            letter=letter, received_on=form.cleaned_data["received_on"], by=request.user
+        )
+    except services.ClaimActionRefused as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("Réception enregistrée : échéances recalculées."))
+    return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#letters")
+
+
+@handler_required
+@require_POST
+def letter_follow_up(request, pk: int, letter_pk: int):
+    """Record the addressee's next step on a sent letter (extension, answer, decision...)."""
+    claim = get_object_or_404(Claim, pk=pk)
+    letter: Letter = selectors.claim_letter(claim=claim, pk=letter_pk)
+    form = LetterFollowUpForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choisissez la suite et sa date."))
+        return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#letters")
+    try:
+        services.letter_follow_up_record(
+            letter=letter,
+            kind=ClaimEventKind(form.cleaned_data["kind"]),
+            date=form.cleaned_data["date"],
+            note=form.cleaned_data["note"],
+            by=request.user,
+        )
+    except services.ClaimActionRefused as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("Suite enregistrée : échéances recalculées."))
+    return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#letters")

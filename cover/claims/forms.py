@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cover.claims.models import CostKind, Partner, PartnerKind
+from cover.claims.plan_terms import SERVICE_LABELS
 from cover.classification import QUESTIONS, DiscriminatoryGround
 from cover.ladder import STATE_LABELS, LadderState
 from cover.letter_fields import LETTER_SPECS, LetterKind, SenderCapacity
@@ -40,17 +41,21 @@ class ClaimOpenForm(forms.Form):
         label=_("Texte du contenu"),
         help_text=_("Copiez ici le texte de l'avis ou de la publication, tel qu'il s'affiche."),
         widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20_000,
     )
     quotes = forms.CharField(
         label=_("Passages en cause"),
         help_text=_("Un passage par ligne, copié mot pour mot depuis le texte ci-dessus."),
         widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=20_000,
     )
     seen_date = forms.DateField(label=_("Date à laquelle vous l'avez vu"), widget=DATE_WIDGET)
     publication_date = forms.DateField(
         label=_("Date de publication affichée sur la page"),
         help_text=_(
-            "Si la page n'en affiche pas, laissez vide : la date de découverte sera retenue."
+            "Si la page n'en affiche pas, laissez vide : la date la plus ancienne attestée "
+            "(archive, capture, à défaut votre date de découverte) sera retenue comme date "
+            "estimée, et votre gestionnaire pourra la corriger."
         ),
         required=False,
         widget=DATE_WIDGET,
@@ -66,6 +71,7 @@ class ClaimOpenForm(forms.Form):
         label=_("Ce qui s'est passé (sans information médicale ni relative à un patient)"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
+        max_length=5000,
     )
 
     def clean_urls(self) -> list[str]:
@@ -294,9 +300,50 @@ class LetterSentForm(forms.Form):
 
 class CostForm(forms.Form):
     kind = forms.ChoiceField(label=_("Nature"), choices=CostKind.choices)
+    service = forms.ChoiceField(
+        label=_("Service"),
+        choices=[("", _("Selon la nature")), *((k, _(v)) for k, v in SERVICE_LABELS.items())],
+        required=False,
+        help_text=_("Le sous-plafond de ce service s'applique."),
+    )
     label = forms.CharField(label=_("Libellé"), max_length=200)
     amount = forms.DecimalField(label=_("Montant (€)"), min_value=0, decimal_places=2)
     incurred_on = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
     partner = forms.ModelChoiceField(
         label=_("Partenaire"), queryset=Partner.objects.filter(active=True), required=False
     )
+
+
+class PublicationDateForm(forms.Form):
+    new_date = forms.DateField(label=_("Date de publication"), widget=DATE_WIDGET)
+    reason = forms.CharField(
+        label=_("Motif de la correction (obligatoire)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RepublicationForm(forms.Form):
+    date = forms.DateField(label=_("Date de la republication"), widget=DATE_WIDGET)
+    url = forms.CharField(label=_("Adresse republiée"), required=False, max_length=2000)
+    note = forms.CharField(
+        label=_("Ce qui a été republié"),
+        required=False,
+        max_length=2000,
+        help_text=_(
+            "Nouvelle mise en ligne, nouveau lien vers le contenu… Un simple changement "
+            "d'adresse du site, sans modification du contenu, n'est pas une republication."
+        ),
+    )
+
+
+class LetterReceiptForm(forms.Form):
+    received_on = forms.DateField(label=_("Reçu le"), widget=DATE_WIDGET)
+
+
+class LetterFollowUpForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Suite"), choices=[(k.value, EVENT_LABELS[k]) for k in ClaimEventKind]
+    )
+    date = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)

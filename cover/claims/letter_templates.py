@@ -7,7 +7,73 @@ known), so a letter generated from them carries what DOMAIN §4 asks for.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from django.template import (
+    Context,
+    Engine,
+    Library,
+    TemplateSyntaxError,
+    defaultfilters,
+    defaulttags,
+    loader_tags,
+)
+from django.utils.translation import gettext as _
+
 from cover.letter_fields import LetterKind
+
+# The only templates a letter body may include (its partials, read from the app's folder).
+_PARTIALS_DIR = Path(__file__).resolve().parent / "templates"
+LETTER_PARTIALS = ("claims/letters/_urls.html", "claims/letters/_passages.html")
+# Built-in tags a letter body may not use: no library to load (Wagtail's ``get_settings``
+# would hand it the insurer's settings and their secrets), no dump of the context.
+_REFUSED_TAGS = frozenset({"load", "debug"})
+
+
+class LetterTemplateInvalid(ValueError):
+    """A letter template that cannot be rendered; the message is French, shown as is."""
+
+
+@functools.cache
+def letter_engine() -> Engine:
+    """A template engine of its own for insurer-edited letter bodies.
+
+    Unlike the site's engine it has no context processors (no ``settings``, ``request`` or
+    ``user``), no tag library but the built-ins minus ``load`` and ``debug``, and can include
+    only the letter partials. A body sees only what ``letter_body_render`` hands it.
+    """
+    engine = Engine(
+        loaders=[
+            (
+                "django.template.loaders.locmem.Loader",
+                {name: (_PARTIALS_DIR / name).read_text() for name in LETTER_PARTIALS},
+            )
+        ],
+        builtins=[],
+        libraries={},
+        autoescape=True,
+        debug=False,
+    )
+    tags = Library()
+    tags.tags = {k: v for k, v in defaulttags.register.tags.items() if k not in _REFUSED_TAGS}
+    tags.filters = dict(defaulttags.register.filters)
+    engine.template_builtins = [tags, defaultfilters.register, loader_tags.register]
+    return engine
+
+
+def letter_body_render(*, body: str, context: Mapping[str, Any]) -> str:
+    """Render an insurer's letter body in the restricted engine."""
+    try:
+        return letter_engine().from_string(body).render(Context(dict(context)))
+    except TemplateSyntaxError as exc:
+        raise LetterTemplateInvalid(
+            _("Modèle de courrier invalide (à corriger dans « Modèles de courrier ») : %(error)s")
+            % {"error": exc}
+        ) from exc
+
 
 _SENDER = """<div class="parties">
 <div><strong>{{ who.name }}</strong>{% if who.mandate %}<br>Mandataire : {{ who.mandate }}{% endif %}{% if v.notifier.profession and who == v.notifier %}<br>{{ v.notifier.profession }}{% endif %}{% if who.email %}<br>{{ who.email }}{% endif %}{% if who.postal_address %}<br>{{ who.postal_address }}{% endif %}</div>

@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 
+from cover.claims.plan_terms import SERVICE_LABELS, SERVICE_OTHER
 from cover.ladder import STATE_LABELS, LadderState
 from cover.letter_fields import LETTER_SPECS, LetterKind
 from cover.rules import CATEGORY_RULES, EVENT_LABELS, ClaimEventKind, ContentCategory
@@ -39,11 +40,32 @@ class TimelineKind(models.TextChoices):
     NO_REPLY_CHOSEN = "NO_REPLY_CHOSEN", _("Choix de ne pas répondre")
     REMINDER_SENT = "REMINDER_SENT", _("Rappel d'échéance envoyé")
     EVIDENCE_SENT = "EVIDENCE_SENT", _("Preuve transmise au commissaire de justice")
+    PUBLICATION_DATE_CORRECTED = (
+        "PUBLICATION_DATE_CORRECTED",
+        _("Date de publication corrigée par le gestionnaire"),
+    )
+    PUBLICATION_DATE_ESTIMATED = (
+        "PUBLICATION_DATE_ESTIMATED",
+        _("Date de publication estimée d'après une preuve plus ancienne"),
+    )
+    LETTER_RECEIVED = "LETTER_RECEIVED", _("Courrier reçu par son destinataire")
 
 
 EVENT_KIND_CHOICES = [(k.value, EVENT_LABELS[k]) for k in ClaimEventKind] + list(
     TimelineKind.choices
 )
+
+
+class PublicationDateSource(models.TextChoices):
+    """Where the claim's publication date (T_pub) comes from. Only the doctor's date (the one
+    shown on the page) and a handler's correction are not estimates (DOMAIN §3: when T_pub is
+    uncertain, the earliest plausible date)."""
+
+    DOCTOR = "doctor", _("date affichée, indiquée par le médecin")
+    ARCHIVE = "archive", _("date d'archive ou de preuve la plus ancienne")
+    CAPTURE = "capture", _("date de la capture la plus ancienne")
+    DISCOVERY = "discovery", _("date de découverte, à défaut d'autre preuve")
+    HANDLER = "handler", _("date corrigée par le gestionnaire")
 
 
 class CoverStatus(models.TextChoices):
@@ -98,7 +120,16 @@ class Claim(models.Model):
     )
     urls = models.JSONField(_("adresses (URL)"), default=list)
     source_text = models.TextField(_("texte du contenu"))
-    publication_date = models.DateField(_("date de publication (T_pub)"))
+    publication_date = models.DateField(_("date de publication"))
+    publication_date_estimated = models.BooleanField(
+        _("date de publication estimée"), default=False
+    )
+    publication_date_source = models.CharField(
+        _("origine de la date de publication"),
+        max_length=12,
+        choices=PublicationDateSource.choices,
+        default=PublicationDateSource.DOCTOR,
+    )
     seen_date = models.DateField(_("date de découverte"))
     author_name = models.CharField(_("auteur (nom ou pseudonyme)"), max_length=200, blank=True)
     description = models.TextField(_("exposé des faits"), blank=True)
@@ -123,6 +154,14 @@ class Claim(models.Model):
         verbose_name_plural = _("sinistres")
         ordering = ["-created_at"]
         permissions = [("handle_claim", _("Instruire les sinistres"))]
+        indexes = [
+            # The handlers' queue order (selectors.claims_queue), open claims only.
+            models.Index(
+                fields=["next_deadline_date", "created_at", "id"],
+                condition=~models.Q(state="CLOSED"),
+                name="claim_queue_order_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -180,6 +219,33 @@ class ClaimEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.date:%d/%m/%Y})"
+
+
+class PublicationDateChange(models.Model):
+    """Audit of a handler's correction of the publication date: who, when, old, new, why."""
+
+    claim = models.ForeignKey(
+        Claim, on_delete=models.CASCADE, related_name="publication_date_changes"
+    )
+    old_date = models.DateField(_("ancienne date"))
+    old_estimated = models.BooleanField(_("ancienne date estimée"))
+    old_source = models.CharField(
+        _("origine de l'ancienne date"), max_length=12, choices=PublicationDateSource.choices
+    )
+    new_date = models.DateField(_("nouvelle date"))
+    reason = models.TextField(_("motif"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("par"), on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("correction de la date de publication")
+        verbose_name_plural = _("corrections de la date de publication")
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.old_date:%d/%m/%Y} → {self.new_date:%d/%m/%Y}"
 
 
 class Transition(models.Model):
@@ -285,6 +351,7 @@ class Letter(models.Model):
     )
     generated_at = models.DateTimeField(_("préparé le"), auto_now_add=True)
     sent_at = models.DateField(_("envoyé le"), null=True, blank=True)
+    received_on = models.DateField(_("reçu par le destinataire le"), null=True, blank=True)
     proof = models.FileField(_("preuve d'envoi"), upload_to=proof_upload_to, blank=True)
     capture_ref = models.CharField(_("référence de capture"), max_length=200, blank=True)
     sent_by = models.ForeignKey(
@@ -315,9 +382,17 @@ class Cost(models.Model):
         Partner, verbose_name=_("partenaire"), on_delete=models.PROTECT, null=True, blank=True
     )
     label = models.CharField(_("libellé"), max_length=200)
+    # The guaranteed service the fee belongs to: its sub-ceiling applies (cover.claims.plan_terms).
+    service = models.CharField(
+        _("service"),
+        max_length=12,
+        choices=[(code, _(label)) for code, label in SERVICE_LABELS.items()],
+        default=SERVICE_OTHER,
+    )
     amount_cents = models.PositiveIntegerField(_("montant (centimes)"))
     covered_cents = models.PositiveIntegerField(_("pris en charge (centimes)"))
     deductible_cents = models.PositiveIntegerField(_("franchise imputée (centimes)"), default=0)
+    cover_notes = models.JSONField(_("motifs de prise en charge partielle"), default=list)
     incurred_on = models.DateField(_("date"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -23,8 +23,11 @@ from cover.claims.models import (
     Letter,
     Partner,
     PartnerKind,
+    PublicationDateChange,
+    PublicationDateSource,
     TimelineKind,
 )
+from cover.claims.plan_terms import SubceilingUse, subceiling_uses
 from cover.deadlines import (
     ClaimEvent as EngineEvent,
 )
@@ -60,10 +63,11 @@ from cover.rules import (
     ClaimEventKind,
     ClaimFact,
     ContentCategory,
+    Duration,
+    DurationUnit,
     HolidayCalendar,
     Route,
     clock_overrides_from_json,
-    declaration_delay_duration,
 )
 from cover.selectors import policy_terms
 
@@ -91,12 +95,102 @@ def claim_facts(*, claim: Claim) -> frozenset[ClaimFact]:
     return frozenset(ClaimFact(f) for f in claim.facts)
 
 
+LETTER_REF_PREFIX = "courrier-"
+
+
+def letter_event_ref(*, letter: Letter) -> str:
+    """The ref that ties a letter's sending, receipt and follow-ups to one clock instance."""
+    return f"{LETTER_REF_PREFIX}{letter.pk}"
+
+
+def letter_cure_period(*, letter: Letter) -> Duration | None:
+    """The cure period a mise en demeure gives by its own terms (``compliance_deadline_days``),
+    ``None`` for other letters or a value that is not a whole number of days."""
+    if letter.kind != LetterKind.MISE_EN_DEMEURE.value:
+        return None
+    raw = letter.values.get("compliance_deadline_days")
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, str) and raw.strip().isdigit():
+        raw = int(raw.strip())
+    if isinstance(raw, int) and raw >= 1:
+        return Duration(raw, DurationUnit.DAYS)
+    return None
+
+
 def claim_engine_events(*, claim: Claim) -> tuple[EngineEvent, ...]:
+    """The claim's legal events for the deadline engine; events of a mise en demeure carry the
+    cure period the letter itself sets."""
+    periods = {
+        letter_event_ref(letter=letter): period
+        for letter in claim.letters.filter(kind=LetterKind.MISE_EN_DEMEURE.value)
+        if (period := letter_cure_period(letter=letter)) is not None
+    }
     return tuple(
-        EngineEvent(kind=ClaimEventKind(e.kind), date=e.date, ref=e.ref)
+        EngineEvent(kind=ClaimEventKind(e.kind), date=e.date, ref=e.ref, period=periods.get(e.ref))
         for e in claim.events.all()
         if e.kind in ENGINE_EVENT_KINDS
     )
+
+
+@dataclass(frozen=True)
+class PublicationEstimate:
+    """The earliest plausible publication date the claim's evidence supports (DOMAIN §3)."""
+
+    date: datetime.date
+    source: PublicationDateSource
+
+
+def claim_publication_evidence(
+    *, claim: Claim
+) -> list[tuple[datetime.date, PublicationDateSource]]:
+    """Dates on which the content is shown to exist online: archive dates recorded by the
+    handler (Wayback, BnF, an earlier capture) and the claim's finished captures."""
+    from evidence.models import Capture
+
+    found: list[tuple[datetime.date, PublicationDateSource]] = []
+    archived = (
+        claim.events.filter(kind=ClaimEventKind.CONTENT_ARCHIVED.value)
+        .order_by("date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    if archived is not None:
+        found.append((archived, PublicationDateSource.ARCHIVE))
+    captured = [
+        timezone.localdate(c.gen_time or c.finished_at)
+        for c in claim_captures(claim=claim)
+        if c.status == Capture.Status.COMPLETE and (c.gen_time or c.finished_at)
+    ]
+    if captured:
+        found.append((min(captured), PublicationDateSource.CAPTURE))
+    return found
+
+
+def claim_publication_estimate(*, claim: Claim) -> PublicationEstimate:
+    """Earliest plausible publication date when the page shows none: the earliest evidence
+    date, the discovery date only when no evidence is as early (every one of these dates is
+    one on which the content was online, so the earliest is the closest to T_pub)."""
+    candidates = [*claim_publication_evidence(claim=claim)]
+    candidates.append((claim.seen_date, PublicationDateSource.DISCOVERY))
+    order = list(PublicationDateSource)
+    day, source = min(candidates, key=lambda item: (item[0], order.index(item[1])))
+    return PublicationEstimate(date=day, source=source)
+
+
+def claim_publication_evidence_before(*, claim: Claim) -> datetime.date | None:
+    """An evidence date earlier than a publication date that is not an estimate (the doctor's
+    or the handler's): the handler should check the publication date."""
+    if claim.publication_date_estimated:
+        return None
+    earlier = [
+        d for d, _src in claim_publication_evidence(claim=claim) if d < claim.publication_date
+    ]
+    return min(earlier, default=None)
+
+
+def claim_publication_date_changes(*, claim: Claim) -> QuerySet[PublicationDateChange]:
+    return claim.publication_date_changes.select_related("changed_by").order_by("changed_at", "pk")
 
 
 @dataclass(frozen=True)
@@ -126,13 +220,13 @@ def clock_configuration() -> ClockConfiguration:
 def claim_clock_overrides(
     *, claim: Claim, configuration: ClockConfiguration
 ) -> dict[str, dict[str, Any]]:
-    """The insurer's overrides, then the claim's contract: a plan whose declaration delay reads
-    as a duration (« 10 jours ouvrés ») sets the insurer-declaration clock (DOMAIN §8: the delay
-    is contract-specific). Free text that does not read as one keeps the default clock."""
+    """The insurer's overrides, then the claim's contract: the plan's structured declaration
+    delay (« 10 jours ouvrés ») sets the insurer-declaration clock (DOMAIN §8: the delay is
+    contract-specific); a plan without one keeps the insurer's or the default clock."""
     overrides = {clock_id: dict(fields_) for clock_id, fields_ in configuration.overrides.items()}
     if claim.policy is None:
         return overrides
-    contract = declaration_delay_duration(policy_terms(policy=claim.policy).declaration_delay)
+    contract = policy_terms(policy=claim.policy).declaration_duration
     declaration = overrides.get("INSURER_DECLARATION", {})
     current = declaration.get("duration", CLOCKS["INSURER_DECLARATION"].duration)
     if contract is not None and contract != current:
@@ -297,7 +391,9 @@ def claims_queue(
         qs = qs.filter(assigned_to__isnull=True)
     if cover_status:
         qs = qs.filter(cover_status=cover_status)
-    return qs.order_by(F("next_deadline_date").asc(nulls_last=True), "created_at")
+    # Same order as the partial index claim_queue_order_idx (migration 0005_queue_indexes); pk
+    # last so that pages never repeat or skip a claim created in the same instant.
+    return qs.order_by(F("next_deadline_date").asc(nulls_last=True), "created_at", "pk")
 
 
 def claims_of_doctor(*, doctor: Doctor) -> QuerySet[Claim]:
@@ -366,6 +462,9 @@ class CostSummary:
     per_claim_remaining_cents: int | None
     annual_ceiling_cents: int | None
     annual_remaining_cents: int | None
+    threshold_cents: int = 0
+    threshold_reached: bool = True
+    subceilings: tuple[SubceilingUse, ...] = ()
 
 
 def claim_cost_summary(*, claim: Claim, today: datetime.date) -> CostSummary:
@@ -375,8 +474,18 @@ def claim_cost_summary(*, claim: Claim, today: datetime.date) -> CostSummary:
     total = totals["total"] or 0
     covered = totals["covered"] or 0
     per_claim = annual = per_claim_left = annual_left = None
+    threshold = 0
+    subceilings: tuple[SubceilingUse, ...] = ()
     if claim.policy is not None:
         terms = policy_terms(policy=claim.policy)
+        threshold = terms.intervention_threshold_cents
+        by_service = dict(
+            claim.costs.order_by()
+            .values("service")
+            .annotate(t=Sum("covered_cents"))
+            .values_list("service", "t")
+        )
+        subceilings = subceiling_uses(terms=terms, covered_by_service=by_service)
         per_claim = terms.per_claim_ceiling_cents
         annual = terms.annual_ceiling_cents
         if per_claim is not None:
@@ -393,6 +502,9 @@ def claim_cost_summary(*, claim: Claim, today: datetime.date) -> CostSummary:
         per_claim_remaining_cents=per_claim_left,
         annual_ceiling_cents=annual,
         annual_remaining_cents=annual_left,
+        threshold_cents=threshold,
+        threshold_reached=total >= threshold,
+        subceilings=subceilings,
     )
 
 

@@ -15,13 +15,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Sum
 from django.template import engines
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cover.claims import plan_terms
 from cover.claims.models import (
     Claim,
     ClaimEvent,
@@ -33,6 +36,8 @@ from cover.claims.models import (
     Partner,
     PartnerKind,
     Passage,
+    PublicationDateChange,
+    PublicationDateSource,
     ReplyDraft,
     TimelineKind,
     Transition,
@@ -43,7 +48,9 @@ from cover.claims.selectors import (
     claim_deadlines,
     claim_facts,
     claim_gate_events,
+    claim_publication_estimate,
     clock_configuration,
+    letter_event_ref,
     letter_values_auto,
     policy_year_covered_cents,
 )
@@ -73,7 +80,7 @@ from cover.letter_fields import (
     letter_content_issues,
     letter_missing_fields,
 )
-from cover.models import Anteriority, Doctor, Policy
+from cover.models import Doctor, Policy
 from cover.reply_rules import (
     ReplyOption,
     ReplySeverity,
@@ -202,13 +209,43 @@ def claim_doctor_email_send(*, claim_id: int, event_id: int) -> None:
     )
 
 
+def _publication_date_reestimate(*, claim: Claim, today: datetime.date) -> None:
+    """An estimated publication date follows the earliest evidence recorded since (an archive
+    date, a capture): it only ever moves earlier. The doctor's date and a handler's correction
+    are never changed here."""
+    if not claim.publication_date_estimated:
+        return
+    estimate = claim_publication_estimate(claim=claim)
+    if (estimate.date, estimate.source.value) == (
+        claim.publication_date,
+        claim.publication_date_source,
+    ):
+        return
+    old = claim.publication_date
+    claim.publication_date = estimate.date
+    claim.publication_date_source = estimate.source.value
+    claim.save(update_fields=["publication_date", "publication_date_source", "updated_at"])
+    if estimate.date != old:
+        _timeline_add(
+            claim=claim,
+            kind=TimelineKind.PUBLICATION_DATE_ESTIMATED,
+            by=None,
+            date=today,
+            note=_("Date de publication estimée : %(old)s → %(new)s (%(source)s).")
+            % {"old": _fmt(old), "new": _fmt(estimate.date), "source": estimate.source.label},
+            visible_to_doctor=False,
+        )
+
+
 def claim_deadlines_refresh(*, claim: Claim, today: datetime.date | None = None) -> None:
     """Store the nearest open hard deadline on the claim so the queue sorts in the database.
 
-    Before any qualification the press-law clock is presumed (the conservative reading of
-    DOMAIN §2.2 step 5: a review of a doctor almost always targets the person).
+    An estimated publication date is first brought to the earliest evidence recorded. Before
+    any qualification the press-law clock is presumed (the conservative reading of DOMAIN §2.2
+    step 5: a review of a doctor almost always targets the person).
     """
     today = _today(today)
+    _publication_date_reestimate(claim=claim, today=today)
     if not claim_categories(claim=claim):
         rule = CLOCKS["PRESS_3M"]
         claim.next_deadline_date = clock_due_date(rule=rule, start=claim.publication_date)
@@ -268,6 +305,27 @@ def _evidence_capture_request(
     )
 
 
+def _claim_captures_hourly_check(*, claim: Claim) -> None:
+    """At most ``EGIDE_CAPTURES_PER_HOUR_CLAIM`` captures per claim and per hour (French refusal)."""
+    limit = settings.EGIDE_CAPTURES_PER_HOUR_CLAIM
+    if not limit:
+        return
+    since = timezone.now() - datetime.timedelta(hours=1)
+    recent = claim.events.filter(
+        kind=TimelineKind.CAPTURE_REQUESTED, ref__startswith="capture-", created_at__gte=since
+    ).count()
+    if recent >= limit:
+        raise ClaimActionRefused(
+            [
+                _(
+                    "Limite de %(max)d captures par heure atteinte pour ce sinistre. "
+                    "Réessayez plus tard."
+                )
+                % {"max": limit}
+            ]
+        )
+
+
 @transaction.atomic
 def claim_capture_request(
     *,
@@ -295,6 +353,7 @@ def claim_capture_request(
 
     label = _("Sinistre %(reference)s") % {"reference": claim.reference}
     full_reason = f"{label} — {reason.strip()}" if reason.strip() else label
+    _claim_captures_hourly_check(claim=claim)
     try:
         if recapture_of is not None:
             if recapture_of not in claim_capture_ids(claim=claim):
@@ -371,7 +430,7 @@ def claim_open(
     source_text: str,
     quotes: Sequence[str],
     seen_date: datetime.date,
-    publication_date: datetime.date,
+    publication_date: datetime.date | None,
     author_name: str = "",
     author_is_doctor: bool = False,
     direct_reply_available: bool = False,
@@ -380,8 +439,10 @@ def claim_open(
 ) -> Claim:
     """Open a claim from the doctor's report and request a capture of every URL at once.
 
-    ``publication_date`` is the date shown on the page (T_pub); when the doctor does not know
-    it, the caller passes the discovery date, the earliest date known to us.
+    ``publication_date`` is the date shown on the page (T_pub). ``None`` when the page shows
+    none: the claim then holds an estimate, the earliest plausible date (DOMAIN §3) — at
+    opening the discovery date, the only one known; it moves to any earlier evidence date
+    recorded later (archive, capture) and the handler can correct it.
     """
     today = _today(today)
     errors: list[str] = []
@@ -411,10 +472,21 @@ def claim_open(
         errors.append(_("Citez au moins un passage en cause."))
     if seen_date > today:
         errors.append(_("La date de découverte ne peut pas être dans le futur."))
-    if publication_date > today:
+    if publication_date is not None and publication_date > today:
         errors.append(_("La date de publication ne peut pas être dans le futur."))
-    if publication_date > seen_date:
+    if publication_date is not None and publication_date > seen_date:
         errors.append(_("La date de publication ne peut pas suivre la date de découverte."))
+    if not errors:
+        # Every address becomes a capture: refuse the claim, creating nothing, rather than open
+        # it with captures the insurer's hourly limit would refuse one by one.
+        from django.core.exceptions import ValidationError
+
+        from evidence.services import captures_hourly_check
+
+        try:
+            captures_hourly_check(adding=len(clean_urls))
+        except ValidationError as exc:
+            errors += exc.messages
     if errors:
         raise ClaimActionRefused(errors)
     located = _passage_offsets(source_text=source_text, quotes=clean_quotes)
@@ -432,7 +504,13 @@ def claim_open(
         opened_by=opened_by,
         urls=clean_urls,
         source_text=source_text,
-        publication_date=publication_date,
+        publication_date=publication_date or seen_date,
+        publication_date_estimated=publication_date is None,
+        publication_date_source=(
+            PublicationDateSource.DOCTOR
+            if publication_date is not None
+            else PublicationDateSource.DISCOVERY
+        ),
         seen_date=seen_date,
         author_name=author_name.strip(),
         description=description.strip(),
@@ -593,11 +671,13 @@ def claim_event_record(
     today: datetime.date | None = None,
 ) -> ClaimEvent:
     """Record a dated legal event (constat done, lawyer engaged, receipt...): it feeds the
-    clocks, so it may not be dated in the future nor before the publication."""
+    clocks, so it may not be dated in the future nor before the publication. An archive date
+    (``CONTENT_ARCHIVED``) is the exception: it is evidence that the content was online
+    earlier, and an estimated publication date moves to it."""
     today = _today(today)
     if date > today:
         raise ClaimActionRefused([_("Un événement ne peut pas être daté dans le futur.")])
-    if date < claim.publication_date:
+    if date < claim.publication_date and kind is not ClaimEventKind.CONTENT_ARCHIVED:
         raise ClaimActionRefused(
             [_("Un événement ne peut pas précéder la publication du contenu.")]
         )
@@ -606,6 +686,123 @@ def claim_event_record(
     )
     claim_deadlines_refresh(claim=claim, today=today)
     return event
+
+
+@transaction.atomic
+def claim_publication_date_correct(
+    *,
+    claim: Claim,
+    new_date: datetime.date,
+    reason: str,
+    by: Any,
+    today: datetime.date | None = None,
+) -> PublicationDateChange:
+    """A handler sets the publication date (T_pub) with a reason: every deadline is recomputed
+    from it, the queue follows, and the change is audited (who, when, old, new, why) on the
+    claim's staff timeline. The corrected date is no longer an estimate."""
+    today = _today(today)
+    claim = Claim.objects.select_for_update().get(pk=claim.pk)
+    errors: list[str] = []
+    reason = reason.strip()
+    if not reason:
+        errors.append(_("Indiquez le motif de la correction de la date de publication."))
+    if new_date > today:
+        errors.append(_("La date de publication ne peut pas être dans le futur."))
+    if new_date > claim.seen_date:
+        errors.append(
+            _("La date de publication ne peut pas suivre la date de découverte (%(seen)s).")
+            % {"seen": _fmt(claim.seen_date)}
+        )
+    if new_date == claim.publication_date and not claim.publication_date_estimated:
+        errors.append(_("La date de publication est déjà le %(day)s.") % {"day": _fmt(new_date)})
+    earlier = (
+        claim.events.filter(kind__in=[k.value for k in ClaimEventKind], date__lt=new_date)
+        .exclude(
+            kind__in=[
+                ClaimEventKind.CONTENT_ARCHIVED.value,  # evidence, may precede
+                ClaimEventKind.CONTENT_DISCOVERED.value,  # the discovery date is checked above
+            ]
+        )
+        .order_by("date", "pk")
+        .first()
+    )
+    if earlier is not None:
+        errors.append(
+            _(
+                "L'événement « %(event)s » du %(day)s précède cette date : une publication ne "
+                "peut pas suivre un acte qui la vise."
+            )
+            % {"event": earlier.get_kind_display(), "day": _fmt(earlier.date)}
+        )
+    if errors:
+        raise ClaimActionRefused(errors)
+    change = PublicationDateChange.objects.create(
+        claim=claim,
+        old_date=claim.publication_date,
+        old_estimated=claim.publication_date_estimated,
+        old_source=claim.publication_date_source,
+        new_date=new_date,
+        reason=reason,
+        changed_by=by,
+    )
+    old = claim.publication_date
+    claim.publication_date = new_date
+    claim.publication_date_estimated = False
+    claim.publication_date_source = PublicationDateSource.HANDLER
+    claim.save(
+        update_fields=[
+            "publication_date",
+            "publication_date_estimated",
+            "publication_date_source",
+            "updated_at",
+        ]
+    )
+    _timeline_add(
+        claim=claim,
+        kind=TimelineKind.PUBLICATION_DATE_CORRECTED,
+        by=by,
+        date=today,
+        ref=f"publication-{change.pk}",
+        note=_("%(old)s%(estimated)s → %(new)s. Motif : %(reason)s")
+        % {
+            "old": _fmt(old),
+            "estimated": _(" (estimée)") if change.old_estimated else "",
+            "new": _fmt(new_date),
+            "reason": reason,
+        },
+        visible_to_doctor=False,
+    )
+    claim_deadlines_refresh(claim=claim, today=today)
+    return change
+
+
+@transaction.atomic
+def claim_republication_record(
+    *,
+    claim: Claim,
+    date: datetime.date,
+    by: Any,
+    url: str = "",
+    note: str = "",
+    today: datetime.date | None = None,
+) -> ClaimEvent:
+    """Record a republication of the content (a new making available, a new link to it): it
+    opens a new press-law period for the republished content from its own date (DOMAIN §3).
+    A mere change of the site's address is not one; the handler says what was republished."""
+    url = url.strip()
+    if url and not _URL_RE.match(url):
+        raise ClaimActionRefused([_("Adresse invalide : %(url)s") % {"url": url}])
+    number = claim.events.filter(kind=ClaimEventKind.CONTENT_REPUBLISHED.value).count() + 1
+    parts = [p for p in (url, note.strip()) if p]
+    return claim_event_record(
+        claim=claim,
+        kind=ClaimEventKind.CONTENT_REPUBLISHED,
+        date=date,
+        by=by,
+        ref=f"republication-{number}",
+        note=" — ".join(parts),
+        today=today,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -630,49 +827,30 @@ class CoverDecision:
 
 
 def _waiting_period(ctx: CoverContext) -> str | None:
-    start = ctx.policy.start_date
-    days = ctx.terms.waiting_period_days
-    if start is None or not days:
-        return None
-    end = start + datetime.timedelta(days=days)
-    if ctx.claim.seen_date < end:
-        return _(
-            "Le contenu a été découvert le %(seen)s, pendant le délai de carence de "
-            "%(days)s jours (fin le %(end)s)."
-        ) % {"seen": _fmt(ctx.claim.seen_date), "days": days, "end": _fmt(end)}
-    return None
+    return plan_terms.waiting_period_refusal(
+        policy_start=ctx.policy.start_date,
+        waiting_days=ctx.terms.waiting_period_days,
+        published=ctx.claim.publication_date,
+        seen=ctx.claim.seen_date,
+    )
 
 
 def _anteriority(ctx: CoverContext) -> str | None:
-    start = ctx.policy.start_date
-    if start is None:
-        return None
-    rule = ctx.terms.anteriority
-    published = ctx.claim.publication_date
-    if rule == Anteriority.AFTER_SUBSCRIPTION and published < start:
-        return _(
-            "Le contenu a été publié le %(published)s, avant la date d'effet du contrat "
-            "(%(start)s) : la garantie couvre les publications postérieures à la souscription."
-        ) % {"published": _fmt(published), "start": _fmt(start)}
-    if rule == Anteriority.KNOWN_FACTS_EXCLUDED and ctx.claim.seen_date < start:
-        return _(
-            "Le contenu était connu le %(seen)s, avant la date d'effet du contrat (%(start)s) : "
-            "les faits connus à la souscription sont exclus."
-        ) % {"seen": _fmt(ctx.claim.seen_date), "start": _fmt(start)}
-    if rule == Anteriority.RETROACTIVE_YEARS:
-        from cover.deadlines import date_add_months
+    return plan_terms.anteriority_refusal(
+        policy_start=ctx.policy.start_date,
+        anteriority=ctx.terms.anteriority,
+        years=ctx.terms.anteriority_years,
+        published=ctx.claim.publication_date,
+        seen=ctx.claim.seen_date,
+    )
 
-        limit = date_add_months(start=start, months=-12 * ctx.terms.anteriority_years)
-        if published < limit:
-            return _(
-                "Le contenu a été publié le %(published)s, avant la période de rétroactivité "
-                "du contrat (%(years)s an(s), soit à partir du %(limit)s)."
-            ) % {
-                "published": _fmt(published),
-                "years": ctx.terms.anteriority_years,
-                "limit": _fmt(limit),
-            }
-    return None
+
+def _territory(ctx: CoverContext) -> str | None:
+    doctor = ctx.policy.doctor
+    refusal, _note = plan_terms.territory_check(
+        scope=ctx.terms.territory_scope, address=doctor.practice_address, city=doctor.city
+    )
+    return refusal
 
 
 def _per_claim_ceiling(ctx: CoverContext) -> str | None:
@@ -702,6 +880,7 @@ def _annual_ceiling(ctx: CoverContext) -> str | None:
 COVER_RULES: tuple[tuple[str, Callable[[CoverContext], str | None]], ...] = (
     ("WAITING_PERIOD", _waiting_period),
     ("ANTERIORITY", _anteriority),
+    ("TERRITORY", _territory),
     ("PER_CLAIM_CEILING", _per_claim_ceiling),
     ("ANNUAL_CEILING", _annual_ceiling),
 )
@@ -729,6 +908,12 @@ def cover_evaluate(*, claim: Claim, today: datetime.date) -> CoverDecision:
             _("Plafond par sinistre : %(amount)s.")
             % {"amount": euros(terms.per_claim_ceiling_cents)}
         )
+    _refusal, territory_note = plan_terms.territory_check(
+        scope=terms.territory_scope,
+        address=policy.doctor.practice_address,
+        city=policy.doctor.city,
+    )
+    notes.extend(n for n in (plan_terms.threshold_note(terms=terms), territory_note) if n)
     return CoverDecision(not reasons, reasons, tuple(notes), policy)
 
 
@@ -833,10 +1018,57 @@ LETTER_SENT_EVENTS: Mapping[LetterKind, ClaimEventKind] = {
     LetterKind.DROIT_DE_REPONSE: ClaimEventKind.DROIT_DE_REPONSE_REQUEST_SENT,
     LetterKind.GDPR_OBJECTION_ERASURE: ClaimEventKind.GDPR_REQUEST_SENT,
     LetterKind.DEREFERENCING: ClaimEventKind.DEREFERENCING_REQUEST_SENT,
+    LetterKind.CNIL_COMPLAINT: ClaimEventKind.CNIL_COMPLAINT_SENT,
     LetterKind.MISE_EN_DEMEURE: ClaimEventKind.MISE_EN_DEMEURE_SENT,
     LetterKind.CONSTAT_ORDER: ClaimEventKind.CONSTAT_ORDERED,
     LetterKind.INSURER_DECLARATION: ClaimEventKind.INSURER_NOTIFIED,
 }
+# The receipt that legally starts the addressee's time (the clock's ``start_event``); until it
+# is recorded the clock runs from the sending (``provisional_start_event``, conservative).
+LETTER_RECEIPT_EVENTS: Mapping[LetterKind, ClaimEventKind] = {
+    LetterKind.DROIT_DE_REPONSE: ClaimEventKind.DROIT_DE_REPONSE_DIRECTOR_RECEIVED,
+    LetterKind.GDPR_OBJECTION_ERASURE: ClaimEventKind.GDPR_REQUEST_RECEIVED,
+    LetterKind.DEREFERENCING: ClaimEventKind.DEREFERENCING_REQUEST_RECEIVED,
+    LetterKind.CNIL_COMPLAINT: ClaimEventKind.CNIL_COMPLAINT_RECEIVED,
+    LetterKind.MISE_EN_DEMEURE: ClaimEventKind.MISE_EN_DEMEURE_RECEIVED,
+}
+# What the addressee may do next, recorded against the same letter (same clock instance).
+LETTER_FOLLOW_UP_EVENTS: Mapping[LetterKind, tuple[ClaimEventKind, ...]] = {
+    LetterKind.DSA_NOTICE: (ClaimEventKind.PLATFORM_DECISION_NOTIFIED,),
+    LetterKind.DROIT_DE_REPONSE: (
+        ClaimEventKind.DROIT_DE_REPONSE_DIRECTOR_RECEIVED,
+        ClaimEventKind.DROIT_DE_REPONSE_PUBLISHED,
+    ),
+    LetterKind.GDPR_OBJECTION_ERASURE: (
+        ClaimEventKind.GDPR_EXTENSION_NOTIFIED,
+        ClaimEventKind.GDPR_ANSWER_RECEIVED,
+    ),
+    LetterKind.DEREFERENCING: (
+        ClaimEventKind.DEREFERENCING_EXTENSION_NOTIFIED,
+        ClaimEventKind.DEREFERENCING_ANSWER_RECEIVED,
+    ),
+    LetterKind.CNIL_COMPLAINT: (ClaimEventKind.CNIL_DECISION_RECEIVED,),
+    LetterKind.MISE_EN_DEMEURE: (ClaimEventKind.CONTENT_REMOVED,),
+}
+
+
+def letter_receipt_event(*, kind: LetterKind, facts: frozenset[ClaimFact]) -> ClaimEventKind | None:
+    """The receipt event of a letter kind; a droit de réponse to the host of an anonymous
+    non-professional editor is received by the host, who forwards it to the director."""
+    if kind is LetterKind.DROIT_DE_REPONSE and ClaimFact.PUBLISHER_ANONYMOUS_NON_PRO in facts:
+        return ClaimEventKind.DROIT_DE_REPONSE_HOST_RECEIVED
+    return LETTER_RECEIPT_EVENTS.get(kind)
+
+
+def letter_follow_up_kinds(*, letter: Letter) -> tuple[ClaimEventKind, ...]:
+    """Follow-ups a handler may record on a sent letter (none before it is sent)."""
+    if letter.sent_at is None:
+        return ()
+    kinds = LETTER_FOLLOW_UP_EVENTS.get(LetterKind(letter.kind), ())
+    receipt = letter_receipt_event(
+        kind=LetterKind(letter.kind), facts=claim_facts(claim=letter.claim)
+    )
+    return tuple(k for k in kinds if k is not receipt)
 
 
 def _nest(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -873,9 +1105,16 @@ def letter_render(*, kind: LetterKind, values: Mapping[str, Any]) -> tuple[str, 
         body, title = template.body, template.title
     engine = engines["django"]
     nested = _nest(values)
-    inner = engine.from_string(body).render(
-        {"v": nested, "passages": values.get("content.passages", []), "title": title}
-    )
+    # Insurer-edited bodies render in a restricted engine: no settings, secrets or tag libraries.
+    from cover.claims.letter_templates import LetterTemplateInvalid, letter_body_render
+
+    try:
+        inner = letter_body_render(
+            body=body,
+            context={"v": nested, "passages": values.get("content.passages", []), "title": title},
+        )
+    except LetterTemplateInvalid as exc:
+        raise ClaimActionRefused([str(exc)]) from exc
     html = engine.get_template("claims/letters/page.html").render(
         {"title": title, "body": inner, "spec": LETTER_SPECS[kind]}
     )
@@ -1015,7 +1254,7 @@ def letter_mark_sent(
             kind=event_kind,
             date=sent_on,
             by=by,
-            ref=f"courrier-{letter.pk}",
+            ref=letter_event_ref(letter=letter),
             note=str(EVENT_LABELS[event_kind]),
             today=today,
         )
@@ -1035,6 +1274,98 @@ def letter_mark_sent(
     return letter
 
 
+@transaction.atomic
+def letter_receipt_record(
+    *,
+    letter: Letter,
+    received_on: datetime.date,
+    by: Any,
+    today: datetime.date | None = None,
+) -> Letter:
+    """Record when the addressee received a sent letter (the AR date): the clock it starts is
+    then counted from the receipt instead of the sending, and every deadline is recomputed."""
+    today = _today(today)
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    claim = letter.claim
+    errors: list[str] = []
+    if letter.sent_at is None:
+        errors.append(_("Enregistrez d'abord l'envoi du courrier."))
+    elif received_on < letter.sent_at:
+        errors.append(
+            _("La réception ne peut pas précéder l'envoi (%(sent)s).")
+            % {"sent": _fmt(letter.sent_at)}
+        )
+    if letter.received_on is not None:
+        errors.append(
+            _("La réception de ce courrier est déjà enregistrée (%(day)s).")
+            % {"day": _fmt(letter.received_on)}
+        )
+    if received_on > today:
+        errors.append(_("La date de réception ne peut pas être dans le futur."))
+    if errors:
+        raise ClaimActionRefused(errors)
+    letter.received_on = received_on
+    letter.save(update_fields=["received_on"])
+    kind = LetterKind(letter.kind)
+    event_kind = letter_receipt_event(kind=kind, facts=claim_facts(claim=claim))
+    label = str(LETTER_SPECS[kind].label)
+    if event_kind is None:
+        _timeline_add(
+            claim=claim,
+            kind=TimelineKind.LETTER_RECEIVED,
+            by=by,
+            date=received_on,
+            ref=letter_event_ref(letter=letter),
+            note=label,
+            notify=False,
+        )
+        claim_deadlines_refresh(claim=claim, today=today)
+    else:
+        claim_event_record(
+            claim=claim,
+            kind=event_kind,
+            date=received_on,
+            by=by,
+            ref=letter_event_ref(letter=letter),
+            note=label,
+            today=today,
+        )
+    return letter
+
+
+@transaction.atomic
+def letter_follow_up_record(
+    *,
+    letter: Letter,
+    kind: ClaimEventKind,
+    date: datetime.date,
+    by: Any,
+    note: str = "",
+    today: datetime.date | None = None,
+) -> ClaimEvent:
+    """Record the addressee's next step on a sent letter (extension notified, answer, decision,
+    removal...) against the letter's own clock."""
+    errors: list[str] = []
+    if kind not in letter_follow_up_kinds(letter=letter):
+        errors.append(_("Cet événement ne se rattache pas à ce courrier."))
+    elif letter.sent_at is not None and date < letter.sent_at:
+        errors.append(
+            _("Un suivi ne peut pas précéder l'envoi du courrier (%(sent)s).")
+            % {"sent": _fmt(letter.sent_at)}
+        )
+    if errors:
+        raise ClaimActionRefused(errors)
+    return claim_event_record(
+        claim=letter.claim,
+        kind=kind,
+        date=date,
+        by=by,
+        ref=letter_event_ref(letter=letter),
+        note=note.strip() or str(LETTER_SPECS[LetterKind(letter.kind)].label),
+        today=today,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Costs
 # --------------------------------------------------------------------------------------------
@@ -1050,13 +1381,21 @@ def cost_record(
     label: str,
     by: Any,
     partner: Partner | None = None,
+    service: str | None = None,
     today: datetime.date | None = None,
 ) -> Cost:
-    """Record a fee and the part the guarantee pays: deductible first (once per claim), then
-    within what is left of the per-claim and annual ceilings. Nothing is paid on a claim
-    whose cover has not been confirmed."""
+    """Record a fee and the part the guarantee pays under the plan's terms
+    (``plan_terms.cost_allocate``: intervention threshold, deductible once per claim, then what
+    is left of the service's sub-ceiling, the per-claim and the annual ceilings). Why a fee is
+    only partly paid is kept on it. Nothing is paid on a claim whose cover is not confirmed.
+
+    ``service`` defaults to the provider's usual service (commissaire → constat, avocat →
+    lawyer's fees). The fee that brings the claim's fees to the intervention threshold makes
+    the fees held back below it payable too, in the order they were incurred."""
     today = _today(today)
     claim = Claim.objects.select_for_update().get(pk=claim.pk)
+    kind_value = kind.value if isinstance(kind, CostKind) else kind
+    service = service or plan_terms.SERVICE_BY_COST_KIND.get(kind_value, plan_terms.SERVICE_OTHER)
     errors = []
     if amount_cents <= 0:
         errors.append(_("Le montant doit être positif."))
@@ -1064,32 +1403,62 @@ def cost_record(
         errors.append(_("La date des frais ne peut pas être dans le futur."))
     if not label.strip():
         errors.append(_("Indiquez un libellé."))
+    if service not in plan_terms.SERVICE_LABELS:
+        errors.append(_("Choisissez le service auquel se rattachent les frais."))
     if errors:
         raise ClaimActionRefused(errors)
-    deductible = covered = 0
-    if claim.cover_status == CoverStatus.COVERED and claim.policy is not None:
-        terms = policy_terms(policy=claim.policy)
-        already = sum(claim.costs.values_list("deductible_cents", flat=True))
-        deductible = min(amount_cents, max(0, terms.deductible_cents - already))
-        payable = amount_cents - deductible
-        limits = [payable]
-        if terms.per_claim_ceiling_cents is not None:
-            limits.append(terms.per_claim_ceiling_cents - claim_covered_cents(claim=claim))
-        if terms.annual_ceiling_cents is not None:
-            used = policy_year_covered_cents(policy=claim.policy, on=incurred_on)
-            limits.append(terms.annual_ceiling_cents - used)
-        covered = max(0, min(limits))
-    return Cost.objects.create(
+    cost = Cost(
         claim=claim,
-        kind=kind.value if isinstance(kind, CostKind) else kind,
+        kind=kind_value,
+        service=service,
         partner=partner,
         label=label.strip(),
         amount_cents=amount_cents,
-        covered_cents=covered,
-        deductible_cents=deductible,
+        covered_cents=0,
+        deductible_cents=0,
         incurred_on=incurred_on,
         recorded_by=by,
     )
+    if claim.cover_status == CoverStatus.COVERED and claim.policy is not None:
+        terms = policy_terms(policy=claim.policy)
+        earlier = list(claim.costs.order_by("incurred_on", "pk"))
+        stake = sum(c.amount_cents for c in earlier) + amount_cents
+        threshold = terms.intervention_threshold_cents
+        if threshold and stake - amount_cents < threshold <= stake:
+            # Every fee recorded since the cover was confirmed was held back by the threshold
+            # (the stake only grows and the policy's terms are frozen): it becomes payable.
+            for held in earlier:
+                if held.covered_cents or held.deductible_cents:
+                    continue
+                if claim.cover_checked_at and held.created_at < claim.cover_checked_at:
+                    continue
+                _cost_allocate(cost=held, terms=terms, stake=stake)
+                reached = _("Seuil d'intervention atteint le %(day)s : frais pris en charge.")
+                held.cover_notes = [reached % {"day": _fmt(incurred_on)}, *held.cover_notes]
+                held.save(update_fields=["covered_cents", "deductible_cents", "cover_notes"])
+        _cost_allocate(cost=cost, terms=terms, stake=stake)
+    cost.save()
+    return cost
+
+
+def _cost_allocate(*, cost: Cost, terms: Terms, stake: int) -> None:
+    claim, policy = cost.claim, cost.claim.policy
+    assert policy is not None
+    others = claim.costs.exclude(pk=cost.pk) if cost.pk else claim.costs.all()
+    same_service = others.filter(service=cost.service)
+    usage = plan_terms.CostUsage(
+        stake_cents=stake,
+        deductible_used_cents=others.aggregate(t=Sum("deductible_cents"))["t"] or 0,
+        claim_covered_cents=others.aggregate(t=Sum("covered_cents"))["t"] or 0,
+        service_covered_cents=same_service.aggregate(t=Sum("covered_cents"))["t"] or 0,
+        year_covered_cents=policy_year_covered_cents(policy=policy, on=cost.incurred_on),
+    )
+    allocation = plan_terms.cost_allocate(
+        amount_cents=cost.amount_cents, service=cost.service, terms=terms, usage=usage
+    )
+    cost.covered_cents = allocation.covered_cents
+    cost.deductible_cents = allocation.deductible_cents
+    cost.cover_notes = list(allocation.notes)
 
 
 # --------------------------------------------------------------------------------------------

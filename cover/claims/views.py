@@ -60,7 +60,9 @@ def claim_new(request):
                 source_text=data["source_text"],
                 quotes=data["quotes"],
                 seen_date=data["seen_date"],
-                publication_date=data["publication_date"] or data["seen_date"],
+                # Blank: the claim holds an estimate (earliest plausible date), never a
+                # date silently taken as the one shown on the page.
+                publication_date=data["publication_date"],
                 author_name=data["author_name"],
                 author_is_doctor=data["author_is_doctor"],
                 direct_reply_available=data["direct_reply_available"],

@@ -29,6 +29,18 @@ admin_urlpatterns = [
         "<int:pk>/courriers/<int:letter_pk>/preuve/", admin_views.letter_proof, name="letter_proof"
     ),
     path("<int:pk>/courriers/<int:letter_pk>/envoi/", admin_views.letter_sent, name="letter_sent"),
+    path(
+        "<int:pk>/courriers/<int:letter_pk>/reception/",
+        admin_views.letter_received,
+        name="letter_received",
+    ),
+    path(
+        "<int:pk>/courriers/<int:letter_pk>/suite/",
+        admin_views.letter_follow_up,
+        name="letter_follow_up",
+    ),
+    path("<int:pk>/publication/", admin_views.publication_date, name="publication_date"),
+    path("<int:pk>/republication/", admin_views.republication, name="republication"),
 ]
 
 

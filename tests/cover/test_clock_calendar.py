@@ -35,6 +35,7 @@ from cover.rules import (
     declaration_delay_duration,
 )
 from tenants.services import roles_apply
+from tests.conftest import staff_login
 from tests.cover.claims_factories import (
     claim_create,
     claim_qualified,
@@ -449,7 +450,7 @@ def test_insurer_admin_sets_the_holiday_calendar_in_the_wagtail_settings(tenant_
         admin = InsurerAdminFactory(email=f"admin-cal-{unique}@exemple.fr")
         site = Site.objects.get(is_default_site=True)
         client = Client(HTTP_HOST=tenant_a.domain)
-        client.force_login(admin)
+        staff_login(client, admin)
         url = f"/admin/settings/cover/clocksettings/{site.pk}/"
         # when they choose Alsace-Moselle
         assert client.get(url).status_code == 200
