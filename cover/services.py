@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
 from django.core.files.images import ImageFile
@@ -298,28 +299,47 @@ def doctor_signup(
     """Create an inactive doctor account and e-mail the link that activates it.
 
     Signing up again with an address never verified refreshes the account and resends the
-    link; an address already in use by an active account is refused.
+    link. An address already in use by an active account changes nothing: its owner gets an
+    e-mail saying so, and the caller sees exactly what a new sign-up sees (the page must not
+    tell a visitor which addresses have an account). Returns the new or refreshed user, or
+    ``None`` for an existing account.
     """
     email = email.strip().lower()
     user_model = get_user_model()
     with transaction.atomic():
         user = user_model.objects.select_for_update().filter(username=email).first()
-        if user is not None and user.is_active:
-            raise SignupError(
-                _(
-                    "Un compte existe déjà avec cette adresse. Connectez-vous, ou demandez à "
-                    "votre assureur une nouvelle invitation."
-                )
-            )
-        if user is None:
-            user = user_model(username=email, email=email, is_staff=False, is_active=False)
-        user.first_name, user.last_name = first_name.strip(), last_name.strip()
-        user.set_password(password)
-        user.full_clean(exclude=["password"])
-        user.save()
-        user.groups.add(Group.objects.get(name=INSURED_DOCTOR))
+        existing = user is not None and user.is_active
+        if existing:
+            make_password(password)  # the same work as a real sign-up: no timing difference
+        else:
+            if user is None:
+                user = user_model(username=email, email=email, is_staff=False, is_active=False)
+            user.first_name, user.last_name = first_name.strip(), last_name.strip()
+            user.set_password(password)
+            user.full_clean(exclude=["password"])
+            user.save()
+            user.groups.add(Group.objects.get(name=INSURED_DOCTOR))
+    if existing:
+        _signup_existing_notify(user=user, base_url=base_url)
+        return None
     doctor_verification_send(user=user, base_url=base_url)
     return user
+
+
+def _signup_existing_notify(*, user, base_url: str) -> None:
+    name = _insurer_display_name()
+    link = base_url.rstrip("/") + reverse("portal:login")
+    send_mail(
+        subject=_("Votre compte %(name)s existe déjà") % {"name": name},
+        message=_(
+            "Bonjour,\n\nUne inscription à %(name)s vient d'être demandée avec votre adresse, "
+            "qui a déjà un compte. Rien n'a été modifié. Pour vous connecter :\n%(link)s\n\n"
+            "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n"
+        )
+        % {"name": name, "link": link},
+        from_email=None,
+        recipient_list=[user.email],
+    )
 
 
 def doctor_verification_send(*, user, base_url: str) -> None:

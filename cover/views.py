@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from cover import payments, selectors, services
 from cover.forms import DoctorProfileForm, PlanChoiceForm, SignupForm
+from tenants import two_factor
 
 SESSION_PLAN = "cover_signup_plan"
 
@@ -27,7 +28,12 @@ def portal_home(request):
     return render(
         request,
         "portal/home.html",
-        {"user": request.user, "doctor": doctor, "policy": policy},
+        {
+            "user": request.user,
+            "doctor": doctor,
+            "policy": policy,
+            "two_factor_enabled": two_factor.user_has_device(user=request.user),
+        },
     )
 
 

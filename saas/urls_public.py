@@ -6,12 +6,15 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from saas.health import healthz
+from tenants.platform_login import platform_admin_login
 from tenants.webhooks import stripe_webhook
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="platform/home.html"), name="platform-home"),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("compte/double-authentification/", include("tenants.two_factor_urls")),
+    path("admin/login/", platform_admin_login, name="platform-admin-login"),
     path("admin/", admin.site.urls),
     path("stripe/webhook/", stripe_webhook, name="stripe-webhook"),
 ]

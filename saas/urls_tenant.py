@@ -12,6 +12,7 @@ from saas.media import tenant_media
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("compte/double-authentification/", include("tenants.two_factor_urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("media/<str:schema>/<path:path>", tenant_media, name="tenant-media"),

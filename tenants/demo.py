@@ -11,12 +11,17 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django_tenants.utils import tenant_context
 
+from saas.totp_code import DEMO_TOTP_SECRET, secret_key_bytes
 from tenants.db import connection
 from tenants.models import Domain, Insurer
 from tenants.roles import CLAIMS_HANDLER, INSURED_DOCTOR
 from tenants.services import Branding, insurer_onboard, platform_ensure, staff_user_create
+from tenants.two_factor import totp_device_set
 
 DEMO_PASSWORD = "egide-demo-2026"  # noqa: S105 - published demo credentials
+# Staff must enter a second factor: the demo staff share one published TOTP secret
+# (saas.totp_code prints its current code). Doctors have none (optional for them).
+DEMO_TOTP_KEY_HEX = secret_key_bytes(secret=DEMO_TOTP_SECRET).hex()
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ def demo_seed(*, platform_domain: str) -> list[str]:
         user_model.objects.create_superuser(
             username=OPERATOR_EMAIL, email=OPERATOR_EMAIL, password=DEMO_PASSWORD
         )
+    totp_device_set(user=user_model.objects.get(username=OPERATOR_EMAIL), key_hex=DEMO_TOTP_KEY_HEX)
     for demo in DEMO_INSURERS:
         insurer = Insurer.objects.filter(schema_name=demo.schema).first()
         if insurer is None:
@@ -109,6 +115,8 @@ def demo_seed(*, platform_domain: str) -> list[str]:
                 staff_user_create(
                     email=demo.handler, group_name=CLAIMS_HANDLER, password=DEMO_PASSWORD
                 )
+            for staff in user_model.objects.filter(username__in=[demo.admin, demo.handler]):
+                totp_device_set(user=staff, key_hex=DEMO_TOTP_KEY_HEX)
             if not user_model.objects.filter(username=demo.doctor).exists():
                 first, last = demo.doctor_name
                 staff_user_create(
@@ -157,4 +165,9 @@ def demo_summary() -> list[str]:
             f"{base}{demo.domain}{port}/compte/connexion/ ({demo.doctor})"
         )
     lines.append(f"Mot de passe de tous les comptes de démonstration : {DEMO_PASSWORD}")
+    lines.append(
+        "Double authentification des comptes admin, gestionnaire et opérateur : clé TOTP "
+        f"{DEMO_TOTP_SECRET} (à saisir dans une application d'authentification), "
+        "ou code du moment : python -m saas.totp_code"
+    )
     return lines

@@ -1,6 +1,6 @@
 """Stripe webhooks: one endpoint on the platform host, routed to the right schema.
 
-1. The view verifies the signature on the raw body (``stripe.Webhook.construct_event``); a
+1. The view verifies the signature on the raw body (``saas.stripe.stripe_webhook_verify``); a
    forged or malformed request gets 400, is logged, and nothing is stored.
 2. ``stripe_event_receive`` stores the event once (its Stripe id is the primary key) and decides
    where it runs: an insurer's connected-account event in that insurer's schema, a platform
@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_tenants.utils import get_public_schema_name
 
+from saas.stripe import stripe_webhook_verify
 from tenants.db import connection
 from tenants.models import Insurer, StripeEvent
 
@@ -42,9 +42,10 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     payload = request.body
     signature = request.headers.get("Stripe-Signature")
     try:
-        stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
-        data = json.loads(payload)
-        if not isinstance(data, dict) or not str(data.get("id", "")).startswith("evt_"):
+        data = stripe_webhook_verify(
+            payload=payload, signature=signature, secret=settings.STRIPE_WEBHOOK_SECRET
+        )
+        if not str(data.get("id", "")).startswith("evt_"):
             raise ValueError("not a Stripe event")
         if not isinstance(data.get("type"), str):
             raise ValueError("event without a type")

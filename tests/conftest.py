@@ -74,6 +74,63 @@ def django_db_setup(django_test_environment, django_db_blocker):
         teardown_databases(db_cfg, verbosity=0)
 
 
+def staff_login(client, user):
+    """Log ``user`` in on ``client`` as after password AND second factor; returns the device.
+
+    Staff pages refuse a password-only session (tenants.two_factor_middleware). This gives the
+    user a confirmed authenticator (random key, ``device.bin_key`` computes codes) and marks the
+    session verified exactly as ``django_otp.login`` does after a good code. Call it in the
+    user's schema, like ``force_login``.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.util import random_hex
+
+    from tenants.two_factor import totp_device_set
+
+    device = totp_device_set(user=user, key_hex=random_hex(20))
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
+_BROWSER_SECRETS: dict[tuple[str, str], str] = {}
+
+
+def browser_second_factor(page, email: str) -> None:
+    """In Chromium, right after a staff account's password: the second factor, as a person does.
+
+    The first time, the account enrols: the secret is read on the page (and remembered for the
+    run), the code computed from it, the recovery codes acknowledged. Later, the code is typed;
+    a code is good once, so a second login in the same 30 s step waits for the next code.
+    """
+    import re
+    import time
+    from urllib.parse import urlsplit
+
+    from saas.totp_code import totp_code
+
+    page.wait_for_url(re.compile(r".*/compte/double-authentification/"))
+    key = (urlsplit(page.url).hostname or "", email)
+    if "/activer/" in page.url:
+        secret = page.locator("#totp-secret").inner_text()
+        _BROWSER_SECRETS[key] = secret
+        page.fill("#id_code", totp_code(secret=secret))
+        page.click("#two-factor-enrol button[type=submit]")
+        page.wait_for_url(re.compile(r".*/codes-de-secours/"))
+        page.click("#two-factor-continue")
+        page.wait_for_load_state()
+        return
+    for attempt in range(2):
+        page.fill("#id_code", totp_code(secret=_BROWSER_SECRETS[key]))
+        page.click("#two-factor-verify button[type=submit]")
+        page.wait_for_load_state()
+        if "/compte/double-authentification/" not in page.url or attempt:
+            return
+        time.sleep(30 - time.time() % 30 + 1)
+
+
 def _stale_test_databases_drop() -> None:
     """Drop test databases left by runs that were killed (their pid is gone).
 

@@ -5,10 +5,12 @@ embedded-services bootstrap (``saas.embedded``) sets ``DATABASE_URL`` and ``REDI
 Django starts when the operator gave none, so these settings never guess.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -45,6 +47,13 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.staticfiles",
     "dramatiq_crontab",
+    # Two-factor login and login throttling: shared AND tenant apps, so that the platform's
+    # operator and each insurer's staff have theirs in their own schema (no cross-insurer lock).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "outbox.apps.OutboxConfig",
 ]
 
 TENANT_APPS = [
@@ -53,6 +62,10 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.sitemaps",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -86,17 +99,25 @@ TENANT_CREATION_FAKES_MIGRATIONS = True
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 
 MIDDLEWARE = [
+    # /healthz answers on any host before tenant resolution (and before the database is used).
+    "saas.health.HealthCheckMiddleware",
+    # Database unreachable: a French 503 with Retry-After instead of a 500 page.
+    "saas.unavailable.DatabaseUnavailableMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "saas.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "tenants.two_factor_middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "saas.middleware.TenantSafeRedirectMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked login into the lock page
 ]
 
 ROOT_URLCONF = "saas.urls_tenant"
@@ -135,15 +156,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache: keys are prefixed with the schema so one insurer never reads another's cached pages.
 # ---------------------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# A cache that is down or slow degrades to no cache (errors logged, pages still served):
+# django-redis ignores its exceptions, with short timeouts. /healthz reports the outage.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("EGIDE_CACHE_PREFIX", default="egide"),
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": env.float("EGIDE_CACHE_CONNECT_TIMEOUT_S", default=0.5),
+            "SOCKET_TIMEOUT": env.float("EGIDE_CACHE_TIMEOUT_S", default=0.5),
+        },
     }
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "saas.cache"
+# Sessions live in PostgreSQL (Django's default engine), never in the cache.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # ---------------------------------------------------------------------------------------------
 # Background work (Dramatiq). RabbitMQ when RABBITMQ_URL is set, Redis otherwise.
@@ -167,6 +199,21 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "/"
+# Login throttling (django-axes, see tenants/login_throttle.py): failures counted per account
+# and per client address, in the schema of the host (each insurer has its own counters).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("EGIDE_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("EGIDE_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "tenants.login_throttle.username_normalise"
+AXES_LOCKOUT_CALLABLE = "tenants.login_throttle.lockout_response"
+AXES_VERBOSE = False
+# Two-factor login of staff (django-otp, see tenants/two_factor.py).
+OTP_TOTP_ISSUER = "Égide"
 
 # ---------------------------------------------------------------------------------------------
 # Internationalisation: French first, English available.
@@ -204,6 +251,31 @@ WAGTAIL_SITE_NAME = "Égide"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://localhost")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "odt", "docx", "txt", "csv"]
+# No call from the admin to third parties (health-related data; CSP allows 'self' only).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+
+# ---------------------------------------------------------------------------------------------
+# Content Security Policy (django-csp, saas.middleware.ContentSecurityPolicyMiddleware): our
+# origin only; inline scripts need the request's nonce (``nonce="{{ request.csp_nonce }}"``);
+# inline styles stay allowed (style attributes in templates and in Wagtail's admin). The
+# middleware adds Stripe Checkout to form-action and relaxes script-src in the admins.
+# ---------------------------------------------------------------------------------------------
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
 
 # ---------------------------------------------------------------------------------------------
 # E-mail
@@ -229,7 +301,9 @@ EGIDE_FETCH_ALLOWED_NETWORKS = env.list("EGIDE_FETCH_ALLOWED_NETWORKS", default=
 # Stripe; development, the demo and the tests point it at the local stand-in
 # (saas.embedded.stripe_server). Every call has explicit timeouts and a bounded retry count.
 # ---------------------------------------------------------------------------------------------
-STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_egide_local_dev_key")
+# The development default; production refuses to start with it (saas.settings.production).
+STRIPE_DEV_SECRET_KEY = "sk_test_egide_local_dev_key"  # noqa: S105
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default=STRIPE_DEV_SECRET_KEY)
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
@@ -259,6 +333,7 @@ LOGGING = {
         "pgserver": {"level": "WARNING"},
         "apscheduler": {"level": "WARNING"},
         "stripe": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failures and lockouts, not every attempt
     },
 }
 
@@ -286,5 +361,21 @@ EGIDE_CAPTURE_MIN_BACKOFF_MS = env.int("EGIDE_CAPTURE_MIN_BACKOFF_MS", default=1
 EGIDE_CAPTURE_MAX_BACKOFF_MS = env.int("EGIDE_CAPTURE_MAX_BACKOFF_MS", default=300_000)
 # Redis broker: a worker silent for this long is dead and its unacked messages are re-queued
 # (dramatiq's queue maintenance, run on DRAMATIQ_MAINTENANCE_CHANCE commands in a million).
-DRAMATIQ_HEARTBEAT_TIMEOUT_MS = env.int("EGIDE_DRAMATIQ_HEARTBEAT_TIMEOUT_MS", default=60_000)
+# Every worker process also refreshes its heartbeat and forces that maintenance every
+# EGIDE_WORKER_LOOP_S (saas.worker_loop): a killed worker's capture is re-delivered in ~25 s.
+DRAMATIQ_HEARTBEAT_TIMEOUT_MS = env.int("EGIDE_DRAMATIQ_HEARTBEAT_TIMEOUT_MS", default=20_000)
 DRAMATIQ_MAINTENANCE_CHANCE = env.int("EGIDE_DRAMATIQ_MAINTENANCE_CHANCE", default=1_000)
+# The broker's Redis (defaults to REDIS_URL, the cache's).
+DRAMATIQ_REDIS_URL = env("EGIDE_BROKER_REDIS_URL", default=REDIS_URL)
+# Transactional outbox (outbox.services): per-insurer cap of messages in flight per queue, the
+# worker-side relay period, leases (heartbeat, stale after), re-send of rows the broker lost.
+EGIDE_OUTBOX_INFLIGHT_MAX = {"evidence": env.int("EGIDE_EVIDENCE_INFLIGHT_PER_INSURER", default=2)}
+EGIDE_WORKER_LOOP_S = env.float("EGIDE_WORKER_LOOP_S", default=5.0)
+EGIDE_WORKER_LOOP_ENABLED = env.bool("EGIDE_WORKER_LOOP_ENABLED", default=True)
+EGIDE_OUTBOX_HEARTBEAT_S = env.float("EGIDE_OUTBOX_HEARTBEAT_S", default=3.0)
+EGIDE_OUTBOX_LEASE_STALE_S = env.float("EGIDE_OUTBOX_LEASE_STALE_S", default=15.0)
+EGIDE_OUTBOX_RESEND_S = env.float("EGIDE_OUTBOX_RESEND_S", default=30.0)
+EGIDE_OUTBOX_RESEND_BLIND_S = env.float("EGIDE_OUTBOX_RESEND_BLIND_S", default=900.0)
+# Fair and bounded work: captures per hour per insurer and per claim (0 = no limit).
+EGIDE_CAPTURES_PER_HOUR_INSURER = env.int("EGIDE_CAPTURES_PER_HOUR_INSURER", default=200)
+EGIDE_CAPTURES_PER_HOUR_CLAIM = env.int("EGIDE_CAPTURES_PER_HOUR_CLAIM", default=30)

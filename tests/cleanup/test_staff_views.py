@@ -13,6 +13,7 @@ from cleanup.services import scan_request, scan_run, watch_profile_save, watched
 from tenants.roles import CLAIMS_HANDLER
 from tests.cleanup.conftest import MICRODATA_PAGE
 from tests.cleanup.factories import doctor_with_policy
+from tests.conftest import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def test_claims_handler_lists_alerts_and_requests_a_doctor_cannot(tenant_a, revi
         handler = User.objects.create_user(username="gestion-57af", email="g57af@exemple.test")
         handler.groups.add(Group.objects.get(name=CLAIMS_HANDLER))
         staff = Client(HTTP_HOST=tenant_a.domain)
-        staff.force_login(handler)
+        staff_login(staff, handler)
         portal = Client(HTTP_HOST=tenant_a.domain)
         portal.force_login(doctor.user)
         first_alert = Alert.objects.filter(profile=profile).order_by("pk").first()

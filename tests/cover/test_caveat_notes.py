@@ -10,6 +10,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from cover.rules import Caveat, Confidence
+from tests.conftest import staff_login
 from tests.cover.claims_factories import claim_qualified, handler_create
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +41,7 @@ def test_the_claim_page_shows_notes_not_tags(tenant_a):
         handler = handler_create()
     client = Client(HTTP_HOST=tenant_a.domain)
     with tenant_context(tenant_a.insurer):
-        client.force_login(handler)
+        staff_login(client, handler)
 
     page = html.unescape(client.get(f"/admin/sinistres/{claim.pk}/").content.decode())
 

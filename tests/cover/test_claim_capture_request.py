@@ -18,6 +18,7 @@ from cover.claims import selectors, services
 from cover.claims.models import ClaimEvent, TimelineKind
 from evidence import services as evidence_services
 from evidence.models import Capture
+from tests.conftest import staff_login
 from tests.cover.claims_factories import claim_create, handler_create
 from tests.tenants.factories import InsurerAdminFactory
 
@@ -35,7 +36,7 @@ def _loopback_allowed(settings):
 def _client(tenant, user) -> Client:
     client = Client(HTTP_HOST=tenant.domain)
     with tenant_context(tenant.insurer):
-        client.force_login(user)
+        staff_login(client, user)
     return client
 
 

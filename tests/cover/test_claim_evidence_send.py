@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 from cover.claims import selectors, services
 from cover.claims.models import Partner, PartnerKind, TimelineKind
 from evidence.models import Capture, CustodyEvent, ShareLink
-from tests.conftest import PASSWORD
+from tests.conftest import staff_login
 from tests.cover.claims_factories import claim_create, handler_create
 
 pytestmark = pytest.mark.django_db
@@ -98,13 +98,15 @@ def test_the_admin_form_sends_for_a_handler_and_not_for_a_doctor(tenant_a, claim
     form = {"capture": capture_id, "partner": commissaire.pk, "days": 3}
 
     doctor_client = Client(HTTP_HOST=tenant_a.domain)
-    doctor_client.login(username=claim.doctor.user.username, password=PASSWORD)
+    with tenant_context(tenant_a.insurer):
+        doctor_client.force_login(claim.doctor.user)
     refused = doctor_client.post(url, form)
     with tenant_context(tenant_a.insurer):
         links_after_doctor = ShareLink.objects.count()
 
     handler_client = Client(HTTP_HOST=tenant_a.domain)
-    handler_client.login(username=handler.username, password=PASSWORD)
+    with tenant_context(tenant_a.insurer):
+        staff_login(handler_client, handler)
     detail = handler_client.get(f"/admin/sinistres/{claim.pk}/").content.decode()
     sent = handler_client.post(url, form)
     with tenant_context(tenant_a.insurer):

@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 
 from cover.claims import selectors
 from cover.claims.models import Claim, ClaimEvent, ReplyDraft
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, staff_login
 from tests.cover.claims_factories import claim_create, doctor_create, handler_create
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,7 @@ def test_nothing_of_insurer_a_is_reachable_from_insurer_b(tenant_a, tenant_b):
         handler_b = handler_create(email="gestion@tenant-b.example")
     client = Client(HTTP_HOST=tenant_b.domain)
     with tenant_context(tenant_b.insurer):
-        client.force_login(handler_b)
+        staff_login(client, handler_b)
     queue = client.get("/admin/sinistres/")
     assert queue.status_code == 200
     assert reference not in queue.content.decode()

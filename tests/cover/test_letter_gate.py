@@ -20,6 +20,7 @@ from cover.claims.models import Claim, ClaimEvent, Letter, Transition
 from cover.ladder import LadderState
 from cover.letter_fields import LetterKind
 from cover.rules import ClaimEventKind
+from tests.conftest import staff_login
 from tests.cover.claims_factories import (
     WAITING,
     claim_create,
@@ -305,7 +306,9 @@ def test_gdpr_erasure_grounds_must_not_reveal_a_patient(tenant_a):
         values = {**GDPR_VALUES, "particular_situation_grounds": "Cette patiente est suivie."}
         assert _refused(claim, LetterKind.GDPR_OBJECTION_ERASURE, **values) == [
             "« Raisons tenant à la situation particulière » : ne révélez pas qu'une personne "
-            f"est patient ni sa prise en charge (passage « Cette patiente »). {SECRECY_TAIL}"
+            f"est patient ni sa prise en charge (passage « est suivie »). {SECRECY_TAIL}",
+            "« Raisons tenant à la situation particulière » : ne révélez pas qu'une personne "
+            f"est patient ni sa prise en charge (passage « Cette patiente »). {SECRECY_TAIL}",
         ]
 
 
@@ -465,7 +468,7 @@ def test_admin_letter_form_shows_the_refusal_in_french_and_creates_nothing(tenan
         before = _footprint(claim)
     client = Client(HTTP_HOST=tenant_a.domain)
     with tenant_context(tenant_a.insurer):
-        client.force_login(handler)
+        staff_login(client, handler)
     # when the form is opened, then the gate's reasons are shown before anything is typed
     page = html.unescape(client.get(url).content.decode())
     assert "Ce courrier n'est pas possible en l'état du dossier :" in page

@@ -73,7 +73,7 @@ def test_a_link_made_for_insurer_a_does_not_work_at_insurer_b(tenant_a, tenant_b
         assert not get_user_model().objects.filter(username="claire.martin@exemple.fr").exists()
 
 
-def test_an_address_already_active_is_refused_and_nothing_changes(tenant_a):
+def test_an_address_already_active_gets_the_same_answer_and_nothing_changes(tenant_a):
     with tenant_context(tenant_a.insurer):
         user = get_user_model().objects.create_user(
             username="claire.martin@exemple.fr",
@@ -84,9 +84,11 @@ def test_an_address_already_active_is_refused_and_nothing_changes(tenant_a):
 
     response = Client(HTTP_HOST=tenant_a.domain).post("/compte/inscription/", SIGNUP)
 
-    assert response.status_code == 200
-    assert "Un compte existe déjà avec cette adresse" in response.content.decode()
-    assert mail.outbox == []
+    # The visitor sees what a new sign-up sees; only the owner's mailbox learns more.
+    assert (response.status_code, response["Location"]) == (302, "/compte/inscription/envoyee/")
+    assert [m.to for m in mail.outbox] == [["claire.martin@exemple.fr"]]
+    assert "existe déjà" in mail.outbox[0].subject
+    assert "/compte/verification/" not in mail.outbox[0].body
     with tenant_context(tenant_a.insurer):
         user.refresh_from_db()
         assert (user.first_name, user.check_password("autre-mot-de-passe-2026")) == ("Ancien", True)

@@ -14,7 +14,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from tests.browser import expect
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, browser_second_factor
 from tests.cover.claims_factories import DEFAMATORY, REVIEW
 
 pytestmark = pytest.mark.usefixtures("committed_db")
@@ -87,6 +87,7 @@ def test_doctor_opens_a_defamation_claim_and_handler_gets_the_letters(
     page.fill("input[name=username]", handler.email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    browser_second_factor(page, handler.email)
     page.wait_for_url("**/admin/")
     go("/admin/sinistres/")
     row = page.locator(f"#claims-queue tr:has(a[href='/admin/sinistres/{claim_pk}/'])")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, browser_second_factor
 
 pytestmark = pytest.mark.usefixtures("committed_db")
 
@@ -42,6 +42,7 @@ def test_admin_of_a_signs_in_to_wagtail_on_a_but_not_on_b(
     page.fill("input[name=username]", tenant_a.admin_email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    browser_second_factor(page, tenant_a.admin_email)
     page.wait_for_url("**/admin/")
     assert "Tableau de bord" in page.title()
 

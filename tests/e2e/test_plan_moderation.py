@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django_tenants.utils import tenant_context
 
 from cover.models import Plan
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, browser_second_factor
 from tests.cover.factories import PlanFactory
 from tests.tenants.factories import InsurerAdminFactory
 
@@ -17,6 +17,7 @@ def _login(page, base: str, email: str) -> None:
     page.fill("#id_username", email)
     page.fill("#id_password", PASSWORD)
     page.click("form button[type=submit]")
+    browser_second_factor(page, email)
     page.wait_for_url(f"{base}/admin/")
 
 

@@ -9,6 +9,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from evidence.models import CustodyEvent, ShareLink
+from tests.conftest import staff_login
 from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
     CompleteCapture,
     complete_capture_fixture,
@@ -27,7 +28,7 @@ CHECKS = [
 def _client(tenant, user) -> Client:
     client = Client(HTTP_HOST=tenant.domain)
     with tenant_context(tenant.insurer):
-        client.force_login(user)
+        staff_login(client, user)
     return client
 
 

@@ -12,6 +12,7 @@ from django_tenants.utils import tenant_context
 
 from evidence import selectors
 from evidence.models import Capture
+from tests.conftest import staff_login
 from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
     CompleteCapture,
     complete_capture_fixture,
@@ -71,7 +72,7 @@ def test_views_of_b_return_404_for_a_capture_of_a(tenant_a, tenant_b, complete_c
         handler_b.save()
     client = Client(HTTP_HOST=tenant_b.domain)
     with tenant_context(tenant_b.insurer):
-        client.force_login(handler_b)
+        staff_login(client, handler_b)
     before = _events(tenant_a, complete_capture.capture_id)
     # when
     response = client.get(url.format(id=complete_capture.capture_id))
@@ -85,7 +86,7 @@ def test_the_admin_list_of_b_does_not_show_captures_of_a(tenant_b, complete_capt
         handler_b = ClaimsHandlerFactory()
     client = Client(HTTP_HOST=tenant_b.domain)
     with tenant_context(tenant_b.insurer):
-        client.force_login(handler_b)
+        staff_login(client, handler_b)
     html = client.get("/admin/preuves/").content.decode()
     assert "Aucune capture." in html
     assert f'data-capture="{complete_capture.capture_id}"' not in html

@@ -8,6 +8,7 @@ from django.test import Client
 from django_tenants.utils import schema_exists
 
 from tenants.models import Insurer
+from tests.conftest import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ def _operator_client(*, superuser: bool) -> Client:
         username="op@egide.localhost", password="x-Pass-123", is_staff=True, is_superuser=superuser
     )
     client = Client(HTTP_HOST="localhost")
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

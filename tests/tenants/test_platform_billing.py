@@ -33,7 +33,9 @@ from tenants.models import (
 )
 from tenants.services import tenants_fan_out
 from tenants.tasks import BILLING_QUEUE, STRIPE_QUEUE, usage_report
+from tenants.two_factor import second_factor_reset
 from tenants.usage import usage_counter_register, usage_counter_unregister
+from tests.conftest import staff_login
 
 
 def _http() -> requests.Session:
@@ -81,6 +83,7 @@ def _operator_remove(operator) -> None:
     from django.contrib.admin.models import LogEntry
 
     LogEntry.objects.filter(user=operator).delete()
+    second_factor_reset(user=operator)  # its authenticator (staff_login)
     # The public schema has no Wagtail profile table for a cascading delete to look at.
     get_user_model().objects.filter(pk=operator.pk)._raw_delete("default")
 
@@ -405,7 +408,7 @@ def test_the_operator_sees_plan_usage_and_stripe_invoices_of_an_insurer(
             identifier=f"test-{unique}",
         )
         client = Client(HTTP_HOST="localhost")
-        client.force_login(operator)
+        staff_login(client, operator)
 
         listing = client.get("/admin/tenants/insurer/").content.decode()
         detail = client.get(f"/admin/tenants/insurer/{tenant_a.insurer.pk}/change/")
@@ -493,7 +496,7 @@ def test_the_operator_subscribes_an_insurer_and_gets_a_payment_link(
     operator = _operator(unique)
     try:
         client = Client(HTTP_HOST="localhost")
-        client.force_login(operator)
+        staff_login(client, operator)
 
         response = client.post(
             "/admin/tenants/insurersubscription/add/",
@@ -515,7 +518,7 @@ def test_with_stripe_down_the_operator_reads_why_and_nothing_is_created(tenant_b
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
     plan = _plan(unique)
     client = Client(HTTP_HOST="localhost")
-    client.force_login(_operator(unique))
+    staff_login(client, _operator(unique))
 
     response = client.post(
         "/admin/tenants/insurersubscription/add/",
@@ -539,7 +542,7 @@ def test_every_billing_page_of_the_platform_admin_opens(tenant_a, settings, uniq
         insurer=tenant_a.insurer, plan=plan, stripe_customer_id="cus_pages"
     )
     client = Client(HTTP_HOST="localhost")
-    client.force_login(_operator(unique))
+    staff_login(client, _operator(unique))
 
     pages = [
         "/admin/tenants/platformplan/",

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, staff_login
 from tests.tenants.factories import InsurerAdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,6 +17,8 @@ def _client(tenant, user) -> Client:
     client = Client(HTTP_HOST=tenant.domain)
     response = client.post("/admin/login/", {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
+    with tenant_context(tenant.insurer):
+        staff_login(client, user)  # and the second factor
     return client
 
 
