@@ -23,9 +23,14 @@ COPY --chown=egide:egide . .
 RUN mkdir -p var/static var/media var/evidence && chown -R egide:egide var \
     && DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=localhost \
        DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
+       STRIPE_SECRET_KEY=sk_build_only STRIPE_WEBHOOK_SECRET=whsec_build_only \
+       EGIDE_TSA_URL=https://tsa.invalid/ EGIDE_TSA_CERT_FILE=/dev/null EGIDE_TSA_CA_FILE=/dev/null \
        python manage.py collectstatic --noinput
 
 USER egide
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,os;urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)" || exit 1
+# Readiness (saas.health): JSON on any host, before tenant resolution; 503 when a dependency is
+# down. /healthz/live answers while the process is up, whatever the dependencies.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
+    CMD python -c "import urllib.request;urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)" || exit 1
 CMD ["gunicorn", "saas.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]

@@ -97,6 +97,17 @@ class PortfolioResource(resources.ModelResource):
             for column in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
         }
         problems: list[str] = []
+        # PostgreSQL cannot store a NUL character: refuse it here, in the dry run, by column.
+        for column in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
+            if "\x00" in value[column]:
+                problems.append(
+                    _(
+                        "colonne « %(column)s » : caractère nul interdit (enregistrez le fichier "
+                        "en CSV UTF-8 depuis votre tableur)"
+                    )
+                    % {"column": column}
+                )
+                value[column] = value[column].replace("\x00", "")
         for column in REQUIRED_COLUMNS:
             if not value[column]:
                 problems.append(_("colonne « %(column)s » vide") % {"column": column})

@@ -10,13 +10,16 @@ very same code talks to Stripe. Calls on an insurer's connected account pass
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import stripe
 from django.conf import settings
@@ -26,6 +29,35 @@ logger = logging.getLogger(__name__)
 
 class StripeUnavailable(Exception):
     """Stripe could not be reached or refused the call; the message is French, safe to show."""
+
+
+# How far a webhook's signed timestamp may be from our clock, either way (Stripe's default).
+WEBHOOK_TOLERANCE_S = 300
+
+
+def stripe_webhook_verify(
+    *, payload: bytes, signature: str | None, secret: str, tolerance_s: int = WEBHOOK_TOLERANCE_S
+) -> dict[str, Any]:
+    """The event of a webhook delivery, once its signature is checked on the raw body.
+
+    Refuses (``stripe.SignatureVerificationError`` or ``ValueError``) a bad or missing
+    signature, a timestamp more than ``tolerance_s`` in the past *or in the future* (the Stripe
+    library only checks the past), and a body that is not a JSON object.
+    """
+    stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance_s)
+    stamps = [
+        part.split("=", 1)[1] for part in (signature or "").split(",") if part.startswith("t=")
+    ]
+    if len(stamps) != 1 or not stamps[0].isdigit():
+        raise ValueError("webhook timestamp missing or repeated")
+    if int(stamps[0]) > time.time() + tolerance_s:
+        raise stripe.SignatureVerificationError(
+            f"Timestamp in the future ({stamps[0]})", signature, payload.decode("utf-8", "replace")
+        )
+    data = json.loads(payload)
+    if not isinstance(data, dict):
+        raise ValueError(f"webhook body is a JSON {type(data).__name__}, not an object")
+    return data
 
 
 def stripe_client() -> stripe.StripeClient:
