@@ -11,24 +11,61 @@ from pathlib import Path
 from django.core import signing
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evidence.models import Capture, CustodyEvent, ShareLink
 
 SCREENSHOT_MEMBER = "data/screenshot-viewport.png"
 
 
+def capture_interrupted(*, capture: Capture) -> bool:
+    """A running capture whose worker stopped giving signs of life (killed, machine lost).
+
+    Its message is re-delivered by the broker (or re-sent by the outbox relay) and the capture
+    resumes in a new attempt; meanwhile its percentage is frozen and must not be shown as live.
+    """
+    from evidence.services import capture_outbox_key
+    from outbox.selectors import outbox_delivery
+
+    if capture.status != Capture.Status.RUNNING:
+        return False
+    delivery = outbox_delivery(key=capture_outbox_key(capture_id=capture.pk))
+    return delivery is not None and delivery.stale
+
+
 def capture_progress(*, capture: Capture) -> dict:
-    """What a live progress bar shows of a capture (portal and admin ``etat.json``)."""
+    """What a live progress bar shows of a capture (portal and admin ``etat.json``).
+
+    An interrupted capture (see ``capture_interrupted``) says so instead of a frozen percentage.
+    """
+    interrupted = capture_interrupted(capture=capture)
     return {
         "id": capture.pk,
         "status": capture.status,
-        "status_label": capture.get_status_display(),
+        "status_label": (
+            _("Interrompue, reprise") if interrupted else capture.get_status_display()
+        ),
+        "interrupted": interrupted,
         "progress": capture.progress,
-        "step": capture.step,
+        "progress_label": _("interrompue, reprise") if interrupted else f"{capture.progress} %",
+        "step": (
+            _(
+                "Le processus de capture s'est arrêté ; la capture reprend automatiquement "
+                "dans une nouvelle tentative."
+            )
+            if interrupted
+            else capture.step
+        ),
         "attempts": capture.attempts,
         "error": capture.error,
         "http_status": capture.http_status,
     }
+
+
+def captures_last_hour() -> int:
+    """Captures requested in the last hour in the current schema (the hourly limit)."""
+    since = timezone.now() - dt.timedelta(hours=1)
+    return Capture.objects.filter(created_at__gte=since).count()
 
 
 def captures_of_user(*, user) -> QuerySet[Capture]:

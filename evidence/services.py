@@ -219,8 +219,9 @@ def capture_request(*, url: str, requested_by, reason: str, enqueue: bool = True
     synchronous management command, which runs ``capture_execute`` itself.
     """
     from evidence.tasks import capture_execute_task
+    from outbox.services import outbox_enqueue
     from tenants.billing import PlatformLimitExceeded
-    from tenants.services import platform_limit_check_current, task_enqueue_on_commit
+    from tenants.services import platform_limit_check_current
 
     url = capture_url_validate(url=url)
     try:
@@ -228,6 +229,7 @@ def capture_request(*, url: str, requested_by, reason: str, enqueue: bool = True
     except PlatformLimitExceeded as exc:
         raise ValidationError(str(exc)) from exc
     with transaction.atomic():
+        captures_hourly_check()
         previous = Capture.objects.filter(url=url).order_by("-created_at", "-pk").first()
         capture = Capture.objects.create(
             url=url,
@@ -248,8 +250,40 @@ def capture_request(*, url: str, requested_by, reason: str, enqueue: bool = True
             },
         )
         if enqueue:
-            task_enqueue_on_commit(actor=capture_execute_task, kwargs={"capture_id": capture.pk})
+            # Same transaction as the capture: the row and its message cannot disagree. Sent
+            # after commit; if the broker is down, the worker loop's relay sends it later.
+            outbox_enqueue(
+                actor=capture_execute_task,
+                kwargs={"capture_id": capture.pk},
+                key=capture_outbox_key(capture_id=capture.pk),
+            )
     return capture.pk
+
+
+def capture_outbox_key(*, capture_id: int) -> str:
+    return f"evidence.capture:{capture_id}"
+
+
+def captures_hourly_check(*, adding: int = 1) -> None:
+    """Refuse, in French, captures beyond ``EGIDE_CAPTURES_PER_HOUR_INSURER`` for this insurer.
+
+    Counted on the captures requested in the last hour in the current schema; the caller's
+    transaction then creates nothing.
+    """
+    from evidence.selectors import captures_last_hour
+
+    limit = settings.EGIDE_CAPTURES_PER_HOUR_INSURER
+    if not limit:
+        return
+    done = captures_last_hour()
+    if done + adding > limit:
+        raise ValidationError(
+            _(
+                "Limite de %(max)d captures par heure atteinte pour votre organisme "
+                "(%(n)d demandées depuis une heure). Réessayez plus tard."
+            )
+            % {"max": limit, "n": done}
+        )
 
 
 # --- Execution -------------------------------------------------------------------------------
@@ -471,7 +505,8 @@ def capture_execute(*, capture_id: int, browser: BrowserThread | None = None) ->
     if capture is None:
         return Capture.objects.get(pk=capture_id)
     work = evidence_root() / "work" / f"{capture.pk}-{capture.attempts}"
-    shutil.rmtree(work, ignore_errors=True)
+    for earlier in (evidence_root() / "work").glob(f"{capture.pk}-*"):
+        shutil.rmtree(earlier, ignore_errors=True)  # attempts of a worker that died
     try:
         with _browser_used(browser) as used:
             result, bundle, _bundle_id = _pipeline(capture=capture, work=work, browser=used)
@@ -668,3 +703,48 @@ def capture_recapture(*, capture_id: int, requested_by, reason: str = "") -> int
             requested_by=requested_by,
             reason=(reason or "").strip() or capture.reason,
         )
+
+
+# --- Orphan work folders ---------------------------------------------------------------------
+
+
+def work_orphans_clean() -> list[Path]:
+    """Remove the work folders (``<root>/<schema>/work/<id>-<attempt>``) of dead captures.
+
+    A folder is an orphan when its capture is finished or gone, was superseded by a later
+    attempt, or is running without a live heartbeat (its worker died). The folder of a running
+    capture whose worker is alive is never touched. Runs in the public schema (worker loop and
+    worker start); returns the folders removed.
+    """
+    from django_tenants.utils import get_tenant_model, tenant_context
+
+    from evidence.selectors import capture_interrupted
+
+    removed: list[Path] = []
+    root = Path(settings.EGIDE_EVIDENCE_ROOT)
+    if not root.is_dir():
+        return removed
+    for schema_dir in sorted(p for p in root.iterdir() if (p / "work").is_dir()):
+        insurer = get_tenant_model().objects.filter(schema_name=schema_dir.name).first()
+        if insurer is None:
+            continue
+        with tenant_context(insurer):
+            for folder in sorted((schema_dir / "work").iterdir()):
+                capture_id, _sep, attempt = folder.name.partition("-")
+                if not (capture_id.isdigit() and attempt.isdigit()):
+                    continue
+                capture = Capture.objects.filter(pk=int(capture_id)).first()
+                orphan = (
+                    capture is None
+                    or capture.is_finished
+                    or capture.attempts != int(attempt)
+                    or (
+                        capture.status == Capture.Status.RUNNING
+                        and capture_interrupted(capture=capture)
+                    )
+                )
+                if orphan:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed.append(folder)
+                    logger.info("Removed orphan work folder %s", folder)
+    return removed

@@ -71,7 +71,30 @@ if not any(isinstance(m, WorkerBrowserMiddleware) for m in _broker.middleware):
     on_retry_exhausted="capture_execute_exhausted",
 )
 def capture_execute_task(capture_id: int) -> None:
-    services.capture_execute(capture_id=capture_id, browser=worker_browser())
+    """One delivery of a capture, under the outbox lease of its capture.
+
+    A second delivery of a capture another live worker is running (a re-send) is dropped: the
+    capture is captured once. A re-delivery of the same message after its worker died takes
+    over. A finished capture (complete or failed) acknowledges its outbox row.
+    """
+    from dramatiq.middleware import CurrentMessage
+
+    from outbox.services import outbox_done, outbox_heartbeat, outbox_lease_take
+
+    key = services.capture_outbox_key(capture_id=capture_id)
+    if not Capture.objects.filter(pk=capture_id).exists():
+        logger.warning("Capture %s no longer exists: delivery acknowledged", capture_id)
+        outbox_done(key=key)
+        return
+    message = CurrentMessage.get_current_message()
+    message_id = message.message_id if message is not None else ""
+    if not outbox_lease_take(key=key, message_id=message_id):
+        logger.info("Capture %s is running in another live worker: delivery dropped", capture_id)
+        return
+    with outbox_heartbeat(key=key, message_id=message_id):
+        capture = services.capture_execute(capture_id=capture_id, browser=worker_browser())
+    if capture.is_finished:
+        outbox_done(key=key)
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=3)
@@ -97,3 +120,6 @@ def capture_execute_exhausted(message_data: dict, retry_info: dict) -> None:
         last = capture.error or _("erreur inconnue (voir le journal du processus de capture)")
         reason = services.attempts_exhausted_reason(attempts=capture.attempts, last_error=last)
         services.capture_fail(capture_id=capture_id, reason=reason)
+        from outbox.services import outbox_done
+
+        outbox_done(key=services.capture_outbox_key(capture_id=capture_id))

@@ -41,3 +41,5 @@ STRIPE_WEBHOOK_SECRET = "whsec_egide_tests"  # noqa: S105
 STRIPE_MAX_NETWORK_RETRIES = 0
 STRIPE_CONNECT_TIMEOUT = 2.0
 STRIPE_READ_TIMEOUT = 10.0
+# In-process test workers do not run the relay loop (subprocess workers do, as in production).
+EGIDE_WORKER_LOOP_ENABLED = False

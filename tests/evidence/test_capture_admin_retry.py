@@ -18,6 +18,7 @@ from django_tenants.utils import tenant_context
 from evidence import services
 from evidence.models import Capture, CustodyEvent
 from tenants.models import InsurerSubscription, PlatformPlan
+from tests.conftest import staff_login
 from tests.tenants.factories import ClaimsHandlerFactory, DoctorUserFactory, InsurerAdminFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ def _loopback_allowed(settings):
 def _client(tenant, user) -> Client:
     client = Client(HTTP_HOST=tenant.domain)
     with tenant_context(tenant.insurer):
-        client.force_login(user)
+        staff_login(client, user)
     return client
 
 
@@ -165,7 +166,9 @@ def test_a_running_capture_shows_the_progress_bar_step_and_attempts(tenant_a, ha
         "id": new_id,
         "status": "running",
         "status_label": "En cours",
+        "interrupted": False,
         "progress": 42,
+        "progress_label": "42 %",
         "step": "Chargement de la page",
         "attempts": 2,
         "error": "",

@@ -1,0 +1,1 @@
+"""Transactional outbox for background work that must not be lost (see ``outbox.services``)."""
