@@ -3,7 +3,8 @@
 Why: a scan downloads pages whose URLs were typed by doctors or staff. Every fetch therefore has
 explicit timeouts and a size cap (a hostile or broken site must not stall or exhaust a worker),
 refuses non-public addresses on the first URL and on every redirect (server-side request forgery;
-tests allow-list loopback explicitly), decodes whatever charset the page uses (many French sites
+tests allow-list loopback explicitly) through the outbound guard (``saas.net_guard``), which
+resolves each host once and connects to the very address it checked (no DNS rebinding), decodes whatever charset the page uses (many French sites
 still serve ISO-8859-1 / windows-1252), and turns each failure into one clear exception that the
 caller can show or retry. A headless browser is used only when the page is a JavaScript shell,
 because it costs two orders of magnitude more than a plain GET.
@@ -16,11 +17,19 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from w3lib.encoding import html_to_unicode
 
 from cleanup.extract import PageExtract, reviews_extract
+from saas.net_guard import (
+    GUARD_EXTENSION,
+    OutboundGuard,
+    OutboundRefused,
+    guarded_client,
+    peer_address,
+)
 
 USER_AGENT = "EgideVeille/1.0 (+veille e-reputation; contact via l'assureur)"
 HTML_CONTENT_TYPES: frozenset[str] = frozenset({"text/html", "application/xhtml+xml"})
@@ -144,15 +153,8 @@ def _system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
-def url_check(
-    *,
-    url: str,
-    allowed_networks: Sequence[Network] = (),
-    resolver: Resolver = _system_resolver,
-) -> httpx.URL:
-    """Validate a URL before it is fetched: http(s), a host, and only allowed addresses behind
-    it. Every address the name resolves to must pass, so that a name with one public and one
-    private record cannot be used to reach the private one."""
+def _url_parse(url: str) -> httpx.URL:
+    """Shape only (http(s), a host); addresses are the guard's business."""
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
@@ -161,22 +163,40 @@ def url_check(
         raise MalformedUrlError(
             "URL invalide : seules les adresses http(s) sont acceptées", url=url
         )
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    host = parsed.host
+    return parsed
+
+
+def _refusal_error(exc: OutboundRefused, *, url: str) -> FetchError:
+    if exc.reason == "address":
+        return BlockedAddressError(exc.message_fr, url=url)
+    if exc.reason == "dns":
+        return UnreachableError(exc.message_fr, url=url)
+    return MalformedUrlError(exc.message_fr, url=url)
+
+
+def fetch_guard(
+    *, allowed_networks: Sequence[Network] = (), resolver: Resolver = _system_resolver
+) -> OutboundGuard:
+    """The outbound guard (``saas.net_guard``) for these rules."""
+    return OutboundGuard(allowed_networks=tuple(allowed_networks), resolver=resolver)
+
+
+def url_check(
+    *,
+    url: str,
+    allowed_networks: Sequence[Network] = (),
+    resolver: Resolver = _system_resolver,
+) -> httpx.URL:
+    """Validate a URL (form checks, settings): http(s), a host, and only allowed addresses
+    behind it. Every address the name resolves to must pass, so that a name with one public and
+    one private record cannot be used to reach the private one. This is advice for the user:
+    the fetch itself is checked again, and pinned, by the guarded transport."""
+    parsed = _url_parse(url)
+    guard = fetch_guard(allowed_networks=allowed_networks, resolver=resolver)
     try:
-        addresses = [str(ipaddress.ip_address(host))]
-    except ValueError:
-        try:
-            addresses = list(resolver(host, port))
-        except (OSError, UnicodeError) as exc:
-            raise UnreachableError(
-                f"Nom de domaine introuvable : {host} ({exc})", url=url
-            ) from None
-    for address in addresses:
-        if not address_allowed(address=address, allowed_networks=allowed_networks):
-            raise BlockedAddressError(
-                f"Adresse non publique refusée pour {host} : {address}", url=url
-            )
+        guard.check(parsed)
+    except OutboundRefused as exc:
+        raise _refusal_error(exc, url=url) from None
     return parsed
 
 
@@ -215,15 +235,25 @@ def _sniff_html(body: bytes) -> bool:
 
 
 def http_client_build(
-    *, limits: FetchLimits = DEFAULT_LIMITS, user_agent: str = USER_AGENT, trust_env: bool = True
+    *,
+    limits: FetchLimits = DEFAULT_LIMITS,
+    user_agent: str = USER_AGENT,
+    trust_env: bool = False,
+    guard: OutboundGuard | None = None,
+    verify: Any = True,
 ) -> httpx.Client:
     """One client per worker: connection reuse matters when a scan hits the same platform for
-    many doctors."""
-    return httpx.Client(
+    many doctors. Its transport is the outbound guard's (``saas.net_guard``): each request is
+    resolved once, checked and connected to the checked address. Environment proxies are never
+    used (``trust_env`` is accepted for old callers and ignored): a proxy would resolve the name
+    itself, out of the guard's sight."""
+    del trust_env
+    return guarded_client(
+        guard=guard or fetch_guard(),
+        verify=verify,
         timeout=limits.timeout(),
         headers={"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9"},
         follow_redirects=False,
-        trust_env=trust_env,
     )
 
 
@@ -261,16 +291,23 @@ def page_fetch(
     resolver: Resolver = _system_resolver,
 ) -> FetchedPage:
     """GET one HTML page, following redirects by hand so that each hop passes `url_check`."""
+    guard = fetch_guard(allowed_networks=allowed_networks, resolver=resolver)
     own_client = client is None
-    http = client or http_client_build(limits=limits)
+    http = client or http_client_build(limits=limits, guard=guard)
     started = time.monotonic()
     current = url
     try:
         for _hop in range(limits.max_redirects + 1):
-            target = url_check(url=current, allowed_networks=allowed_networks, resolver=resolver)
+            target = _url_parse(current)
             try:
-                request = http.build_request("GET", target, timeout=limits.timeout())
+                # The guarded transport resolves the host once, checks every address and
+                # connects to a checked one (DNS rebinding); this request's rules travel with it.
+                request = http.build_request(
+                    "GET", target, timeout=limits.timeout(), extensions={GUARD_EXTENSION: guard}
+                )
                 response = http.send(request, stream=True, follow_redirects=False)
+            except OutboundRefused as exc:
+                raise _refusal_error(exc, url=current) from None
             except httpx.TimeoutException:
                 raise UnreachableError(
                     f"Délai dépassé en contactant {target.host}", url=url
@@ -282,6 +319,12 @@ def page_fetch(
                     f"Site injoignable ({target.host}) : {exc or type(exc).__name__}", url=url
                 ) from None
             try:
+                peer = peer_address(response)
+                if peer and not guard.address_allowed(peer):
+                    # Only reachable with a caller's client that is not guarded.
+                    raise BlockedAddressError(
+                        f"Adresse non publique refusée pour {target.host} : {peer}", url=current
+                    )
                 if response.is_redirect:
                     location = response.headers.get("location", "")
                     current = str(response.url.join(location))

@@ -11,7 +11,11 @@ be reported. Two real providers are implemented behind one small protocol:
   description.
 
 The base URL is a constructor argument so that tests talk to a local fake that speaks the same
-protocol. API keys never appear in exceptions, reprs or logs: httpx logs request URLs at INFO
+protocol. That base URL is set by an insurer admin, and the API key goes wherever it points: every
+call goes through the outbound guard (``saas.net_guard``), which resolves the host at call time,
+refuses non-public addresses (plus ``EGIDE_FETCH_ALLOWED_NETWORKS``) and connects to the address
+it checked, so a name re-pointed to ``127.0.0.1`` after the settings were saved is refused.
+API keys never appear in exceptions, reprs or logs: httpx logs request URLs at INFO
 level, and Google's key travels in the query string, so a filter redacts it on httpx's logger.
 """
 
@@ -24,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
+
+from saas.net_guard import OutboundGuard, OutboundRefused, guarded_client
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +110,12 @@ class SearchResponseError(SearchProviderError):
     code = "search_bad_response"
 
 
+class SearchAddressRefusedError(SearchProviderError):
+    """The API's address is not a public one (or not allow-listed): the key is not sent."""
+
+    code = "search_address_refused"
+
+
 @runtime_checkable
 class SearchProvider(Protocol):
     name: str
@@ -127,16 +139,17 @@ class _HttpProvider:
         *,
         base_url: str,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        client: httpx.Client | None = None,
+        guard: OutboundGuard | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self._client = client
+        # Default: system resolver, EGIDE_FETCH_ALLOWED_NETWORKS read at each call.
+        self._guard = guard or OutboundGuard()
 
     def _get(self, path: str, *, params: Mapping[str, Any], headers: Mapping[str, str]) -> Any:
-        own = self._client is None
-        client = self._client or httpx.Client(timeout=self.timeout, trust_env=True)
-        try:
+        # Redirects are not followed: a search API answers, it does not send the key elsewhere.
+        client = guarded_client(guard=self._guard, timeout=self.timeout, follow_redirects=False)
+        with client:
             try:
                 response = client.get(
                     self.base_url + path,
@@ -144,6 +157,10 @@ class _HttpProvider:
                     headers={"Accept": "application/json", "User-Agent": USER_AGENT, **headers},
                     timeout=self.timeout,
                 )
+            except OutboundRefused as exc:
+                raise SearchAddressRefusedError(
+                    f"adresse de l'API refusée : {exc.message_fr}", provider=self.name
+                ) from None
             except httpx.TimeoutException:
                 raise SearchUnavailableError("délai dépassé", provider=self.name) from None
             except httpx.TransportError as exc:
@@ -158,9 +175,6 @@ class _HttpProvider:
                 raise SearchResponseError(
                     "réponse illisible (JSON attendu)", provider=self.name
                 ) from None
-        finally:
-            if own:
-                client.close()
 
     def _error(self, response: httpx.Response) -> SearchProviderError:
         raise NotImplementedError
@@ -211,9 +225,9 @@ class GoogleCse(_HttpProvider):
         gl: str | None = "fr",
         base_url: str = GOOGLE_BASE_URL,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        client: httpx.Client | None = None,
+        guard: OutboundGuard | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, timeout=timeout, client=client)
+        super().__init__(base_url=base_url, timeout=timeout, guard=guard)
         self._api_key = api_key
         self.cx = cx
         self.lr = lr
@@ -296,9 +310,9 @@ class Brave(_HttpProvider):
         search_lang: str | None = "fr",
         base_url: str = BRAVE_BASE_URL,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        client: httpx.Client | None = None,
+        guard: OutboundGuard | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, timeout=timeout, client=client)
+        super().__init__(base_url=base_url, timeout=timeout, guard=guard)
         self._api_key = api_key
         self.country = country
         self.search_lang = search_lang
