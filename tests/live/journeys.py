@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from saas.totp_code import totp_code
 from tests.live.review_site import DEFAMATORY, NEW_REVIEW
 from tests.live.stage import (
@@ -236,10 +238,9 @@ def doctor_claim_capture(page, run: Run) -> None:
     percent = page.locator("#capture-progress-percent")
     try:
         percent.wait_for(timeout=5_000)
-        page.wait_for_function(
-            "document.querySelector('#capture-progress-percent').textContent.trim() === '100 %'",
-            timeout=240_000,
-        )
+        # A locator assertion, not wait_for_function: the page's CSP forbids eval, and the
+        # stage drives the page as a person's browser would.
+        expect(percent).to_have_text(re.compile(r"^\s*100\s%\s*$"), timeout=240_000)
     except Exception as exc:
         body = page.locator("main").inner_text()[:400]
         raise StageFailed(f"la capture n'a pas abouti ; la page dit : {body}") from exc
@@ -368,10 +369,8 @@ def scan_now(page, run: Run, site) -> None:
     def scan() -> str:
         page.goto(run.url(HOST_A, "/veille/"))
         page.get_by_role("button", name="Lancer une veille maintenant").click()
-        page.wait_for_function(
-            "(() => { const p = document.querySelector('#scan-percent');"
-            " return p && p.textContent.trim() === '100'; })()",
-            timeout=120_000,
+        expect(page.locator("#scan-percent")).to_have_text(
+            re.compile(r"^\s*100\s*$"), timeout=120_000
         )
         page.goto(run.url(HOST_A, "/veille/"))
         return page.locator("#scan-summary").inner_text()
