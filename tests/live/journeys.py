@@ -341,6 +341,21 @@ def handler_works_claim(page, run: Run) -> None:
     text = pdf_text(body)
     check("MISE EN DEMEURE" in text, "le PDF n'est pas une mise en demeure")
     check(DEFAMATORY in text, "la mise en demeure ne cite pas le passage")
+    # The doctor's publication date was wrong: the handler corrects it with a reason; the
+    # deadlines are recomputed and the correction is kept in the claim's journal.
+    corrected = dt.date.today() - dt.timedelta(days=40)
+    page.locator("#publication-correct summary").click()
+    page.fill("#publication-form [name=new_date]", corrected.isoformat())
+    page.fill("#publication-form [name=reason]", "Date visible sur l'archive de la page")
+    follow("#publication-form button[type=submit]")
+    check(
+        corrected.strftime("%d/%m/%Y") in page.locator("#publication-date").inner_text(),
+        "la date de publication corrigée n'est pas affichée",
+    )
+    check(
+        "Date visible sur l'archive de la page" in page.locator("main").inner_text(),
+        "la correction de la date de publication n'est pas au journal",
+    )
     shot(page, run, "dossier-gestionnaire")
 
 
