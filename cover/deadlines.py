@@ -572,10 +572,18 @@ def deadlines_compute(
 
 
 def deadlines_press_limit(*, deadlines: Iterable[Deadline]) -> Deadline | None:
-    """The nearest open loi 1881 limitation deadline: no waiting window may run past it."""
+    """The nearest open loi 1881 limitation deadline: no waiting window may run past it.
+
+    A clock already overdue gives way to one of the same kind still running (a republication
+    opens a new one for the republished content); alone, the overdue one is returned.
+    """
     press = [
         d
         for d in deadlines
         if d.clock_id in PRESS_LIMITATION_CLOCK_IDS and d.status is not DeadlineStatus.DONE
+    ]
+    running = {d.clock_id for d in press if d.status is not DeadlineStatus.OVERDUE}
+    press = [
+        d for d in press if d.status is not DeadlineStatus.OVERDUE or d.clock_id not in running
     ]
     return min(press, key=lambda d: d.due_date, default=None)

@@ -385,12 +385,16 @@ def _wait_within_press_deadline(ctx: GuardContext) -> Mapping[str, Any] | None:
 def _press_limit_passed(ctx: GuardContext) -> Mapping[str, Any] | None:
     if ctx.to_state is not LadderState.LITIGATION:
         return None
-    overdue = [
-        d
-        for d in ctx.deadlines
-        if d.clock_id in PRESS_LIMITATION_CLOCK_IDS and d.status is DeadlineStatus.OVERDUE
-    ]
-    return {"due": _fmt(overdue[0].due_date)} if overdue else None
+    # A republication opens a new clock of the same id: the action is lost only when every
+    # clock of that id is overdue (one still running or done keeps the action possible).
+    by_clock: dict[str, list[Deadline]] = {}
+    for d in ctx.deadlines:
+        if d.clock_id in PRESS_LIMITATION_CLOCK_IDS:
+            by_clock.setdefault(d.clock_id, []).append(d)
+    for group in by_clock.values():
+        if all(d.status is DeadlineStatus.OVERDUE for d in group):
+            return {"due": _fmt(max(d.due_date for d in group))}
+    return None
 
 
 LADDER_GUARDS: tuple[Guard, ...] = (

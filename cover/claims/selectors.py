@@ -7,7 +7,7 @@ a doctor filters on that doctor.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,9 +106,14 @@ def letter_event_ref(*, letter: Letter) -> str:
 def letter_cure_period(*, letter: Letter) -> Duration | None:
     """The cure period a mise en demeure gives by its own terms (``compliance_deadline_days``),
     ``None`` for other letters or a value that is not a whole number of days."""
-    if letter.kind != LetterKind.MISE_EN_DEMEURE.value:
+    return letter_values_cure_period(kind=LetterKind(letter.kind), values=letter.values)
+
+
+def letter_values_cure_period(*, kind: LetterKind, values: Mapping[str, Any]) -> Duration | None:
+    """``letter_cure_period`` on the values of a letter being prepared."""
+    if kind is not LetterKind.MISE_EN_DEMEURE:
         return None
-    raw = letter.values.get("compliance_deadline_days")
+    raw = values.get("compliance_deadline_days")
     if isinstance(raw, bool):
         return None
     if isinstance(raw, str) and raw.strip().isdigit():
@@ -231,6 +236,21 @@ def claim_clock_overrides(
     current = declaration.get("duration", CLOCKS["INSURER_DECLARATION"].duration)
     if contract is not None and contract != current:
         overrides["INSURER_DECLARATION"] = {**declaration, "duration": contract}
+    return overrides
+
+
+def claim_gate_overrides(
+    *, claim: Claim, cure_period: Duration | None = None
+) -> dict[str, dict[str, Any]]:
+    """The clock parameters the gate judges an act with: the same as the deadlines shown
+    (insurer overrides, the contract's declaration delay) and, for a mise en demeure being
+    prepared or sent, the cure period its own terms give instead of the default one."""
+    overrides = claim_clock_overrides(claim=claim, configuration=clock_configuration())
+    if cure_period is not None:
+        overrides["MISE_EN_DEMEURE_CURE"] = {
+            **overrides.get("MISE_EN_DEMEURE_CURE", {}),
+            "duration": cure_period,
+        }
     return overrides
 
 

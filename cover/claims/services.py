@@ -48,10 +48,12 @@ from cover.claims.selectors import (
     claim_deadlines,
     claim_facts,
     claim_gate_events,
+    claim_gate_overrides,
     claim_publication_estimate,
     clock_configuration,
     letter_event_ref,
     letter_values_auto,
+    letter_values_cure_period,
     policy_year_covered_cents,
 )
 from cover.classification import (
@@ -966,6 +968,7 @@ def claim_transition(
         route=route,
         facts=claim_facts(claim=claim),
         events=claim_gate_events(claim=claim),
+        overrides=claim_gate_overrides(claim=claim),
     )
     _check_raise(check)
     return _transition_record(
@@ -1141,6 +1144,10 @@ def letter_act_check(
         today=today,
         facts=claim_facts(claim=claim),
         events=claim_gate_events(claim=claim),
+        overrides=claim_gate_overrides(
+            claim=claim,
+            cure_period=letter_values_cure_period(kind=kind, values=values or {}),
+        ),
     )
     if values is None:
         return check
