@@ -135,6 +135,25 @@ def codes(request: HttpRequest) -> HttpResponse:
     return _page(request, "two_factor/codes.html", {"codes": recovery})
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
+def codes_renew(request: HttpRequest) -> HttpResponse:
+    """New recovery codes for a user whose second factor is verified in this session: the old
+    ones stop working at once; the new ones are shown once, like at the enrolment."""
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect(_login_url())
+    if not two_factor.user_has_device(user=request.user):
+        return HttpResponseRedirect(_with_next(reverse("two_factor:enrol"), request))
+    if not two_factor.session_is_verified(request=request):
+        return HttpResponseRedirect(_with_next(reverse("two_factor:verify"), request))
+    if request.method == "POST":
+        codes = two_factor.recovery_codes_renew(user=request.user)
+        request.session[two_factor.SESSION_RECOVERY_CODES] = codes
+        return HttpResponseRedirect(_with_next(reverse("two_factor:codes"), request))
+    left = two_factor.recovery_codes_left(user=request.user)
+    return _page(request, "two_factor/codes_renew.html", {"left": left})
+
+
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
