@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from cover.deadlines import date_add_months
 from cover.terms import (
     TERRITORY_EU,
     TERRITORY_FRANCE,
@@ -72,16 +73,10 @@ def _fmt(day: datetime.date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def _euros(cents: int) -> str:
+def euros(cents: int) -> str:
+    """An amount in the letters' and notes' French: ``1\u202f500,00\u00a0€``."""
     whole, rest = divmod(int(cents), 100)
     return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0€"
-
-
-def _add_years(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,7 +128,7 @@ def anteriority_refusal(
             "les faits connus à la souscription sont exclus."
         ) % {"seen": _fmt(seen), "start": _fmt(policy_start)}
     if anteriority == RETROACTIVE_YEARS:
-        limit = _add_years(policy_start, -years)
+        limit = date_add_months(start=policy_start, months=-12 * years)
         if published < limit:
             return _(
                 "Le contenu a été publié le %(published)s, avant la période de rétroactivité "
@@ -206,7 +201,7 @@ def threshold_note(*, terms: Terms) -> str | None:
     return _(
         "Seuil d'intervention : les frais ne sont pris en charge qu'à partir de %(amount)s de "
         "frais engagés sur le dossier."
-    ) % {"amount": _euros(terms.intervention_threshold_cents)}
+    ) % {"amount": euros(terms.intervention_threshold_cents)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -254,7 +249,7 @@ def cost_allocate(
                     "%(threshold)s : rien n'est pris en charge tant que ce seuil n'est pas "
                     "atteint."
                 )
-                % {"stake": _euros(usage.stake_cents), "threshold": _euros(threshold)},
+                % {"stake": euros(usage.stake_cents), "threshold": euros(threshold)},
             ),
         )
     deductible = min(amount_cents, max(0, terms.deductible_cents - usage.deductible_used_cents))
@@ -272,7 +267,7 @@ def cost_allocate(
             message = _(
                 "Sous-plafond « %(service)s » de %(ceiling)s par sinistre : %(left)s restaient "
                 "disponibles."
-            ) % {"service": label, "ceiling": _euros(subceiling), "left": _euros(left)}
+            ) % {"service": label, "ceiling": euros(subceiling), "left": euros(left)}
         limits.append((left, message))
     if terms.per_claim_ceiling_cents is not None:
         left = max(0, terms.per_claim_ceiling_cents - usage.claim_covered_cents)
@@ -280,7 +275,7 @@ def cost_allocate(
             (
                 left,
                 _("Plafond par sinistre de %(ceiling)s : %(left)s restaient disponibles.")
-                % {"ceiling": _euros(terms.per_claim_ceiling_cents), "left": _euros(left)},
+                % {"ceiling": euros(terms.per_claim_ceiling_cents), "left": euros(left)},
             )
         )
     if terms.annual_ceiling_cents is not None:
@@ -289,7 +284,7 @@ def cost_allocate(
             (
                 left,
                 _("Plafond annuel de %(ceiling)s : %(left)s restaient disponibles.")
-                % {"ceiling": _euros(terms.annual_ceiling_cents), "left": _euros(left)},
+                % {"ceiling": euros(terms.annual_ceiling_cents), "left": euros(left)},
             )
         )
     covered = min([payable, *(left for left, _message in limits)])
@@ -297,7 +292,7 @@ def cost_allocate(
     if notes:
         notes.append(
             _("%(excess)s restent à la charge de l'assuré au-delà de la franchise.")
-            % {"excess": _euros(payable - covered)}
+            % {"excess": euros(payable - covered)}
         )
     return CostAllocation(covered, deductible, tuple(notes))
 

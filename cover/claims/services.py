@@ -135,10 +135,7 @@ def _today(today: datetime.date | None) -> datetime.date:
 
 
 def euros(cents: int | None) -> str:
-    if cents is None:
-        return _("illimité")
-    whole, rest = divmod(int(cents), 100)
-    return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0€"
+    return _("illimité") if cents is None else plan_terms.euros(cents)
 
 
 def _fmt(day: datetime.date) -> str:

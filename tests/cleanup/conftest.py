@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.cleanup.dns import FakeDns, fake_dns_serve
+
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
 
 
@@ -462,3 +464,9 @@ document.getElementById('app').innerHTML =
   '<span class="avis-note" data-note="2">2/5</span>' +
   '<p class="avis-texte">Rendez-vous annulé sans prévenir.</p></article>';
 """
+
+
+@pytest.fixture
+def fake_dns() -> Iterator[FakeDns]:
+    """A real DNS server on loopback whose answers the test scripts (see tests.cleanup.dns)."""
+    yield from fake_dns_serve()

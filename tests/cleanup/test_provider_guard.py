@@ -3,7 +3,7 @@
 The fake Google Custom Search API listens on 127.0.0.1 (allowed); 127.0.0.2 stands for an
 internal service (outside the allow-list 127.0.0.1/32) and a raw TCP trap there records any
 connection. The API's name is answered by a real DNS server on loopback
-(``tests.cleanup.test_fetch_rebinding.FakeDns``), injected as the guard's resolver.
+(``tests.cleanup.dns.FakeDns``), injected as the guard's resolver.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from django.test import override_settings
 from cleanup.search_providers import Brave, GoogleCse, SearchAddressRefusedError
 from saas.net_guard import OutboundGuard
 from tests.cleanup.conftest import BRAVE_TOKEN, GOOGLE_CX, GOOGLE_KEY, FakeSearchApi, _api_handler
-from tests.cleanup.test_fetch_rebinding import FakeDns, _dns_reply
 
 ALLOWED = (ipaddress.ip_network("127.0.0.1/32"),)
 API_HOST = "api.recherche.test"
@@ -77,33 +76,6 @@ def api_and_trap() -> Iterator[tuple[FakeSearchApi, Trap, int]]:
         server.server_close()
         return
     raise RuntimeError("no port free on both 127.0.0.1 and 127.0.0.2")
-
-
-@pytest.fixture
-def fake_dns() -> Iterator[FakeDns]:
-    dns = FakeDns()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    dns.port = sock.getsockname()[1]
-    sock.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                query, peer = sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            sock.sendto(_dns_reply(dns, query), peer)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield dns
-    stop.set()
-    thread.join(timeout=2)
-    sock.close()
 
 
 def test_a_base_url_re_pointed_after_saving_is_refused_at_call_time(fake_dns, api_and_trap):
