@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -56,6 +55,8 @@ from cleanup.search_providers import (
 )
 from cover.models import Doctor
 from cover.terms import Terms
+from mailing.kinds import MailKind
+from mailing.services import mail_send
 
 logger = logging.getLogger(__name__)
 
@@ -669,7 +670,13 @@ def scan_digest_send(*, scan: Scan) -> None:
         len(alerts),
     ) % {"count": len(alerts)}
     body = render_to_string("cleanup/email/digest.txt", context)
-    send_mail(subject=subject, message=body, from_email=None, recipient_list=[user.email])
+    # One e-mail per scan, at the plan's frequency: already a digest, it leaves at once.
+    mail_send(
+        to=user.email,
+        kind=MailKind.MONITORING_ALERTS,
+        context={"nombre": len(alerts), "sujet": subject, "detail": body},
+        link_path=f"{base}/veille/",
+    )
     scan.digest_sent_at = timezone.now()
     scan.save(update_fields=["digest_sent_at"])
 
@@ -734,10 +741,19 @@ def _service(module: str, name: str, what: str) -> Callable[..., Any]:
     return function
 
 
+@transaction.atomic
 def alert_capture(*, alert: Alert, user: Any) -> str:
     """Ask the evidence app to capture the alert's page; returns the capture's reference.
     A URL the capture guard refuses raises its French ``ValidationError``."""
     capture_request = _service("evidence.services", "capture_request", _("La capture de preuve"))
+    from evidence.selectors import capture_detail
+
+    # A capture still queued or running for this alert is the answer to a second click.
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    ref = alert.evidence_ref
+    pending = capture_detail(capture_id=int(ref)) if ref.isdigit() else None
+    if pending is not None and not pending.is_finished:
+        return alert.evidence_ref
     reason = _("Veille : %(title)s") % {"title": alert.title}
     capture_id = capture_request(url=alert.url, requested_by=user, reason=reason[:500])
     alert.evidence_ref = str(capture_id)
@@ -752,13 +768,24 @@ def _claim_quotes(alert: Alert) -> list[str]:
     return quotes or [alert.text]
 
 
+@transaction.atomic
 def alert_claim_open(*, alert: Alert, user: Any) -> str:
     """Open a claim in the claims app for the alert's content (its text, flagged passages,
     publication date when the platform shows one); returns the claim reference. The claims
-    app requests the evidence capture itself. Refusals are raised as ``ValidationError``."""
+    app requests the evidence capture itself. Refusals are raised as ``ValidationError``.
+
+    One claim per alert: the alert's row is locked, so a second click, or two requests at
+    once, get the claim already opened (its reference) and open nothing."""
     claim_open = _service("cover.claims.services", "claim_open", _("L'ouverture de sinistre"))
     from cover.claims.services import ClaimActionRefused
 
+    alert = (
+        Alert.objects.select_for_update(of=("self",))
+        .select_related("profile__doctor", "review")
+        .get(pk=alert.pk)
+    )
+    if alert.claim_ref:
+        return alert.claim_ref
     if not alert.text.strip():
         raise ValidationError(_("Cette alerte n'a pas de texte à déclarer."))
     seen = timezone.localdate(alert.created_at)
@@ -877,10 +904,14 @@ def removal_request_create(
     used, allowed = removal_requests_used(profile=profile, today=today)
     if used >= allowed:
         raise PlanLimitError(
-            _(
-                "Votre formule comprend %(allowed)d demande(s) de suppression ou de "
+            ngettext(
+                "Votre formule comprend %(allowed)d demande de suppression ou de "
+                "déréférencement par an, déjà utilisée (%(used)d). Contactez votre assureur "
+                "pour une demande supplémentaire.",
+                "Votre formule comprend %(allowed)d demandes de suppression ou de "
                 "déréférencement par an, toutes utilisées (%(used)d). Contactez votre assureur "
-                "pour une demande supplémentaire."
+                "pour une demande supplémentaire.",
+                allowed,
             )
             % {"allowed": allowed, "used": used}
         )
@@ -1083,9 +1114,12 @@ def content_plan_item_decide(
         ).count()
         if used >= terms.positive_content_campaigns_per_year:
             raise PlanLimitError(
-                _(
-                    "Votre formule comprend %(max)d campagne(s) de contenu positif par an, "
-                    "toutes utilisées."
+                ngettext(
+                    "Votre formule comprend %(max)d campagne de contenu positif par an, "
+                    "déjà utilisée.",
+                    "Votre formule comprend %(max)d campagnes de contenu positif par an, "
+                    "toutes utilisées.",
+                    terms.positive_content_campaigns_per_year,
                 )
                 % {"max": terms.positive_content_campaigns_per_year}
             )

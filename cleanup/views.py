@@ -21,6 +21,7 @@ from cleanup.forms import RemovalRequestForm, RequestSentForm, WatchedPageForm, 
 from cleanup.letters import DEFAULT_DATA_CONCERNED, DEFAULT_GROUNDS, letter_pdf, letter_text
 from cleanup.models import Alert, RemovalRequest, Scan
 from cleanup.scoring import FLAG_NOTICE
+from cover.claims import selectors as claim_selectors
 from cover.models import Doctor
 
 
@@ -231,7 +232,19 @@ def alert_action(request: HttpRequest, alert_id: int, action: str) -> HttpRespon
                 request, _("Capture de preuve demandée (réf. %(ref)s).") % {"ref": ref}
             )
         elif action == "sinistre":
+            already_opened = bool(alert.claim_ref)
             ref = services.alert_claim_open(alert=alert, user=request.user)
+            claim = claim_selectors.claim_of_doctor_by_reference(
+                doctor=alert.profile.doctor, reference=ref
+            )
+            if already_opened and claim is not None:
+                # One claim per alert: a second click leads to the claim already opened.
+                messages.info(
+                    request,
+                    _("Un sinistre est déjà ouvert pour cette alerte (réf. %(ref)s).")
+                    % {"ref": ref},
+                )
+                return redirect("claims:detail", pk=claim.pk)
             messages.success(request, _("Sinistre ouvert (réf. %(ref)s).") % {"ref": ref})
         else:
             raise Http404

@@ -3,12 +3,17 @@ removal requests and their deadlines, and the positive-content plans proposed to
 
 from __future__ import annotations
 
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.ui.components import Component
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+import cleanup.figures  # noqa: F401 - registers the monitoring figure of « Chiffres clés »
 from cleanup.models import Alert, ContentPlanItem, RemovalRequest, WatchProfile
+from cleanup.selectors import alerts_open
 
 
 class AlertViewSet(ModelViewSet):
@@ -73,3 +78,53 @@ class MonitoringGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_monitoring_viewsets():  # type: ignore[no-untyped-def]
     return MonitoringGroup()
+
+
+class NewAlertsPanel(Component):
+    """On the admin home, next to the claims dashboard: the newest unread monitoring alerts
+    (ten at most), each linking to its page."""
+
+    name = "monitoring_new_alerts"
+    order = 60
+    limit = 10
+
+    def render_html(self, parent_context=None):  # type: ignore[no-untyped-def]
+        alerts = list(
+            alerts_open().filter(read_at__isnull=True).order_by("-created_at", "-pk")[: self.limit]
+        )
+        rows = format_html_join(
+            "",
+            '<li data-alert="{}"><a href="{}">{}</a> — {} — {}</li>',
+            (
+                (
+                    alert.pk,
+                    reverse("cleanup_alerts:inspect", args=[alert.pk]),
+                    alert.title,
+                    alert.get_kind_display(),
+                    alert.profile.doctor,
+                )
+                for alert in alerts
+            ),
+        )
+        body = (
+            format_html("<ul>{}</ul>", rows)
+            if alerts
+            else format_html("<p>{}</p>", _("Aucune nouvelle alerte."))
+        )
+        return format_html(
+            '<section class="w-panel w-panel--dashboard" id="monitoring-new-alerts">'
+            '<h2 class="w-panel__heading">{}</h2><div class="w-panel__content">{}{}</div></section>',
+            _("Nouvelles alertes de veille"),
+            body,
+            format_html(
+                '<p><a href="{}">{}</a></p>',
+                reverse("cleanup_alerts:index"),
+                _("Toutes les alertes"),
+            ),
+        )
+
+
+@hooks.register("construct_homepage_panels")
+def monitoring_alerts_panel(request, panels):  # type: ignore[no-untyped-def]
+    if request.user.has_perm("cleanup.view_alert"):
+        panels.append(NewAlertsPanel())

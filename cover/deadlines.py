@@ -271,11 +271,11 @@ _REPUBLICATION_CAVEAT = _(
     "Nouveau délai ouvert par la republication du {day} pour le contenu republié ; le délai de "
     "la première publication continue de courir de son côté."
 )
-_UNIT_WORDS: Mapping[DurationUnit, str] = {
-    DurationUnit.DAYS: _("jour(s)"),
-    DurationUnit.WORKING_DAYS: _("jour(s) ouvré(s)"),
-    DurationUnit.MONTHS: _("mois"),
-    DurationUnit.YEARS: _("an(s)"),
+_UNIT_WORDS: Mapping[DurationUnit, tuple[str, str]] = {
+    DurationUnit.DAYS: (_("jour"), _("jours")),
+    DurationUnit.WORKING_DAYS: (_("jour ouvré"), _("jours ouvrés")),
+    DurationUnit.MONTHS: (_("mois"), _("mois")),
+    DurationUnit.YEARS: (_("an"), _("ans")),
 }
 
 
@@ -539,7 +539,8 @@ def deadlines_compute(
                     Caveat(
                         Confidence.TEXT,
                         _OWN_PERIOD_CAVEAT.format(
-                            amount=period.amount, unit=_UNIT_WORDS[period.unit]
+                            amount=period.amount,
+                            unit=_UNIT_WORDS[period.unit][period.amount > 1],
                         ),
                     )
                 )

@@ -29,6 +29,7 @@ from wagtail.models import (
 )
 
 from cover.admin_forms import ClockSettingsForm, clock_settings_panels
+from cover.branding_admin import BrandingPreviewPanel, ColourInput
 from cover.rules import HOLIDAY_CALENDAR_LABELS, HolidayCalendar, clock_overrides_from_json
 from cover.terms import (
     DECLARATION_DELAY_UNITS,
@@ -45,6 +46,16 @@ colour_validator = RegexValidator(
 )
 
 
+def _coming_soon_template(request) -> str | None:
+    """« Bientôt disponible » instead of the home and offer pages until the insurer has
+    completed its go-live checklist and opened its site (previews in the admin excepted)."""
+    from cover.documents import site_is_open
+
+    if getattr(request, "is_preview", False) or site_is_open():
+        return None
+    return "cover/coming_soon.html"
+
+
 class HomePage(Page):
     """Landing page of an insurer's site: what the e-reputation guarantee is and who it is for."""
 
@@ -58,9 +69,20 @@ class HomePage(Page):
     class Meta:
         verbose_name = _("page d'accueil")
 
+    def get_template(self, request, *args, **kwargs):
+        return _coming_soon_template(request) or super().get_template(request, *args, **kwargs)
+
     def get_context(self, request, *args, **kwargs):
+        from cover.selectors import plans_published, price_label
+
         context = super().get_context(request, *args, **kwargs)
         context["sections"] = self.get_children().live().in_menu()
+        context["offer_page"] = self.get_children().live().type(OfferPage).first()
+        # The plans on sale with their price, so the home page sells: « 9,90 € par mois ».
+        context["plan_cards"] = [
+            (plan, price_label(price_cents=plan.price_cents, period=plan.billing_period))
+            for plan in plans_published()
+        ]
         return context
 
 
@@ -77,6 +99,9 @@ class OfferPage(Page):
 
     class Meta:
         verbose_name = _("page des formules")
+
+    def get_template(self, request, *args, **kwargs):
+        return _coming_soon_template(request) or super().get_template(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
         from cover.selectors import plans_comparison, plans_published
@@ -144,18 +169,46 @@ class FAQPage(Page):
         verbose_name = _("foire aux questions")
 
 
+class LegalContent(models.TextChoices):
+    LEGAL_NOTICE = "legal_notice", _("Mentions légales")
+    PRIVACY = "privacy", _("Politique de confidentialité")
+
+
 class LegalPage(Page):
-    """Mentions légales and similar notices; the insurer's legal team owns the text."""
+    """Mentions légales and similar notices; the insurer's legal team owns the text.
 
-    body = RichTextField(_("contenu"))
+    A page may show text generated from the insurer's legal information (« Informations
+    légales » settings) above its own body, so no placeholder is left once those are filled.
+    """
 
-    content_panels = [*Page.content_panels, FieldPanel("body")]
+    generated_content = models.CharField(
+        _("contenu généré"),
+        max_length=20,
+        blank=True,
+        choices=LegalContent.choices,
+        help_text=_("Affiché avant le contenu, à partir des informations légales."),
+    )
+    body = RichTextField(_("contenu"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("generated_content"), FieldPanel("body")]
     parent_page_types = ["cover.HomePage"]
     subpage_types: list[str] = []
     template = "cover/legal_page.html"
 
+    def get_context(self, request, *args, **kwargs):
+        from cover.selectors import legal_info_current
+
+        context = super().get_context(request, *args, **kwargs)
+        context["legal"] = legal_info_current()
+        return context
+
     class Meta:
         verbose_name = _("page juridique")
+
+
+class SiteStyle(models.TextChoices):
+    MODERN = "modern", _("Moderne : caractères sans empattement, bandeau latéral")
+    CLASSIC = "classic", _("Classique : titres à empattement, accroche centrée, coins arrondis")
 
 
 @register_setting(icon="pick")
@@ -178,13 +231,26 @@ class Branding(BaseSiteSetting):
         _("couleur d'accent"), max_length=7, default="#e63946", validators=[colour_validator]
     )
     contact_email = models.EmailField(_("e-mail de contact"), blank=True)
+    site_style = models.CharField(
+        _("style du site"),
+        max_length=10,
+        choices=SiteStyle.choices,
+        default=SiteStyle.MODERN,
+        help_text=_("Typographie et mise en page du site public et de l'espace assuré."),
+    )
 
     panels = [
         FieldPanel("display_name"),
         FieldPanel("logo"),
         MultiFieldPanel(
-            [FieldPanel("primary_colour"), FieldPanel("accent_colour")], heading=_("Couleurs")
+            [
+                FieldPanel("primary_colour", widget=ColourInput()),
+                FieldPanel("accent_colour", widget=ColourInput()),
+                BrandingPreviewPanel(heading=_("Aperçu")),
+            ],
+            heading=_("Couleurs"),
         ),
+        FieldPanel("site_style"),
         FieldPanel("contact_email"),
     ]
 
@@ -228,6 +294,165 @@ class ClockSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = _("délais et calendrier")
+
+
+ACPR_ADDRESS = (
+    "Autorité de contrôle prudentiel et de résolution (ACPR), 4 place de Budapest, "
+    "CS 92459, 75436 Paris Cedex 09"
+)
+
+
+@register_setting(icon="doc-full")
+class InsurerLegalInfo(BaseSiteSetting):
+    """The insurer's legal identity: what the legal notices, the privacy policy, the IPID and
+    the refusal letters must state. The go-live checklist requires the mandatory fields."""
+
+    company_name = models.CharField(_("dénomination sociale"), max_length=200, blank=True)
+    legal_form = models.CharField(
+        _("forme juridique"),
+        max_length=200,
+        blank=True,
+        help_text=_("Par exemple : société anonyme, mutuelle régie par le code de la mutualité."),
+    )
+    share_capital = models.CharField(
+        _("capital social"),
+        max_length=100,
+        blank=True,
+        help_text=_("Montant en toutes lettres ou en chiffres, par exemple « 12 000 000 € »."),
+    )
+    rcs_number = models.CharField(
+        _("numéro RCS ou SIREN"),
+        max_length=100,
+        blank=True,
+        help_text=_("Par exemple : RCS Paris 123 456 789."),
+    )
+    head_office_address = models.TextField(_("adresse du siège social"), blank=True)
+    orias_number = models.CharField(
+        _("numéro ORIAS"),
+        max_length=50,
+        blank=True,
+        help_text=_("Seulement si vous êtes aussi intermédiaire d'assurance."),
+    )
+    supervisory_authority = models.TextField(
+        _("autorité de contrôle"), blank=True, default=ACPR_ADDRESS
+    )
+    publication_director = models.CharField(
+        _("directeur de la publication"), max_length=200, blank=True
+    )
+    host_details = models.TextField(
+        _("hébergeur du site"),
+        blank=True,
+        help_text=_("Nom, adresse et téléphone de l'hébergeur."),
+    )
+    dpo_contact = models.CharField(
+        _("contact du délégué à la protection des données"),
+        max_length=300,
+        blank=True,
+        help_text=_("Adresse e-mail ou postale du DPO."),
+    )
+    complaint_service_contact = models.TextField(
+        _("service réclamations"),
+        blank=True,
+        help_text=_("Adresse postale et e-mail où l'assuré adresse ses réclamations."),
+    )
+    mediator_name = models.CharField(_("médiateur de l'assurance"), max_length=200, blank=True)
+    mediator_url = models.URLField(_("site du médiateur"), blank=True)
+    mediator_address = models.TextField(_("adresse du médiateur"), blank=True)
+
+    panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel("company_name"),
+                FieldPanel("legal_form"),
+                FieldPanel("share_capital"),
+                FieldPanel("rcs_number"),
+                FieldPanel("head_office_address"),
+                FieldPanel("orias_number"),
+                FieldPanel("supervisory_authority"),
+            ],
+            heading=_("Société"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("publication_director"), FieldPanel("host_details")],
+            heading=_("Site"),
+        ),
+        FieldPanel("dpo_contact"),
+        MultiFieldPanel(
+            [
+                FieldPanel("complaint_service_contact"),
+                FieldPanel("mediator_name"),
+                FieldPanel("mediator_url"),
+                FieldPanel("mediator_address"),
+            ],
+            heading=_("Réclamations et médiation"),
+        ),
+    ]
+
+    # Fields the legal notices cannot do without (orias_number is optional).
+    REQUIRED_FIELDS = (
+        "company_name",
+        "legal_form",
+        "share_capital",
+        "rcs_number",
+        "head_office_address",
+        "supervisory_authority",
+        "publication_director",
+        "host_details",
+        "dpo_contact",
+        "complaint_service_contact",
+        "mediator_name",
+        "mediator_url",
+        "mediator_address",
+    )
+
+    def missing_fields(self) -> list[str]:
+        """Verbose names of the mandatory fields still empty."""
+        return [
+            str(self._meta.get_field(name).verbose_name)
+            for name in self.REQUIRED_FIELDS
+            if not str(getattr(self, name) or "").strip()
+        ]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing_fields()
+
+    class Meta:
+        verbose_name = _("informations légales")
+
+
+class SiteOpening(BaseSiteSetting):
+    """When the insurer opened its public site, once its go-live checklist was complete.
+
+    Until then the site shows « Bientôt disponible » and refuses sign-ups (cover.documents).
+    Not in the settings menu: only ``cover.documents.site_open`` writes it.
+    """
+
+    opened_at = models.DateTimeField(_("site ouvert le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ouverture du site")
+
+
+class FrozenDocument(models.Model):
+    """A write-once copy of a plan's general conditions, addressed by its SHA-256.
+
+    A plan version records the document id and hash it was sold with; this copy keeps those
+    exact bytes downloadable after the insurer replaces or deletes the Wagtail document.
+    """
+
+    sha256 = models.CharField(_("empreinte SHA-256"), max_length=64, unique=True)
+    title = models.CharField(_("titre"), max_length=255)
+    file = models.FileField(_("fichier"), upload_to="conditions-generales/")
+    source_document_id = models.PositiveIntegerField(_("document d'origine"), null=True)
+    created_at = models.DateTimeField(_("copié le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("conditions générales archivées")
+        verbose_name_plural = _("conditions générales archivées")
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.sha256[:12]})"
 
 
 class Doctor(models.Model):
@@ -327,32 +552,32 @@ class Plan(
     )
     # Legal protection
     per_claim_ceiling_cents = models.PositiveIntegerField(
-        _("plafond par sinistre (centimes)"), null=True, blank=True
+        _("plafond par sinistre"), null=True, blank=True, help_text=_("Vide : pas de plafond.")
     )
     annual_ceiling_cents = models.PositiveIntegerField(
-        _("plafond annuel (centimes)"), null=True, blank=True
+        _("plafond annuel"), null=True, blank=True, help_text=_("Vide : pas de plafond.")
     )
     cleanup_subceiling_cents = models.PositiveIntegerField(
-        _("sous-plafond nettoyage et déréférencement (centimes)"),
+        _("sous-plafond nettoyage et déréférencement"),
         null=True,
         blank=True,
         help_text=_("Par sinistre. Vide : pas de sous-plafond ; 0 : service non pris en charge."),
     )
     lawyer_subceiling_cents = models.PositiveIntegerField(
-        _("sous-plafond honoraires d'avocat (centimes)"),
+        _("sous-plafond honoraires d'avocat"),
         null=True,
         blank=True,
         help_text=_("Par sinistre. Vide : pas de sous-plafond ; 0 : service non pris en charge."),
     )
     constat_subceiling_cents = models.PositiveIntegerField(
-        _("sous-plafond constat de commissaire de justice (centimes)"),
+        _("sous-plafond constat de commissaire de justice"),
         null=True,
         blank=True,
         help_text=_("Par sinistre. Vide : pas de sous-plafond ; 0 : service non pris en charge."),
     )
-    deductible_cents = models.PositiveIntegerField(_("franchise (centimes)"), default=0)
+    deductible_cents = models.PositiveIntegerField(_("franchise"), default=0)
     intervention_threshold_cents = models.PositiveIntegerField(
-        _("seuil d'intervention (centimes)"),
+        _("seuil d'intervention"),
         default=0,
         help_text=_(
             "Montant en jeu minimal : tant que le total des frais engagés sur le dossier reste "
@@ -411,7 +636,7 @@ class Plan(
     free_choice_of_lawyer = models.BooleanField(_("libre choix de l'avocat"), default=True)
     exclusions = models.TextField(_("exclusions"), blank=True)
     # Price
-    price_cents = models.PositiveIntegerField(_("prix TTC (centimes)"), default=0)
+    price_cents = models.PositiveIntegerField(_("prix TTC"), default=0)
     billing_period = models.CharField(
         _("périodicité"), max_length=5, choices=BillingPeriod.choices, default=BillingPeriod.MONTH
     )
@@ -524,6 +749,28 @@ def _review_note_add(note: str, what: Any, text: str) -> str:
     return f"{note}\n{line}" if note else line
 
 
+@register_setting(icon="tasks")
+class ModerationSettings(BaseSiteSetting):
+    """How the insurer validates its plans before they go on sale. With four-eyes validation on,
+    whoever submitted or last changed a plan version cannot approve it: a second admin must."""
+
+    plan_four_eyes = models.BooleanField(
+        _("validation à quatre yeux des formules"),
+        default=False,
+        help_text=_(
+            "La personne qui soumet une formule à validation, ou qui en a modifié la version "
+            "soumise, ne peut pas l'approuver : un autre administrateur doit le faire."
+        ),
+    )
+
+    panels = [FieldPanel("plan_four_eyes")]
+
+    class Meta:
+        verbose_name = _("validation des formules")
+        # The figures page (cover.figures) is for the insurer's admins, not its handlers.
+        permissions = [("view_figures", _("Consulter les chiffres clés"))]
+
+
 class PlanVersion(models.Model):
     """The terms of a plan frozen at a point in time; policies point here, never at ``Plan``."""
 
@@ -557,8 +804,8 @@ class Policy(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("En attente de paiement")
         ACTIVE = "active", _("En vigueur")
-        PAST_DUE = "past_due", _("Impayée")
-        CANCELLED = "cancelled", _("Résiliée")
+        PAST_DUE = "past_due", _("Impayé")
+        CANCELLED = "cancelled", _("Résilié")
 
     class Source(models.TextChoices):
         ONLINE = "online", _("Souscription en ligne")
@@ -575,7 +822,11 @@ class Policy(models.Model):
         _("statut"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     start_date = models.DateField(_("date d'effet"), null=True, blank=True)
+    # The next tacit renewal (end of the paid period); empty once the policy is set to end.
+    renewal_date = models.DateField(_("prochaine échéance"), null=True, blank=True)
+    # The last day of cover: set when a cancellation is scheduled, or when the policy ended.
     end_date = models.DateField(_("date de fin"), null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(_("résiliation demandée le"), null=True, blank=True)
     stripe_customer_id = models.CharField(max_length=64, blank=True)
     stripe_subscription_id = models.CharField(max_length=64, blank=True, db_index=True)
     stripe_checkout_session_id = models.CharField(max_length=80, blank=True)
@@ -594,6 +845,53 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+@register_setting(icon="cross")
+class CancellationSettings(BaseSiteSetting):
+    """When an online cancellation (« résiliation en trois clics ») takes effect.
+
+    DOMAIN.md fixes no rule: the default ends the cover with the period already paid, and the
+    admin form says that the choice is to be checked by the insurer's counsel.
+    """
+
+    class Rule(models.TextChoices):
+        PERIOD_END = "period_end", _("À la fin de la période de cotisation payée")
+        NOTICE = "notice", _("Après un préavis d'un nombre de jours fixé")
+
+    effective_rule = models.CharField(
+        _("date d'effet d'une résiliation en ligne"),
+        max_length=20,
+        choices=Rule.choices,
+        default=Rule.PERIOD_END,
+        help_text=_(
+            "À vérifier : la documentation du produit ne fixe pas cette règle ; faites valider "
+            "votre choix par votre conseil (code des assurances, art. L113-14 ; décret "
+            "n° 2023-182)."
+        ),
+    )
+    notice_days = models.PositiveSmallIntegerField(
+        _("préavis (jours)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text=_(
+            "Seulement avec la règle du préavis : nombre de jours entre la demande et la fin de "
+            "la garantie, sans dépasser la fin de la période payée. À vérifier."
+        ),
+    )
+
+    panels = [FieldPanel("effective_rule"), FieldPanel("notice_days")]
+
+    class Meta:
+        verbose_name = _("résiliation en ligne")
+
+    def clean(self) -> None:
+        super().clean()
+        if self.effective_rule == self.Rule.NOTICE and not self.notice_days:
+            raise ValidationError(
+                {"notice_days": _("Indiquez le préavis en jours pour cette règle.")}
+            )
 
 
 class PolicyInvoice(models.Model):
@@ -626,3 +924,21 @@ class PolicyInvoice(models.Model):
         from cover.selectors import euros
 
         return euros(self.amount_due_cents)
+
+
+class PortalOnboarding(models.Model):
+    """The doctor's first steps after paying (portal checklist): what cannot be read from other
+    rows (a prevention guide opened) and whether the doctor put the checklist away."""
+
+    doctor = models.OneToOneField(
+        Doctor, verbose_name=_("médecin"), on_delete=models.CASCADE, related_name="onboarding"
+    )
+    guide_read_at = models.DateTimeField(_("guide de prévention lu le"), null=True, blank=True)
+    dismissed_at = models.DateTimeField(_("liste masquée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("premiers pas du médecin")
+        verbose_name_plural = _("premiers pas des médecins")
+
+    def __str__(self) -> str:
+        return str(self.doctor)

@@ -12,6 +12,7 @@ from cover.models import (
     Anteriority,
     BillingPeriod,
     Doctor,
+    InsurerLegalInfo,
     MonitoringFrequency,
     Plan,
     Policy,
@@ -19,6 +20,17 @@ from cover.models import (
     ProviderObligation,
 )
 from cover.terms import TERM_FIELDS, Terms
+
+
+def legal_info_current() -> InsurerLegalInfo:
+    """The current insurer's legal information (its schema's default site); an unsaved, empty
+    record when the schema has no site yet."""
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        return InsurerLegalInfo()
+    return InsurerLegalInfo.for_site(site)
 
 
 def plans_published() -> QuerySet[Plan]:
@@ -91,6 +103,13 @@ def euros(cents: int | None) -> str:
     return f"{text},{rest:02d} €" if rest else f"{text} €"
 
 
+def price_label(*, price_cents: int, period: str) -> str:
+    """« 9,90 € par mois », « 349 € par an »."""
+    if period == BillingPeriod.YEAR:
+        return _("%(amount)s par an") % {"amount": euros(price_cents)}
+    return _("%(amount)s par mois") % {"amount": euros(price_cents)}
+
+
 def _amount(cents: int | None, *, none: str, zero: str | None = None) -> str:
     if cents is None:
         return none
@@ -104,15 +123,16 @@ def guarantee_rows(*, terms: Terms) -> list[tuple[str, str]]:
 
     One place for the offer comparison, the plan preview, the policy page and the certificate.
     """
-    period = BillingPeriod(terms.billing_period).label
-    if terms.anteriority == Anteriority.RETROACTIVE_YEARS:
+    if terms.anteriority == Anteriority.RETROACTIVE_YEARS and terms.anteriority_years == 1:
+        anteriority = _("Rétroactivité d'un an")
+    elif terms.anteriority == Anteriority.RETROACTIVE_YEARS:
         anteriority = ngettext(
             "Rétroactivité de %(n)d an", "Rétroactivité de %(n)d ans", terms.anteriority_years
         ) % {"n": terms.anteriority_years}
     else:
         anteriority = str(Anteriority(terms.anteriority).label)
     rows = [
-        (_("Prix"), f"{euros(terms.price_cents)} / {str(period).lower()}"),
+        (_("Prix"), price_label(price_cents=terms.price_cents, period=terms.billing_period)),
         (
             _("Veille"),
             _("%(frequency)s, %(keywords)d mots-clés, %(pages)d pages surveillées")

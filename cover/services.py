@@ -20,7 +20,6 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
 from django.core.files.images import ImageFile
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -38,6 +37,7 @@ from cover.models import (
     GuideIndexPage,
     GuidePage,
     HomePage,
+    LegalContent,
     LegalPage,
     OfferPage,
     Plan,
@@ -46,6 +46,10 @@ from cover.models import (
     PolicyInvoice,
 )
 from cover.terms import TERM_FIELDS, Terms
+from evidence.pades import StampBox, pdf_seal
+from evidence.services import evidence_provision
+from mailing.kinds import MailKind
+from mailing.services import mail_send
 from tenants.db import connection
 from tenants.roles import INSURED_DOCTOR
 
@@ -230,14 +234,21 @@ def site_pages_ensure(*, home: HomePage, display_name: str) -> None:
                 ],
             )
         )
-    if "mentions-legales" not in existing:
-        legal = LegalPage(
-            title=_("Mentions légales"),
-            slug="mentions-legales",
-            body=render_to_string("cover/seed_mentions_legales.html", context),
-        )
-        home.add_child(instance=legal)
-        legal.save_revision().publish()
+    # Legal notices and privacy policy are generated from the « Informations légales »
+    # settings (cover.documents); pages seeded before that with « à compléter » are upgraded.
+    for slug, title, kind in (
+        ("mentions-legales", _("Mentions légales"), LegalContent.LEGAL_NOTICE),
+        ("confidentialite", _("Politique de confidentialité"), LegalContent.PRIVACY),
+    ):
+        if slug not in existing:
+            legal = LegalPage(title=title, slug=slug, generated_content=kind, body="")
+            home.add_child(instance=legal)
+            legal.save_revision().publish()
+            continue
+        page = LegalPage.objects.child_of(home).filter(slug=slug).first()
+        if page is not None and not page.generated_content and "à compléter" in page.body:
+            page.generated_content, page.body = kind, ""
+            page.save_revision().publish()
 
 
 def plan_workflow_ensure() -> None:
@@ -263,7 +274,11 @@ def plan_version_current(*, plan: Plan) -> PlanVersion:
 
     Sales always go through here, so a policy keeps the terms it was sold with.
     """
+    from cover.documents import general_conditions_freeze
+
     terms = plan_terms_snapshot(plan=plan).as_json()
+    # The general conditions' id and SHA-256 (and a write-once copy): part of the version.
+    terms.update(general_conditions_freeze(plan=plan))
     latest = PlanVersion.objects.select_for_update().filter(plan=plan).order_by("-number").first()
     if latest is not None and latest.terms == terms:
         return latest
@@ -304,6 +319,10 @@ def doctor_signup(
     tell a visitor which addresses have an account). Returns the new or refreshed user, or
     ``None`` for an existing account.
     """
+    from cover.documents import site_is_open
+
+    if not site_is_open():
+        raise SignupError(_("L'inscription en ligne n'est pas encore ouverte."))
     email = email.strip().lower()
     user_model = get_user_model()
     with transaction.atomic():
@@ -327,37 +346,15 @@ def doctor_signup(
 
 
 def _signup_existing_notify(*, user, base_url: str) -> None:
-    name = _insurer_display_name()
     link = base_url.rstrip("/") + reverse("portal:login")
-    send_mail(
-        subject=_("Votre compte %(name)s existe déjà") % {"name": name},
-        message=_(
-            "Bonjour,\n\nUne inscription à %(name)s vient d'être demandée avec votre adresse, "
-            "qui a déjà un compte. Rien n'a été modifié. Pour vous connecter :\n%(link)s\n\n"
-            "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n"
-        )
-        % {"name": name, "link": link},
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    mail_send(to=user.email, kind=MailKind.ACCOUNT_EXISTS, context={}, link_path=link)
 
 
 def doctor_verification_send(*, user, base_url: str) -> None:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = email_verification_token.make_token(user)
     link = base_url.rstrip("/") + reverse("portal:verify", args=[uid, token])
-    name = _insurer_display_name()
-    send_mail(
-        subject=_("Confirmez votre adresse e-mail – %(name)s") % {"name": name},
-        message=_(
-            "Bonjour,\n\nPour activer votre espace %(name)s et poursuivre votre souscription, "
-            "confirmez votre adresse en suivant ce lien :\n%(link)s\n\n"
-            "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n"
-        )
-        % {"name": name, "link": link},
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    mail_send(to=user.email, kind=MailKind.ACCOUNT_VERIFICATION, context={}, link_path=link)
 
 
 def doctor_verify_email(*, uidb64: str, token: str) -> Any | None:
@@ -408,7 +405,6 @@ def doctor_invitations_send(*, user_ids: Iterable[int]) -> int:
 
     insurer = Insurer.objects.get(schema_name=connection.schema_name)
     base = tenant_base_url(insurer)
-    name = _insurer_display_name()
     sent = 0
     users = get_user_model().objects.filter(pk__in=list(user_ids)).select_related("doctor")
     for user in users:
@@ -418,16 +414,11 @@ def doctor_invitations_send(*, user_ids: Iterable[int]) -> int:
         token = default_token_generator.make_token(user)
         link = base + reverse("portal:password-set", args=[uid, token])
         policy = Policy.objects.filter(doctor__user=user).order_by("-created_at").first()
-        send_mail(
-            subject=_("Votre espace e-réputation %(name)s") % {"name": name},
-            message=_(
-                "Bonjour,\n\nVotre contrat %(number)s comprend la garantie e-réputation de "
-                "%(name)s. Activez votre espace (veille, déclaration de sinistre, attestation) "
-                "en choisissant votre mot de passe :\n%(link)s\n"
-            )
-            % {"name": name, "number": policy.number if policy else "", "link": link},
-            from_email=None,
-            recipient_list=[user.email],
+        mail_send(
+            to=user.email,
+            kind=MailKind.ACCOUNT_INVITATION,
+            context={"numero_contrat": policy.number if policy else ""},
+            link_path=link,
         )
         sent += 1
     return sent
@@ -507,8 +498,11 @@ def policy_checkout_start(*, doctor: Doctor, plan: Plan, success_url: str, cance
     The policy becomes active from Stripe's events (``policy_stripe_event_apply``), never from
     the redirect back, which a doctor could forge or never reach.
     """
+    from cover.documents import site_is_open
     from cover.selectors import plans_published, policy_current
 
+    if not site_is_open():
+        raise PolicyError(_("La souscription en ligne n'est pas encore ouverte."))
     if not plans_published().filter(pk=plan.pk).exists():
         raise PolicyError(_("Cette formule n'est plus proposée."))
     if policy_current(doctor=doctor, on=timezone.localdate()) is not None:
@@ -682,9 +676,41 @@ def policy_stripe_event_apply(*, event: dict) -> None:
                 status, start = Policy.Status.ACTIVE, obj.get("created")
             elif type_ == "invoice.payment_failed":
                 status = Policy.Status.PAST_DUE
+        newest = policy.stripe_status_at is None or at >= policy.stripe_status_at
         if status is not None:
             _policy_status_apply(policy=policy, status=status, at=at, start=start, end=end)
+        if kind == "subscription" and newest and policy.status != Policy.Status.CANCELLED:
+            _policy_dates_apply(policy=policy, subscription=obj, at=at)
         policy.save()
+
+
+def _policy_dates_apply(*, policy: Policy, subscription: dict[str, Any], at: int) -> None:
+    """Renewal and end dates as the subscription states them (its newest event wins).
+
+    A subscription set to cancel (``cancel_at``, e.g. ``cancel_at_period_end``) ends the cover
+    on that day and will not renew; otherwise it renews at the end of the current period,
+    carried by the items since Stripe's 2025 API versions (on the subscription before).
+    """
+    items = (subscription.get("items") or {}).get("data") or []
+    period_end = subscription.get("current_period_end") or (
+        items[0].get("current_period_end") if items else None
+    )
+    cancel_at = subscription.get("cancel_at")
+    if cancel_at:
+        policy.end_date = _date_of(int(cancel_at))
+        policy.renewal_date = None
+        policy.cancel_requested_at = policy.cancel_requested_at or (
+            datetime.datetime.fromtimestamp(
+                int(subscription.get("canceled_at") or cancel_at), tz=datetime.UTC
+            )
+        )
+    elif policy.cancel_requested_at is None:
+        policy.renewal_date = _date_of(period_end)
+    elif at > policy.cancel_requested_at.timestamp():
+        # The cancellation was withdrawn at Stripe after it was asked for: renewing again.
+        # (An older event, delivered late, does not undo a cancellation.)
+        policy.renewal_date = _date_of(period_end)
+        policy.end_date, policy.cancel_requested_at = None, None
 
 
 def _policy_status_apply(
@@ -700,9 +726,11 @@ def _policy_status_apply(
     policy.stripe_status_at = at
     if status == Policy.Status.ACTIVE:
         policy.start_date = policy.start_date or _date_of(start or at)
-        policy.end_date = None
+        if policy.cancel_requested_at is None:
+            policy.end_date = None
     elif status == Policy.Status.CANCELLED:
         policy.end_date = _date_of(end or at)
+        policy.renewal_date = None
 
 
 def _later_in_same_second(*, policy: Policy, status: str) -> bool:
@@ -786,7 +814,42 @@ def certificate_render(*, policy: Policy, on: datetime.date) -> bytes:
             "on": on,
         },
     )
-    return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    document = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).render()
+    name = _insurer_display_name()
+    seal = evidence_provision(organisation=name)
+    return pdf_seal(
+        pdf=document.write_pdf(),
+        key_pem=seal.key_pem.encode("ascii"),
+        cert_pem=seal.cert_pem.encode("ascii"),
+        ca_cert_pem=seal.ca_cert_pem.encode("ascii"),
+        reason=_("Attestation d'assurance n° %(number)s") % {"number": policy.number},
+        location=name,
+        stamp_text=_("Cachet électronique\n%(signer)s\nLe %(ts)s"),
+        stamp=_seal_box(document=document),
+    )
+
+
+def _seal_box(*, document) -> StampBox | None:
+    """Where the template's ``#seal-box`` landed on the page, in PDF points (origin bottom left).
+
+    Read from WeasyPrint's layout so that the visible seal never covers the text; ``None``
+    (an invisible seal, just as valid) if the template has no such box.
+    """
+    css_px_to_pt = 0.75
+    for index, page in enumerate(document.pages):
+        stack = [page._page_box]
+        while stack:
+            box = stack.pop()
+            element = getattr(box, "element", None)
+            if element is not None and element.get("id") == "seal-box":
+                height = page.height
+                x1 = box.position_x * css_px_to_pt
+                y2 = (height - box.position_y) * css_px_to_pt
+                x2 = x1 + box.margin_width() * css_px_to_pt
+                y1 = y2 - box.margin_height() * css_px_to_pt
+                return StampBox(page=index, box=(int(x1), int(y1), int(x2), int(y2)))
+            stack.extend(getattr(box, "children", None) or [])
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -913,21 +976,40 @@ DEMO_PLANS: tuple[dict[str, Any], ...] = (
 )
 
 
-def demo_offer_seed(*, doctor_email: str | None = None) -> None:
-    """Site pages, three published plans and the demo doctor's active policy, where missing."""
+def demo_offer_seed(*, doctor_email: str | None = None, variant: str = "standard") -> None:
+    """Site pages, published plans and the demo doctor's active policy, where missing.
+
+    ``variant="second"`` gives the second demo insurer its own copy, guides, two other plans and
+    prices (cover.demo_content), so the two demo sites are not the same site renamed.
+    """
+    from cover.demo_content import (
+        DEMO_VARIANT_SECOND,
+        SECOND_PLANS,
+        SECOND_POLICY_PLAN,
+        SECOND_SITE,
+        demo_site_copy_apply,
+    )
+
+    second = variant == DEMO_VARIANT_SECOND
     site = Site.objects.filter(is_default_site=True).first()
     if site is not None:
         home = site.root_page.specific
         if isinstance(home, HomePage):
-            site_pages_ensure(home=home, display_name=_insurer_display_name())
+            display_name = _insurer_display_name()
+            site_pages_ensure(home=home, display_name=display_name)
+            if second:
+                demo_site_copy_apply(home=home, copy=SECOND_SITE, display_name=display_name)
     plan_workflow_ensure()
-    for data in DEMO_PLANS:
+    for data in SECOND_PLANS if second else DEMO_PLANS:
         if Plan.objects.filter(slug=data["slug"]).exists():
             continue
         plan = Plan(published=True, **data)
         plan.full_clean()
         plan.save()
         plan.save_revision().publish()
+    from cover.documents import demo_documents_seed
+
+    demo_documents_seed(insurer_name=_insurer_display_name())
     user_model = get_user_model()
     users = user_model.objects.filter(groups__name=INSURED_DOCTOR)
     user = (users.filter(username=doctor_email) if doctor_email else users).order_by("pk").first()
@@ -937,14 +1019,16 @@ def demo_offer_seed(*, doctor_email: str | None = None) -> None:
         user=user,
         rpps=f"1000000{user.pk:04d}"[-11:],
         specialty="Médecine générale",
-        practice_name=f"Cabinet du {user.get_full_name()}".strip(),
+        practice_name=_("Cabinet du Dr %(name)s") % {"name": user.get_full_name()},
         practice_address="12 rue de la République",
         city="Créteil",
     )
     Policy.objects.create(
         number=f"DEMO-{user.pk:05d}",
         doctor=doctor,
-        plan_version=plan_version_current(plan=Plan.objects.get(slug="serenite")),
+        plan_version=plan_version_current(
+            plan=Plan.objects.get(slug=SECOND_POLICY_PLAN if second else "serenite")
+        ),
         status=Policy.Status.ACTIVE,
         start_date=timezone.localdate() - datetime.timedelta(days=30),
         source=Policy.Source.PORTFOLIO,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cover import payments, selectors, services
+from cover import cancellation, documents, payments, selectors, services
 from cover.forms import DoctorProfileForm, PlanChoiceForm, SignupForm
 from tenants import two_factor
 
@@ -39,6 +39,9 @@ def portal_home(request):
 
 @require_http_methods(["GET", "POST"])
 def signup(request):
+    if not documents.site_is_open():
+        # Nothing is created before the insurer has opened its site (go-live checklist).
+        return render(request, "cover/coming_soon.html", status=200)
     plan_slug = request.GET.get("formule", "")
     if plan_slug and selectors.plan_published_by_slug(slug=plan_slug):
         request.session[SESSION_PLAN] = plan_slug
@@ -95,6 +98,8 @@ def profile(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_choice(request):
+    if not documents.site_is_open():
+        return render(request, "cover/coming_soon.html", status=200)
     doctor = selectors.doctor_for_user(user=request.user)
     if doctor is None:
         messages.info(request, _("Complétez d'abord votre profil professionnel."))
@@ -169,6 +174,46 @@ def policy_detail(request):
     )
 
 
+def _own_policy(request, number: str):
+    """The logged-in doctor's policy of that number, or 404 (another doctor's included)."""
+    doctor = selectors.doctor_for_user(user=request.user)
+    policy = selectors.policy_for_doctor_by_number(doctor=doctor, number=number) if doctor else None
+    if policy is None:
+        raise Http404
+    return policy
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_cancel(request, number: str):
+    """« Résilier mon contrat »: the effective date, then « Confirmer la résiliation »."""
+    policy = _own_policy(request, number)
+    if policy.cancel_requested_at is not None:
+        return redirect("portal:policy-cancelled", number=policy.number)
+    try:
+        if request.method == "POST":
+            cancellation.policy_cancel(policy=policy)
+            return redirect("portal:policy-cancelled", number=policy.number)
+        terms = cancellation.policy_cancellation_terms(policy=policy, on=timezone.localdate())
+    except services.PolicyError as exc:
+        messages.error(request, str(exc))
+        return redirect("portal:policy")
+    return render(
+        request,
+        "portal/policy_cancel.html",
+        {"policy": policy, "terms": terms, "plan": selectors.policy_terms(policy=policy)},
+    )
+
+
+@login_required
+def policy_cancelled(request, number: str):
+    """The confirmation: the cancellation is recorded and takes effect on its date."""
+    policy = _own_policy(request, number)
+    if policy.cancel_requested_at is None:
+        return redirect("portal:policy")
+    return render(request, "portal/policy_cancelled.html", {"policy": policy})
+
+
 @login_required
 def certificate(request, number: str):
     doctor = selectors.doctor_for_user(user=request.user)
@@ -186,3 +231,47 @@ def certificate(request, number: str):
         filename=f"attestation-{policy.number}.pdf",
         content_type="application/pdf",
     )
+
+
+def _pdf(content: bytes, *, filename: str) -> FileResponse:
+    return FileResponse(
+        io.BytesIO(content), as_attachment=False, filename=filename, content_type="application/pdf"
+    )
+
+
+def plan_ipid(request, slug: str):
+    """The IPID of a plan on sale (offer page), from its current terms."""
+    plan = selectors.plan_published_by_slug(slug=slug) if documents.site_is_open() else None
+    if plan is None:
+        raise Http404
+    pdf = documents.ipid_render(terms=selectors.plan_terms(plan=plan))
+    return _pdf(pdf, filename=f"document-information-{plan.slug}.pdf")
+
+
+def _doctor_policy(request, number: str):
+    doctor = selectors.doctor_for_user(user=request.user)
+    policy = selectors.policy_for_doctor_by_number(doctor=doctor, number=number) if doctor else None
+    if policy is None:
+        raise Http404
+    return policy
+
+
+@login_required
+def policy_ipid(request, number: str):
+    """The IPID of the plan version the doctor's policy was sold with."""
+    policy = _doctor_policy(request, number)
+    pdf = documents.ipid_render(
+        terms=selectors.policy_terms(policy=policy), version_number=policy.plan_version.number
+    )
+    return _pdf(pdf, filename=f"document-information-{policy.number}.pdf")
+
+
+@login_required
+def policy_conditions(request, number: str):
+    """The general conditions of the policy's own plan version (its archived copy)."""
+    policy = _doctor_policy(request, number)
+    frozen = documents.plan_version_conditions(version=policy.plan_version)
+    if frozen is None:
+        raise Http404
+    content = documents.frozen_document_bytes(frozen=frozen)
+    return _pdf(content, filename=f"conditions-generales-{policy.number}.pdf")

@@ -6,8 +6,10 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import (
     FieldPanel,
@@ -22,10 +24,33 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from cover.figures import PERIOD_LABELS, figures_cards, insurer_figures, period_resolve
 from cover.forms import PortfolioImportForm
 from cover.models import Doctor, Plan, Policy
+from cover.money import EuroColumn, EuroFormMixin, YesNoColumn
+from cover.plan_moderation import (
+    PlanCreateView,
+    PlanEditView,
+    PlanWorkflowActionView,
+    plan_action_menu_filter,
+)
 
 IMPORT_PERMISSION = "cover.add_policy"
+
+
+class PlanAdminForm(EuroFormMixin, WagtailAdminModelForm):
+    """Prices, ceilings, sub-ceilings, deductible and threshold are typed in euros."""
+
+    euro_fields = (
+        "price_cents",
+        "per_claim_ceiling_cents",
+        "annual_ceiling_cents",
+        "deductible_cents",
+        "intervention_threshold_cents",
+        "cleanup_subceiling_cents",
+        "lawyer_subceiling_cents",
+        "constat_subceiling_cents",
+    )
 
 
 class PlanViewSet(SnippetViewSet):
@@ -37,7 +62,17 @@ class PlanViewSet(SnippetViewSet):
     menu_label = _("Formules")
     menu_order = 200
     add_to_admin_menu = True
-    list_display = ["name", "slug", "price_cents", "billing_period", "published", "terms_to_review"]
+    list_display = [
+        "name",
+        "slug",
+        EuroColumn("price_cents", label=_("Prix TTC")),
+        "billing_period",
+        YesNoColumn("published", label=_("Proposée à la souscription"), sort_key="published"),
+        YesNoColumn("terms_to_review", label=_("Conditions à revoir")),
+    ]
+    add_view_class = PlanCreateView
+    edit_view_class = PlanEditView
+    workflow_action_view_class = PlanWorkflowActionView
     search_fields = ["name", "summary"]
     ordering = ["sort_order", "name"]
     edit_handler = TabbedInterface(
@@ -123,11 +158,13 @@ class PlanViewSet(SnippetViewSet):
                 ],
                 heading=_("Protection juridique"),
             ),
-        ]
+        ],
+        base_form_class=PlanAdminForm,
     )
 
 
 register_snippet(PlanViewSet)
+hooks.register("construct_snippet_action_menu", plan_action_menu_filter)
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
@@ -219,3 +256,69 @@ def register_import_menu_item():
         icon_name="upload",
         order=230,
     )
+
+
+@hooks.register("construct_homepage_panels")
+def golive_checklist_panel(request, panels):
+    from cover.golive_admin import golive_panel_add
+
+    golive_panel_add(request, panels)
+
+
+@hooks.register("register_admin_urls")
+def register_golive_url():
+    from cover.golive_admin import site_open_view
+
+    return [path("mise-en-ligne/ouvrir/", site_open_view, name="cover_site_open")]
+
+
+FIGURES_PERMISSION = "cover.view_figures"
+
+
+def figures_view(request):
+    """« Chiffres clés »: the insurer admin's figures over a chosen period, each with how it is
+    computed. Other apps add theirs through the ``insurer_figures`` hook."""
+    if not request.user.has_perm(FIGURES_PERMISSION):
+        raise PermissionDenied
+    today = timezone.localdate()
+    period = period_resolve(key=request.GET.get("periode"), today=today)
+    cards = figures_cards(figures=insurer_figures(period=period, today=today))
+    for hook in hooks.get_hooks("insurer_figures"):
+        cards.append(hook(period=period, today=today))
+    return render(
+        request,
+        "cover/admin_figures.html",
+        {
+            "page_title": _("Chiffres clés"),
+            "period": period,
+            "periods": [(key, _(label)) for key, label in PERIOD_LABELS.items()],
+            "cards": cards,
+        },
+    )
+
+
+@hooks.register("register_admin_urls")
+def register_figures_url():
+    return [path("chiffres-cles/", figures_view, name="cover_figures")]
+
+
+class FiguresMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(FIGURES_PERMISSION)
+
+
+@hooks.register("register_admin_menu_item")
+def register_figures_menu_item():
+    return FiguresMenuItem(
+        _("Chiffres clés"), reverse("cover_figures"), icon_name="table", order=190
+    )
+
+
+@hooks.register("before_serve_page")
+def onboarding_guide_read_record(page, request, serve_args, serve_kwargs):
+    """Opening a prevention guide ticks « Lire le guide de prévention » on the doctor's portal."""
+    from cover.models import GuidePage
+    from cover.onboarding import onboarding_guide_read
+
+    if page.specific_class is GuidePage and request.user.is_authenticated:
+        onboarding_guide_read(user=request.user)

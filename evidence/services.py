@@ -26,7 +26,6 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
@@ -37,6 +36,8 @@ from django.utils.translation import ngettext
 from evidence.browser import BrowserThread, browser_thread
 from evidence.models import Capture, CustodyEvent, SealKey, ShareLink
 from evidence.storage import evidence_root
+from mailing.kinds import MailKind
+from mailing.services import mail_send
 from tenants.db import connection
 
 logger = logging.getLogger(__name__)
@@ -618,25 +619,19 @@ def capture_share(
         "evidence:share", kwargs={"token": share_token(link=link)}
     )
     local_expiry = timezone.localtime(link.expires_at)
-    send_mail(
-        subject=_("Lot de preuve n° %(id)s à télécharger") % {"id": capture.pk},
-        message=_(
-            "Bonjour,\n\n%(sender)s vous transmet un lot de preuve (capture de %(url)s, "
-            "horodatée le %(when)s).\n\nTéléchargez-le avant le %(expiry)s en suivant ce lien :"
-            "\n%(link)s\n\nLe lot se vérifie hors ligne avec des outils standard : les "
-            "instructions sont dans le fichier VERIFY.md qu'il contient.\n"
-        )
-        % {
-            "sender": shared_by.get_full_name() or shared_by.email,
-            "url": capture.url,
-            "when": timezone.localtime(capture.gen_time).strftime("%d/%m/%Y %H:%M")
+    mail_send(
+        to=email,
+        kind=MailKind.EVIDENCE_SHARE,
+        context={
+            "numero": capture.pk,
+            "expediteur": shared_by.get_full_name() or shared_by.email,
+            "adresse": capture.url,
+            "horodatage": timezone.localtime(capture.gen_time).strftime("%d/%m/%Y %H:%M")
             if capture.gen_time
             else "?",
-            "expiry": local_expiry.strftime("%d/%m/%Y %H:%M"),
-            "link": url,
+            "expiration": local_expiry.strftime("%d/%m/%Y %H:%M"),
         },
-        from_email=None,
-        recipient_list=[email],
+        link_path=url,
     )
     return link
 

@@ -1,11 +1,11 @@
 """URLs of the platform (public schema) host: the operator's page and admin, webhooks."""
 
 from django.conf import settings
-from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
 from saas.health import healthz
+from tenants.admin import platform_admin
 from tenants.platform_login import platform_admin_login
 from tenants.webhooks import stripe_webhook
 
@@ -15,7 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("compte/double-authentification/", include("tenants.two_factor_urls")),
     path("admin/login/", platform_admin_login, name="platform-admin-login"),
-    path("admin/", admin.site.urls),
+    path("admin/", platform_admin.urls),
     path("stripe/webhook/", stripe_webhook, name="stripe-webhook"),
 ]
 

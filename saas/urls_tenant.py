@@ -8,11 +8,14 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from saas.health import healthz
 from saas.media import tenant_media
+from tenants.landing import StaffLoginView
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("compte/double-authentification/", include("tenants.two_factor_urls")),
+    # Wagtail's login, landing on each role's home (tenants.landing).
+    path("admin/login/", StaffLoginView.as_view(), name="staff-login"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("media/<str:schema>/<path:path>", tenant_media, name="tenant-media"),

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -32,16 +37,46 @@ from tenants.models import (
 from tenants.services import OnboardingError, insurer_onboard
 
 
+class PlatformAdminSite(admin.AdminSite):
+    """The operator console: the platform's own models only (shared apps, public schema), with
+    a French header; styled like the insurers' Wagtail admin (templates/admin/base_site.html)."""
+
+    site_header = gettext_lazy("Console Égide")
+    site_title = gettext_lazy("Console Égide")
+    index_title = gettext_lazy("Tableau de bord")
+    site_url = "/"
+
+
+platform_admin = PlatformAdminSite(name="admin")
+# Operators' accounts and login lockouts. Authenticators are not listed: django-otp's admin is
+# in English, and a lost one is reset with ``manage.py two_factor_reset``.
+platform_admin.register(Group, GroupAdmin)
+platform_admin.register(get_user_model(), UserAdmin)
+platform_admin.register(AccessAttempt, AccessAttemptAdmin)
+platform_admin.register(AccessLog, AccessLogAdmin)
+platform_admin.register(AccessFailureLog, AccessFailureLogAdmin)
+
+
+class DomainForm(forms.ModelForm):
+    class Meta:
+        model = Domain
+        fields = ("domain", "is_primary")
+        labels = {"domain": gettext_lazy("domaine"), "is_primary": gettext_lazy("principal")}
+
+
 class DomainInline(admin.TabularInline):
     model = Domain
+    form = DomainForm
     extra = 0
+    verbose_name = gettext_lazy("domaine")
+    verbose_name_plural = gettext_lazy("domaines")
 
 
-@admin.register(Insurer)
+@admin.register(Insurer, site=platform_admin)
 class InsurerAdmin(admin.ModelAdmin):
     list_display = (
         "name",
-        "schema_name",
+        "schema",
         "primary_domain",
         "status",
         "platform_plan",
@@ -53,7 +88,7 @@ class InsurerAdmin(admin.ModelAdmin):
     list_select_related = ("platform_subscription__plan",)
     search_fields = ("name", "schema_name", "domains__domain")
     readonly_fields = (
-        "schema_name",
+        "schema",
         "status",
         "created_at",
         "ready_at",
@@ -64,7 +99,7 @@ class InsurerAdmin(admin.ModelAdmin):
     fields = (
         "name",
         "contact_email",
-        "schema_name",
+        "schema",
         "status",
         "created_at",
         "ready_at",
@@ -126,7 +161,11 @@ class InsurerAdmin(admin.ModelAdmin):
                 context["invoices_error"] = str(exc)
         return super().change_view(request, object_id, form_url, extra_context=context)
 
-    @admin.display(description=_("domaine"))
+    @admin.display(description=gettext_lazy("schéma"), ordering="schema_name")
+    def schema(self, obj: Insurer) -> str:
+        return obj.schema_name
+
+    @admin.display(description=gettext_lazy("domaine"))
     def primary_domain(self, obj: Insurer) -> str:
         domain = obj.domains.filter(is_primary=True).first()
         return domain.domain if domain else "—"
@@ -138,7 +177,7 @@ class InsurerAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         """Adding an insurer is onboarding: the same service as the command and the demo."""
         if not self.has_add_permission(request):
-            return HttpResponseRedirect(reverse("admin:index"))
+            return HttpResponseRedirect(reverse("admin:index", current_app=self.admin_site.name))
         form = InsurerOnboardForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -163,7 +202,7 @@ class InsurerAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/tenants/insurer/onboard.html", context)
 
 
-@admin.register(PlatformPlan)
+@admin.register(PlatformPlan, site=platform_admin)
 class PlatformPlanAdmin(admin.ModelAdmin):
     list_display = (
         "name",
@@ -174,12 +213,35 @@ class PlatformPlanAdmin(admin.ModelAdmin):
         "max_doctors",
         "max_captures_per_month",
     )
-    readonly_fields = (
+    # The cached Stripe ids are shown read-only under French labels, never edited by hand.
+    exclude = (
         "stripe_product_id",
         "stripe_price_base_id",
         "stripe_price_doctors_id",
         "stripe_price_captures_id",
     )
+    readonly_fields = (
+        "stripe_product",
+        "stripe_price_base",
+        "stripe_price_doctors",
+        "stripe_price_captures",
+    )
+
+    @admin.display(description=gettext_lazy("produit Stripe"))
+    def stripe_product(self, obj: PlatformPlan) -> str:
+        return obj.stripe_product_id or "—"
+
+    @admin.display(description=gettext_lazy("prix Stripe de l'abonnement"))
+    def stripe_price_base(self, obj: PlatformPlan) -> str:
+        return obj.stripe_price_base_id or "—"
+
+    @admin.display(description=gettext_lazy("prix Stripe par médecin"))
+    def stripe_price_doctors(self, obj: PlatformPlan) -> str:
+        return obj.stripe_price_doctors_id or "—"
+
+    @admin.display(description=gettext_lazy("prix Stripe par constat"))
+    def stripe_price_captures(self, obj: PlatformPlan) -> str:
+        return obj.stripe_price_captures_id or "—"
 
 
 class InsurerSubscriptionAddForm(forms.ModelForm):
@@ -196,7 +258,7 @@ class InsurerSubscriptionAddForm(forms.ModelForm):
         )
 
 
-@admin.register(InsurerSubscription)
+@admin.register(InsurerSubscription, site=platform_admin)
 class InsurerSubscriptionAdmin(admin.ModelAdmin):
     """Subscribing an insurer opens a Stripe Checkout; its link is shown until it is paid."""
 
@@ -266,14 +328,14 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(UsageReport)
+@admin.register(UsageReport, site=platform_admin)
 class UsageReportAdmin(_ReadOnlyAdmin):
     list_display = ("insurer", "meter", "day", "quantity", "billable", "sent_at")
     list_filter = ("meter", "insurer")
     date_hierarchy = "day"
 
 
-@admin.register(StripeEvent)
+@admin.register(StripeEvent, site=platform_admin)
 class StripeEventAdmin(_ReadOnlyAdmin):
     list_display = ("id", "type", "account", "schema", "received_at", "processed_at", "attempts")
     list_filter = ("type", "schema")

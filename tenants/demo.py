@@ -36,6 +36,9 @@ class DemoInsurer:
     handler: str
     doctor: str
     doctor_name: tuple[str, str]
+    # cover.demo_content: which copy, plans and guides; cover.models.SiteStyle: typography/layout.
+    variant: str = "standard"
+    site_style: str = "modern"
 
 
 DEMO_INSURERS = (
@@ -62,6 +65,8 @@ DEMO_INSURERS = (
         handler="gestion@assureur-b.localhost",
         doctor="dr.bernard@exemple.fr",
         doctor_name=("Paul", "Bernard"),
+        variant="second",
+        site_style="classic",
     ),
 )
 OPERATOR_EMAIL = "operateur@egide.localhost"
@@ -128,12 +133,47 @@ def demo_seed(*, platform_domain: str) -> list[str]:
                 )
             from cover.services import demo_offer_seed
 
-            demo_offer_seed(doctor_email=demo.doctor)
+            demo_site_style_set(site_style=demo.site_style)
+            demo_offer_seed(doctor_email=demo.doctor, variant=demo.variant)
             from cover.claims.services import claims_demo_seed
 
             claims_demo_seed(doctor_email=demo.doctor)
     billing = demo_platform_billing_seed()
-    return demo_summary() + billing
+    return demo_summary() + billing + demo_sites_open()
+
+
+def demo_sites_open() -> list[str]:
+    """Open each demo insurer's public site once its go-live checklist is complete (legal
+    information, general conditions, Stripe account from the billing seed, plans, branding)."""
+    from cover.documents import GoLiveError, site_open
+
+    lines = []
+    for demo in DEMO_INSURERS:
+        insurer = Insurer.objects.filter(schema_name=demo.schema).first()
+        if insurer is None:
+            continue
+        with tenant_context(insurer):
+            try:
+                site_open()
+            except GoLiveError as exc:
+                lines.append(f"{demo.name} : {exc}")
+    connection.set_schema_to_public()
+    return lines
+
+
+def demo_site_style_set(*, site_style: str) -> None:
+    """The demo insurer's site style (typography and layout), set once in its Branding."""
+    from wagtail.models import Site
+
+    from cover.models import Branding as BrandingSetting
+
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        return
+    branding = BrandingSetting.for_site(site)
+    if branding.site_style != site_style:
+        branding.site_style = site_style
+        branding.save(update_fields=["site_style"])
 
 
 # Platform plan of each demo insurer (tenants.billing.DEMO_PLANS).

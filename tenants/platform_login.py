@@ -7,10 +7,11 @@ Here the admin index is the default landing page.
 
 from __future__ import annotations
 
-from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+
+from tenants.admin import platform_admin
 
 
 def platform_admin_login(request: HttpRequest) -> HttpResponse:
@@ -23,4 +24,4 @@ def platform_admin_login(request: HttpRequest) -> HttpResponse:
             form = request.POST.copy()
             form[REDIRECT_FIELD_NAME] = index
             request.POST = form  # type: ignore[assignment]
-    return admin.site.login(request)
+    return platform_admin.login(request)

@@ -38,6 +38,11 @@ ROLES: tuple[Role, ...] = (
             "auth.view_user",
             "cover.change_branding",
             "cover.change_clocksettings",
+            "cover.change_insurerlegalinfo",
+            "cover.change_cancellationsettings",
+            # Four-eyes validation of plans, and the figures page (cover.figures).
+            "cover.change_moderationsettings",
+            "cover.view_figures",
             "wagtailredirects.add_redirect",
             "wagtailredirects.change_redirect",
             "wagtailredirects.delete_redirect",
@@ -55,6 +60,12 @@ ROLES: tuple[Role, ...] = (
             "cover.add_policy",
             # Monitoring (cleanup): the insurer's search API settings.
             "cleanup.change_searchsettings",
+            # E-mails (mailing): sender identity, digest period, e-mail wording.
+            "mailing.change_mailsettings",
+            "mailing.view_mailtemplate",
+            "mailing.add_mailtemplate",
+            "mailing.change_mailtemplate",
+            "mailing.delete_mailtemplate",
             # Claims (cover.claims): the insurer's letter wording and partner directory.
             "claims.view_lettertemplate",
             "claims.change_lettertemplate",

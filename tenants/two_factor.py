@@ -27,12 +27,13 @@ from dataclasses import dataclass
 import segno
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django_otp import login as otp_login
 from django_otp import verify_token as otp_verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tenants.utils import get_public_schema_name
 
 # request.user before the login check, or an account.
 UserLike = AbstractBaseUser | AnonymousUser
@@ -85,6 +86,18 @@ class Enrolment:
     secret: str  # base32, grouped by four for reading
     config_url: str  # otpauth:// URL (what the QR code holds)
     qr_svg: str  # inline <svg> markup
+
+
+PLATFORM_TOTP_ISSUER = "Égide"
+
+
+def totp_issuer(*, device: TOTPDevice) -> str:
+    """The name the authenticator app shows: the insurer's on its host (white label), the
+    platform's on the platform host. ``OTP_TOTP_ISSUER`` calls it for every new device."""
+    tenant = getattr(connection, "tenant", None)
+    if tenant is None or tenant.schema_name == get_public_schema_name():
+        return PLATFORM_TOTP_ISSUER
+    return str(tenant.name)
 
 
 def totp_secret(*, device: TOTPDevice) -> str:

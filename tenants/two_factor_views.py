@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants import two_factor
+from tenants.landing import user_home_url
 from tenants.two_factor_middleware import SESSION_NEEDS_SECOND_FACTOR
 
 
@@ -39,12 +40,7 @@ def _next_url(request: HttpRequest) -> str:
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
-    if two_factor.user_is_staff(user=request.user):
-        return "/admin/"
-    try:
-        return reverse("portal:home")
-    except NoReverseMatch:
-        return "/"
+    return user_home_url(user=request.user)
 
 
 def _login_url() -> str:

@@ -23,3 +23,15 @@ def recovery_codes_menu_item() -> MenuItem:
         icon_name="key",
         order=10000,
     )
+
+
+# Help items that lead to wagtail.org (« Guide du rédacteur », « Nouveautés de Wagtail »): the
+# insurer's admin carries its own brand and makes no call to third parties. Keyboard shortcuts stay.
+WAGTAIL_HELP_ITEMS_HIDDEN = ("editor-guide", "whats-new-in-wagtail-")
+
+
+@hooks.register("construct_help_menu")
+def help_menu_without_wagtail_links(request, menu_items: list) -> None:
+    menu_items[:] = [
+        item for item in menu_items if not item.name.startswith(WAGTAIL_HELP_ITEMS_HIDDEN)
+    ]

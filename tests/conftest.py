@@ -59,6 +59,12 @@ def django_db_setup(django_test_environment, django_db_blocker):
                     display_name=f"Assureur test {key.upper()}", primary_colour=colour
                 ),
             )
+        # Their go-live checklist completed and their site opened (tests/golive.py).
+        from tenants.models import Insurer
+        from tests.golive import insurer_go_live
+
+        for insurer in Insurer.objects.filter(schema_name__in=["test_a", "test_b"]):
+            insurer_go_live(insurer=insurer)
         connection.set_schema_to_public()
     yield
     with django_db_blocker.unblock():

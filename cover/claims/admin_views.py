@@ -7,28 +7,32 @@ their live progress polls the evidence admin's ``etat.json``.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from wagtail.admin.ui.components import Component
 
 from cover.claims import selectors, services
+from cover.claims.charts import week_deadlines_svg
 from cover.claims.forms import (
+    AssignForm,
+    AttachmentForm,
     CostForm,
     EventForm,
     LetterFollowUpForm,
     LetterForm,
     LetterReceiptForm,
     LetterSentForm,
+    NoteForm,
     PublicationDateForm,
     QualifyForm,
     RepublicationForm,
@@ -57,6 +61,44 @@ def handler_required(view):
 def _refused(request, exc: services.ClaimActionRefused) -> None:
     for reason in exc.reasons:
         messages.error(request, reason)
+
+
+class HandlerDashboardPanel(Component):
+    """The handlers' first screen on the admin home: this week's deadlines as a picture, the
+    unassigned claims and the failed captures of claims (bounded queries, see
+    ``selectors.handler_dashboard``)."""
+
+    name = "claims_dashboard"
+    order = 50
+    template_name = "claims/admin/dashboard_panel.html"
+
+    def __init__(self, request):
+        self.request = request
+
+    def get_context_data(self, parent_context=None):
+        today = timezone.localdate()
+        dashboard = selectors.handler_dashboard(user=self.request.user, today=today)
+        holiday_calendar = selectors.clock_configuration().holiday_calendar
+        queue = reverse("claims_admin:queue")
+        return {
+            "dashboard": dashboard,
+            "today": today,
+            "week_svg": mark_safe(  # noqa: S308 -- built by charts.py, every value escaped
+                week_deadlines_svg(days=dashboard.due_by_day, today=today, link=queue)
+            ),
+            "due_rows": [
+                (
+                    claim,
+                    selectors.deadline_badge(
+                        due=claim.next_deadline_date,
+                        today=today,
+                        holiday_calendar=holiday_calendar,
+                    ),
+                )
+                for claim in dashboard.due_this_week
+            ],
+            "queue_url": queue,
+        }
 
 
 @handler_required
@@ -98,6 +140,12 @@ def queue(request):
             "filters": {"state": state, "assignment": assignment, "cover": cover_status},
             "page": page,
             "page_query": query.urlencode(),
+            # Handlers land here: the dashboard heads the unfiltered first page.
+            "dashboard_panel": (
+                HandlerDashboardPanel(request)
+                if page.number == 1 and not (state or assignment or cover_status)
+                else None
+            ),
         },
     )
 
@@ -105,22 +153,88 @@ def queue(request):
 @handler_required
 @require_POST
 def assign(request, pk: int):
-    claim = get_object_or_404(Claim, pk=pk)
+    """Assign the claim to oneself (no ``handler``) or to a colleague of the same insurer."""
+    claim = get_object_or_404(Claim.objects.select_related("assigned_to"), pk=pk)
     handler_id = request.POST.get("handler")
-    handler = request.user
-    if handler_id:
-        handler = get_object_or_404(get_user_model(), pk=handler_id, is_staff=True)
-    services.claim_assign(claim=claim, handler=handler, by=request.user)
-    messages.success(request, _("Dossier %(ref)s attribué.") % {"ref": claim.reference})
+    handler = selectors.claim_handler(pk=handler_id) if handler_id else request.user
+    try:
+        services.claim_assign(claim=claim, handler=handler, by=request.user)
+    except services.ClaimActionRefused as exc:
+        _refused(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Dossier %(ref)s attribué à %(name)s.")
+            % {"ref": claim.reference, "name": handler.get_full_name() or handler.email},
+        )
     if request.POST.get("next") == "queue":
         return redirect("claims_admin:queue")
     return redirect("claims_admin:detail", pk=claim.pk)
 
 
 @handler_required
+@require_POST
+def note_add(request, pk: int):
+    """An internal note: staff only, never shown to the doctor."""
+    claim = get_object_or_404(Claim, pk=pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.claim_note_add(claim=claim, text=form.cleaned_data["text"], by=request.user)
+        except services.ClaimActionRefused as exc:
+            _refused(request, exc)
+        else:
+            messages.success(request, _("Note interne ajoutée."))
+    else:
+        messages.error(request, _("Écrivez la note (5 000 caractères au plus)."))
+    return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#notes")
+
+
+@handler_required
+@require_POST
+def attachment_add(request, pk: int):
+    claim = get_object_or_404(Claim, pk=pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.claim_attachment_add(
+                claim=claim,
+                upload=form.cleaned_data["file"],
+                description=form.cleaned_data["description"],
+                by=request.user,
+            )
+        except services.ClaimActionRefused as exc:
+            _refused(request, exc)
+        else:
+            messages.success(request, _("Pièce jointe ajoutée."))
+    else:
+        messages.error(request, _("Choisissez un fichier à joindre."))
+    return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#notes")
+
+
+@handler_required
+def attachment_download(request, pk: int, attachment_pk: int):
+    """Served only here, to the insurer's handlers: always as a download, never rendered by the
+    browser on this origin."""
+    claim = get_object_or_404(Claim, pk=pk)
+    attachment = selectors.claim_attachment(claim=claim, pk=attachment_pk)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@handler_required
 @require_http_methods(["GET", "POST"])
 def detail(request, pk: int):
-    claim = get_object_or_404(Claim.objects.select_related("doctor__user", "policy"), pk=pk)
+    claim = get_object_or_404(
+        Claim.objects.select_related("doctor__user", "policy", "assigned_to"), pk=pk
+    )
     if request.method == "POST":
         return _capture_action(request, claim)
     today = timezone.localdate()
@@ -131,6 +245,8 @@ def detail(request, pk: int):
     passages = list(claim.passages.all())
     letter_kinds = [(k.value, LETTER_SPECS[k].label) for k in LetterKind]
     letters = list(claim.letters.all())
+    notes = list(selectors.claim_notes(claim=claim))
+    attachments = list(selectors.claim_attachments(claim=claim))
     letter_follow_ups = {
         letter.pk: [
             (k.value, EVENT_LABELS[k]) for k in services.letter_follow_up_kinds(letter=letter)
@@ -175,6 +291,16 @@ def detail(request, pk: int):
             "captures": captures,
             "capture_urls": list(dict.fromkeys([*claim.urls, *(c.url for c in captures)])),
             "commissaires": selectors.partners_commissaires(),
+            "assign_form": AssignForm(
+                handlers=selectors.claim_handlers(),
+                initial={"handler": claim.assigned_to_id or request.user.pk},
+            ),
+            "notes": notes,
+            "note_form": NoteForm(),
+            "attachments": attachments,
+            "notes_count": len(notes) + len(attachments),
+            "attachment_form": AttachmentForm(),
+            "partners_url": reverse("wagtailsnippets_claims_partner:list"),
         },
     )
 
@@ -292,8 +418,13 @@ def transition(request, pk: int):
     claim = get_object_or_404(Claim, pk=pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Indiquez l'étape et le motif du changement."))
-        return redirect("claims_admin:detail", pk=pk)
+        route_errors = form.errors.get("route")
+        if route_errors:
+            for error in route_errors:
+                messages.error(request, str(error))
+        else:
+            messages.error(request, _("Indiquez l'étape et le motif du changement."))
+        return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#ladder")
     route = form.cleaned_data["route"]
     try:
         services.claim_transition(
@@ -386,6 +517,7 @@ def letter_new(request, pk: int, kind: str):
             "refused_title": refused_title,
             "gate_blocked": [str(f.message) for f in gate.blocked] if not missing else [],
             "gate_warnings": [str(f.message) for f in gate.warnings],
+            "partners_url": reverse("wagtailsnippets_claims_partner:list"),
         },
     )
 
@@ -444,7 +576,7 @@ def cost(request, pk: int):
             recorded = services.cost_record(
                 claim=claim,
                 kind=CostKind(data["kind"]),
-                amount_cents=int(data["amount"] * Decimal(100)),
+                amount_cents=data["amount"],
                 incurred_on=data["incurred_on"],
                 label=data["label"],
                 partner=data["partner"],

@@ -3,16 +3,19 @@ rules are enforced by the services)."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from cover.claims.models import CostKind, Partner, PartnerKind
 from cover.claims.plan_terms import SERVICE_LABELS
 from cover.classification import QUESTIONS, DiscriminatoryGround
-from cover.ladder import STATE_LABELS, LadderState
+from cover.ladder import ROUTES_AT_ANY_STEP, STATE_LABELS, STATE_ROUTES, LadderState
 from cover.letter_fields import LETTER_SPECS, LetterKind, SenderCapacity
+from cover.money import EuroField
 from cover.reply_rules import ReplyTopic
 from cover.rules import (
     CATEGORY_RULES,
@@ -219,12 +222,53 @@ class QualifyForm(forms.Form):
         ]
 
 
+def transition_routes(state: LadderState) -> tuple[Route, ...]:
+    """The démarches that go with a step: its own, plus the constat (gathering proof is possible
+    at any step after intake, ``cover.ladder.ROUTES_AT_ANY_STEP``)."""
+    own = STATE_ROUTES[state]
+    extra = (
+        () if state is LadderState.INTAKE else tuple(r for r in Route if r in ROUTES_AT_ANY_STEP)
+    )
+    return own + tuple(r for r in extra if r not in own)
+
+
+class RouteSelect(forms.Select):
+    """Each démarche carries the steps it belongs to (``data-states``) so that the admin's
+    script offers only the démarches of the chosen step; the server checks it again."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):  # type: ignore[no-untyped-def]
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value:
+            states = [s.value for s in LadderState if Route(value) in transition_routes(s)]
+            option["attrs"]["data-states"] = " ".join(states)
+        return option
+
+
 class TransitionForm(forms.Form):
-    to_state = forms.ChoiceField(choices=[(s.value, STATE_LABELS[s]) for s in LadderState])
+    to_state = forms.ChoiceField(
+        label=_("Étape"), choices=[(s.value, STATE_LABELS[s]) for s in LadderState]
+    )
     route = forms.ChoiceField(
-        choices=[("", "—")] + [(r.value, ROUTE_RULES[r].label) for r in Route], required=False
+        label=_("Démarche"),
+        choices=[("", "—")] + [(r.value, ROUTE_RULES[r].label) for r in Route],
+        required=False,
+        widget=RouteSelect,
     )
     reason = forms.CharField(label=_("Motif"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        state, route = data.get("to_state"), data.get("route")
+        if state and route and Route(route) not in transition_routes(LadderState(state)):
+            self.add_error(
+                "route",
+                _("La démarche « %(route)s » ne correspond pas à l'étape « %(state)s ».")
+                % {
+                    "route": ROUTE_RULES[Route(route)].label,
+                    "state": STATE_LABELS[LadderState(state)],
+                },
+            )
+        return data
 
 
 class EventForm(forms.Form):
@@ -272,20 +316,115 @@ class LetterForm(forms.Form):
                 self.list_fields.append((spec_field, value))
                 continue
             required = spec_field.requirement.value == "REQUIRED"
-            self.fields[spec_field.name] = forms.CharField(
+            self.fields[spec_field.name] = letter_form_field(
+                name=spec_field.name,
                 label=f"{spec_field.label}{' *' if required else ''}",
-                required=False,
-                initial="" if value is None else str(value),
                 help_text=str(spec_field.note),
-                widget=forms.Textarea(attrs={"rows": 2}),
+                value=value,
             )
 
+    def rows(self) -> list[tuple[Any, bool]]:
+        """Each field with whether its label or hint names a partner (link to the directory)."""
+        return [(field, mentions_partner(f"{field.label} {field.help_text}")) for field in self]
+
     def values(self) -> dict[str, Any]:
-        return {
-            name: value
-            for name, value in self.cleaned_data.items()
-            if name != "partner" and value not in (None, "")
-        }
+        values: dict[str, Any] = {}
+        for name, value in self.cleaned_data.items():
+            if name == "partner" or value in (None, ""):
+                continue
+            # Letters show dates the French way, as the claim's own values are given.
+            values[name] = value.strftime("%d/%m/%Y") if isinstance(value, datetime.date) else value
+        return values
+
+
+def letter_field_kind(name: str) -> str:
+    """The input a letter field needs, from its dotted name (``cover.letter_fields``): a date,
+    a number of days, an e-mail address, a one-line text or a longer text."""
+    leaf = name.rsplit(".", 1)[-1]
+    if leaf == "date" or leaf.endswith("_date"):
+        return "date"
+    if leaf.endswith("_days"):
+        return "days"
+    if leaf == "email":
+        return "email"
+    if leaf in SHORT_LETTER_FIELDS or leaf.endswith(("_name", "_reference", "_pseudonym")):
+        return "line"
+    return "text"
+
+
+SHORT_LETTER_FIELDS = frozenset(
+    {
+        "name",
+        "rpps",
+        "number",
+        "office",
+        "review_id",
+        "object_line",
+        "profession",
+        "legal_name",
+        "publication_director",
+    }
+)
+
+
+def _date_fr(value: Any) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    day, _sep, rest = str(value).partition("/")
+    month, _sep, year = rest.partition("/")
+    try:
+        return datetime.date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def letter_form_field(*, name: str, label: str, help_text: str, value: Any) -> forms.Field:
+    kind = letter_field_kind(name)
+    text = "" if value is None else str(value)
+    if kind == "date" and (value in (None, "") or _date_fr(value) is not None):
+        return forms.DateField(
+            label=label,
+            required=False,
+            initial=_date_fr(value),
+            help_text=help_text,
+            widget=DATE_WIDGET,
+        )
+    if kind == "days" and (value in (None, "") or text.isdigit()):
+        return forms.IntegerField(
+            label=label,
+            required=False,
+            min_value=1,
+            max_value=365,
+            initial=int(text) if text else None,
+            help_text=help_text,
+            widget=forms.NumberInput(attrs={"min": 1, "max": 365, "step": 1}),
+        )
+    if kind == "email":
+        return forms.EmailField(label=label, required=False, initial=text, help_text=help_text)
+    if kind == "line" and "\n" not in text:
+        return forms.CharField(
+            label=label,
+            required=False,
+            initial=text,
+            help_text=help_text,
+            widget=forms.TextInput(attrs={"size": 60}),
+        )
+    return forms.CharField(
+        label=label,
+        required=False,
+        initial=text,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+PARTNER_WORDS = ("commissaire de justice", "commissaires de justice", "avocat", "huissier")
+
+
+def mentions_partner(text: str) -> bool:
+    """A hint that names a partner kind links to the insurer's partner directory."""
+    lowered = text.lower()
+    return any(word in lowered for word in PARTNER_WORDS)
 
 
 class LetterSentForm(forms.Form):
@@ -307,7 +446,8 @@ class CostForm(forms.Form):
         help_text=_("Le sous-plafond de ce service s'applique."),
     )
     label = forms.CharField(label=_("Libellé"), max_length=200)
-    amount = forms.DecimalField(label=_("Montant (€)"), min_value=0, decimal_places=2)
+    # Typed in euros (« 1 500,00 »), cleaned to cents.
+    amount = EuroField(label=_("Montant"))
     incurred_on = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
     partner = forms.ModelChoiceField(
         label=_("Partenaire"), queryset=Partner.objects.filter(active=True), required=False
@@ -347,3 +487,41 @@ class LetterFollowUpForm(forms.Form):
     )
     date = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+
+class HandlerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.email)
+
+
+class AssignForm(forms.Form):
+    """Give the claim to one of the insurer's claims handlers."""
+
+    handler = HandlerChoiceField(
+        label=_("Attribuer à"), queryset=get_user_model().objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args: Any, handlers: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["handler"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = handlers
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note interne"),
+        help_text=_("Visible uniquement par l'équipe de l'assureur, jamais par le médecin."),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(
+        label=_("Pièce jointe"),
+        help_text=_(
+            "PDF, JPEG, PNG, DOCX, ODT, TXT ou EML, 10 Mo au plus. Jamais visible par le médecin."
+        ),
+    )
+    description = forms.CharField(label=_("Description"), required=False, max_length=300)

@@ -111,7 +111,7 @@ DEFAULT_BODIES: dict[LetterKind, str] = {
 <p>À l'attention de : {{ v.addressee.name }}</p>
 <p class="object">Objet : demande d'insertion d'une réponse — LCEN art. 1-1-III (ex-6-IV), décret n° 2007-1527</p>
 <p>Madame, Monsieur,</p>
-<p>Nommé(e) ou désigné(e) dans un message diffusé sur votre service, je vous demande d'insérer la réponse ci-dessous.</p>
+<p>Un message diffusé sur votre service me nomme ou me désigne : je vous demande d'insérer la réponse ci-dessous.</p>
 <p>Références du message : {{ v.message.references }}</p>
 <p>Conditions d'accès au message : {{ v.message.access_conditions }}</p>
 {% if v.message.author_name %}<p>Auteur du message : {{ v.message.author_name }}</p>{% endif %}

@@ -49,6 +49,9 @@ class TimelineKind(models.TextChoices):
         _("Date de publication estimée d'après une preuve plus ancienne"),
     )
     LETTER_RECEIVED = "LETTER_RECEIVED", _("Courrier reçu par son destinataire")
+    ASSIGNED = "ASSIGNED", _("Dossier attribué à un gestionnaire")
+    COVER_REFUSED = "COVER_REFUSED", _("Garantie refusée")
+    COVER_REFUSAL_REVERSED = "COVER_REFUSAL_REVERSED", _("Refus de garantie levé")
 
 
 EVENT_KIND_CHOICES = [(k.value, EVENT_LABELS[k]) for k in ClaimEventKind] + list(
@@ -70,8 +73,8 @@ class PublicationDateSource(models.TextChoices):
 
 class CoverStatus(models.TextChoices):
     PENDING = "pending", _("À vérifier")
-    COVERED = "covered", _("Garanti")
-    REFUSED = "refused", _("Refusé")
+    COVERED = "covered", _("Acquise")
+    REFUSED = "refused", _("Refusée")
 
 
 def _claim_file_path(prefix: str, extension: str) -> str:
@@ -87,6 +90,11 @@ def letter_upload_to(instance: Letter, filename: str) -> str:
 def proof_upload_to(instance: Letter, filename: str) -> str:
     extension = "." + filename.rsplit(".", 1)[-1].lower()[:8] if "." in filename else ""
     return _claim_file_path("proofs", extension)
+
+
+def attachment_upload_to(instance: ClaimAttachment, filename: str) -> str:
+    extension = "." + filename.rsplit(".", 1)[-1].lower()[:8] if "." in filename else ""
+    return _claim_file_path("attachments", extension)
 
 
 class Claim(models.Model):
@@ -143,6 +151,10 @@ class Claim(models.Model):
     )
     cover_reasons = models.JSONField(_("motifs de la décision de garantie"), default=list)
     cover_checked_at = models.DateTimeField(_("garantie vérifiée le"), null=True, blank=True)
+    # A refusal names the plan term it applies (cover.claims.services.cover_clauses): its code
+    # and its wording as the doctor reads it.
+    cover_clause_code = models.CharField(_("clause appliquée (code)"), max_length=30, blank=True)
+    cover_clause = models.TextField(_("clause du contrat appliquée"), blank=True)
     # Denormalised from the deadline engine so the queue sorts in the database.
     next_deadline_date = models.DateField(_("prochaine échéance impérative"), null=True)
     next_deadline_label = models.CharField(_("échéance"), max_length=200, blank=True)
@@ -440,3 +452,86 @@ class ReplyDraft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_option_display()} ({self.get_status_display()})"
+
+
+class ClaimNote(models.Model):
+    """A handler's internal note on a claim. Staff only: never shown to the doctor, never on
+    the claim's timeline (which the doctor reads), never e-mailed."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="internal_notes")
+    text = models.TextField(_("note"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("écrite le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("note interne")
+        verbose_name_plural = _("notes internes")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class ClaimAttachment(models.Model):
+    """A file a handler adds to a claim (an exchange with a host, an expert's report…).
+
+    Staff only: stored under an unguessable name in the tenant's private media and downloaded
+    only through ``claims_admin:attachment``, which checks the handler's permission."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("fichier"), upload_to=attachment_upload_to, max_length=200)
+    original_name = models.CharField(_("nom du fichier"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("taille (octets)"))
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ajoutée par"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("ajoutée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pièce jointe")
+        verbose_name_plural = _("pièces jointes")
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class CoverDecisionRecord(models.Model):
+    """Audit of every cover decision on a claim (automatic check, handler's refusal, reversal
+    of a refusal): who, when, the decision, its reasons and the clause applied."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="cover_decisions")
+    status = models.CharField(_("décision"), max_length=10, choices=CoverStatus.choices)
+    previous_status = models.CharField(
+        _("décision précédente"), max_length=10, choices=CoverStatus.choices
+    )
+    reasons = models.JSONField(_("motifs"), default=list)
+    clause_code = models.CharField(_("clause appliquée (code)"), max_length=30, blank=True)
+    clause = models.TextField(_("clause du contrat appliquée"), blank=True)
+    note = models.TextField(_("motif du réexamen"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("par"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("décision de garantie")
+        verbose_name_plural = _("décisions de garantie")
+        ordering = ["decided_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.previous_status} → {self.status}"

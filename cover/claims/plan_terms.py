@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from cover.deadlines import date_add_months
 from cover.terms import (
@@ -130,11 +130,108 @@ def anteriority_refusal(
     if anteriority == RETROACTIVE_YEARS:
         limit = date_add_months(start=policy_start, months=-12 * years)
         if published < limit:
-            return _(
+            return ngettext(
                 "Le contenu a été publié le %(published)s, avant la période de rétroactivité "
-                "du contrat (%(years)s an(s), soit à partir du %(limit)s)."
+                "du contrat (%(years)s an, soit à partir du %(limit)s).",
+                "Le contenu a été publié le %(published)s, avant la période de rétroactivité "
+                "du contrat (%(years)s ans, soit à partir du %(limit)s).",
+                years,
             ) % {"published": _fmt(published), "years": years, "limit": _fmt(limit)}
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# Cover check: the clause a refusal applies
+# --------------------------------------------------------------------------------------------
+
+CLAUSE_NO_POLICY = "NO_POLICY"
+CLAUSE_WAITING_PERIOD = "WAITING_PERIOD"
+CLAUSE_ANTERIORITY = "ANTERIORITY"
+CLAUSE_TERRITORY = "TERRITORY"
+CLAUSE_PER_CLAIM_CEILING = "PER_CLAIM_CEILING"
+CLAUSE_ANNUAL_CEILING = "ANNUAL_CEILING"
+CLAUSE_EXCLUSION = "EXCLUSION"  # one code per line of the plan's exclusions: EXCLUSION:<n>
+CLAUSE_OTHER = "OTHER"
+
+
+@dataclass(frozen=True)
+class RefusalClause:
+    """A term of the plan a refusal can rest on, worded as the doctor reads it."""
+
+    code: str
+    text: str
+
+
+def refusal_clauses(*, terms: Terms | None) -> tuple[RefusalClause, ...]:
+    """Every term of the plan that can exclude a claim, in the contract's order. Without a
+    policy in force only the absence of a contract can be cited."""
+    clauses = [
+        RefusalClause(
+            CLAUSE_NO_POLICY,
+            _("Contrat en vigueur : la garantie s'applique aux dossiers déclarés pendant que le "
+              "contrat est actif."),
+        )
+    ]  # fmt: skip
+    if terms is None:
+        return tuple(clauses)
+    if terms.waiting_period_days:
+        clauses.append(
+            RefusalClause(
+                CLAUSE_WAITING_PERIOD,
+                _("Délai de carence de %(days)s jours à compter de la date d'effet du contrat.")
+                % {"days": terms.waiting_period_days},
+            )
+        )
+    if terms.anteriority == AFTER_SUBSCRIPTION:
+        text = _(
+            "Antériorité : seules les publications postérieures à la date d'effet du contrat "
+            "sont garanties."
+        )
+    elif terms.anteriority == KNOWN_FACTS_EXCLUDED:
+        text = _("Antériorité : les faits connus avant la date d'effet du contrat sont exclus.")
+    elif terms.anteriority == RETROACTIVE_YEARS:
+        text = ngettext(
+            "Rétroactivité : les publications de l'année précédant la date d'effet du contrat "
+            "sont garanties, pas les plus anciennes.",
+            "Rétroactivité : les publications des %(years)s années précédant la date d'effet du "
+            "contrat sont garanties, pas les plus anciennes.",
+            terms.anteriority_years,
+        ) % {"years": terms.anteriority_years}
+    else:
+        text = ""
+    if text:
+        clauses.append(RefusalClause(CLAUSE_ANTERIORITY, text))
+    if terms.territory_scope in TERRITORY_LABELS and terms.territory_scope != TERRITORY_WORLD:
+        clauses.append(
+            RefusalClause(
+                CLAUSE_TERRITORY,
+                _("Territorialité : %(territory)s, jugée sur le lieu d'exercice du médecin.")
+                % {"territory": _(TERRITORY_LABELS[terms.territory_scope])},
+            )
+        )
+    if terms.per_claim_ceiling_cents is not None:
+        clauses.append(
+            RefusalClause(
+                CLAUSE_PER_CLAIM_CEILING,
+                _("Plafond par sinistre : %(amount)s.")
+                % {"amount": euros(terms.per_claim_ceiling_cents)},
+            )
+        )
+    if terms.annual_ceiling_cents is not None:
+        clauses.append(
+            RefusalClause(
+                CLAUSE_ANNUAL_CEILING,
+                _("Plafond annuel : %(amount)s.") % {"amount": euros(terms.annual_ceiling_cents)},
+            )
+        )
+    lines = [line.strip(" -•\t") for line in (terms.exclusions or "").splitlines()]
+    for number, line in enumerate((line for line in lines if line), start=1):
+        clauses.append(
+            RefusalClause(
+                f"{CLAUSE_EXCLUSION}:{number}", _("Exclusion : %(text)s") % {"text": line}
+            )
+        )
+    return tuple(clauses)
 
 
 # Zones of a French postal code. DROM are outermost regions of the EU; the other overseas

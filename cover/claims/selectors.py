@@ -11,15 +11,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, QuerySet, Sum
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from wagtail.models import Site
 
 from cover.claims.models import (
     Claim,
+    ClaimAttachment,
     ClaimEvent,
+    ClaimNote,
     Cost,
+    CoverStatus,
     Letter,
     Partner,
     PartnerKind,
@@ -69,7 +74,7 @@ from cover.rules import (
     Route,
     clock_overrides_from_json,
 )
-from cover.selectors import policy_terms
+from cover.selectors import legal_info_current, policy_terms
 
 ENGINE_EVENT_KINDS = frozenset(k.value for k in ClaimEventKind)
 
@@ -416,6 +421,122 @@ def claims_queue(
     return qs.order_by(F("next_deadline_date").asc(nulls_last=True), "created_at", "pk")
 
 
+def claim_handlers() -> QuerySet[Any]:
+    """The insurer's active staff who may work claims (``claims.handle_claim`` through a group,
+    directly, or as superuser): the people a claim can be assigned to."""
+    permission = Permission.objects.filter(
+        codename="handle_claim", content_type__app_label="claims"
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__in=permission)
+            | Q(groups__permissions__in=permission)
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "email")
+    )
+
+
+def claim_handler(*, pk: Any) -> Any:
+    """One handler of ``claim_handlers``, or None (an unknown id, a doctor, an inactive user)."""
+    try:
+        return claim_handlers().filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def claim_notes(*, claim: Claim) -> QuerySet[ClaimNote]:
+    """Internal notes, newest first. Staff pages only: no doctor view reads this."""
+    return claim.internal_notes.select_related("author").order_by("-created_at", "-pk")
+
+
+def claim_attachments(*, claim: Claim) -> QuerySet[ClaimAttachment]:
+    return claim.attachments.select_related("uploaded_by").order_by("-uploaded_at", "-pk")
+
+
+def claim_attachment(*, claim: Claim, pk: int) -> ClaimAttachment:
+    return get_object_or_404(ClaimAttachment, pk=pk, claim=claim)
+
+
+@dataclass(frozen=True)
+class HandlerDashboard:
+    """What a handler looks at first: bounded lists (a few queries, whatever the volume)."""
+
+    week_start: datetime.date
+    due_by_day: list[tuple[datetime.date, int]]
+    due_this_week: list[Claim]
+    overdue_count: int
+    unassigned: list[Claim]
+    unassigned_count: int
+    mine_count: int
+    failed_captures: list[tuple[Any, Claim | None]]
+
+
+DASHBOARD_LIMIT = 10
+
+
+def handler_dashboard(*, user: Any, today: datetime.date) -> HandlerDashboard:
+    """Deadlines of the current week (Monday to Sunday, counted per day in the database),
+    unassigned open claims and failed captures of the insurer's claims."""
+    from evidence.selectors import captures_all
+
+    open_claims = Claim.objects.exclude(state=LadderState.CLOSED.value)
+    week_start = today - datetime.timedelta(days=today.weekday())
+    week_end = week_start + datetime.timedelta(days=6)
+    counts = dict(
+        open_claims.filter(next_deadline_date__range=(week_start, week_end))
+        .values_list("next_deadline_date")
+        .annotate(n=Count("pk"))
+        .values_list("next_deadline_date", "n")
+    )
+    due_by_day = [
+        (day, counts.get(day, 0)) for day in (week_start + datetime.timedelta(i) for i in range(7))
+    ]
+    due_this_week = list(
+        open_claims.filter(next_deadline_date__range=(today, week_end))
+        .select_related("doctor__user", "assigned_to")
+        .order_by("next_deadline_date", "created_at", "pk")[:DASHBOARD_LIMIT]
+    )
+    unassigned_qs = open_claims.filter(assigned_to__isnull=True)
+    unassigned = list(
+        unassigned_qs.select_related("doctor__user").order_by(
+            F("next_deadline_date").asc(nulls_last=True), "created_at", "pk"
+        )[:DASHBOARD_LIMIT]
+    )
+    # Captures are linked to claims through the claim's timeline (ref "capture-<id>"): the
+    # latest failures not captured again since, then the claims they belong to (two bounded
+    # queries; monitoring's own captures have no claim and are left out).
+    failed_recent = list(
+        captures_all()
+        .filter(status="failed")
+        # a failure captured again since (retry or new capture of the address) is dealt with
+        .exclude(recaptures__status__in=["queued", "running", "complete"])
+        .order_by("-created_at", "-pk")[: DASHBOARD_LIMIT * 10]
+    )
+    claim_of_capture = {
+        int(ref.split("-", 1)[1]): claim_id
+        for ref, claim_id in ClaimEvent.objects.filter(
+            kind=TimelineKind.CAPTURE_REQUESTED,
+            ref__in=[f"capture-{c.pk}" for c in failed_recent],
+        ).values_list("ref", "claim_id")
+    }
+    failed = [c for c in failed_recent if c.pk in claim_of_capture][:DASHBOARD_LIMIT]
+    claims = Claim.objects.in_bulk([claim_of_capture[c.pk] for c in failed])
+    return HandlerDashboard(
+        week_start=week_start,
+        due_by_day=due_by_day,
+        due_this_week=due_this_week,
+        overdue_count=open_claims.filter(next_deadline_date__lt=today).count(),
+        unassigned=unassigned,
+        unassigned_count=unassigned_qs.count(),
+        mine_count=open_claims.filter(assigned_to=user).count(),
+        failed_captures=[(c, claims.get(claim_of_capture[c.pk])) for c in failed],
+    )
+
+
 def claims_of_doctor(*, doctor: Doctor) -> QuerySet[Claim]:
     return Claim.objects.filter(doctor=doctor).order_by("-created_at")
 
@@ -671,3 +792,40 @@ def claim_captures(*, claim: Claim) -> list:
 
 def partners_commissaires() -> QuerySet[Partner]:
     return Partner.objects.filter(kind=PartnerKind.COMMISSAIRE, active=True).order_by("name")
+
+
+@dataclass(frozen=True)
+class RefusalNotice:
+    """What a doctor is told of a refused cover: the decision, the clause it applies and the
+    routes to contest it (the insurer's complaint service, then the insurance mediator)."""
+
+    reasons: tuple[str, ...]
+    clause_lines: tuple[str, ...]
+    decided_on: datetime.date | None
+    complaint_contact: str
+    mediator_name: str
+    mediator_url: str
+    mediator_address: str
+
+
+def claim_refusal_notice(*, claim: Claim) -> RefusalNotice | None:
+    """The refusal of ``claim`` as the doctor's page and e-mail show it; ``None`` unless the
+    cover is refused. Complaint and mediation details come from the insurer's legal
+    information (empty when the insurer has not filled them in)."""
+    if claim.cover_status != CoverStatus.REFUSED:
+        return None
+    legal = legal_info_current()
+    return RefusalNotice(
+        reasons=tuple(str(r) for r in claim.cover_reasons),
+        clause_lines=tuple(line for line in claim.cover_clause.splitlines() if line.strip()),
+        decided_on=timezone.localdate(claim.cover_checked_at) if claim.cover_checked_at else None,
+        complaint_contact=legal.complaint_service_contact.strip(),
+        mediator_name=legal.mediator_name.strip(),
+        mediator_url=legal.mediator_url.strip(),
+        mediator_address=legal.mediator_address.strip(),
+    )
+
+
+def claim_of_doctor_by_reference(*, doctor: Doctor, reference: str) -> Claim | None:
+    """The doctor's claim with this reference (another doctor's is ``None``, like a missing one)."""
+    return Claim.objects.filter(doctor=doctor, reference=reference).first()

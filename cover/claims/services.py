@@ -23,13 +23,17 @@ from django.db.models import Sum
 from django.template import engines
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cover.claims import plan_terms
 from cover.claims.models import (
     Claim,
+    ClaimAttachment,
     ClaimEvent,
+    ClaimNote,
     Cost,
     CostKind,
+    CoverDecisionRecord,
     CoverStatus,
     Letter,
     LetterTemplate,
@@ -42,14 +46,18 @@ from cover.claims.models import (
     TimelineKind,
     Transition,
 )
+from cover.claims.plan_terms import RefusalClause
 from cover.claims.selectors import (
+    RefusalNotice,
     claim_categories,
     claim_covered_cents,
     claim_deadlines,
     claim_facts,
     claim_gate_events,
     claim_gate_overrides,
+    claim_handlers,
     claim_publication_estimate,
+    claim_refusal_notice,
     clock_configuration,
     letter_event_ref,
     letter_values_auto,
@@ -102,6 +110,8 @@ from cover.rules import (
 )
 from cover.selectors import policy_current, policy_terms
 from cover.terms import Terms
+from mailing.kinds import MailKind
+from mailing.services import mail_send
 
 
 class ClaimActionRefused(Exception):
@@ -178,9 +188,9 @@ def _timeline_add(
 
 
 def claim_doctor_email_send(*, claim_id: int, event_id: int) -> None:
-    """E-mail the doctor about one step of their claim, with a link to its timeline."""
-    from django.core.mail import send_mail
+    """E-mail the doctor about one step of their claim, with a link to its timeline.
 
+    Steps wait for the doctor's next digest (``mailing``); a cover decision leaves at once."""
     from tenants.db import connection
     from tenants.selectors import tenant_base_url
 
@@ -190,22 +200,58 @@ def claim_doctor_email_send(*, claim_id: int, event_id: int) -> None:
     claim = event.claim
     base = tenant_base_url(connection.tenant)  # type: ignore[arg-type]
     link = f"{base}/portail/sinistres/{claim.pk}/"
+    if event.kind == TimelineKind.COVER_REFUSED:
+        if claim.cover_status != CoverStatus.REFUSED:
+            return  # reversed since: the reversal's own e-mail tells the doctor
+        subject, body = _cover_refusal_mail(claim=claim, link=link)
+        mail_send(
+            to=claim.doctor.user.email,
+            kind=MailKind.COVER_DECISION,
+            context={"reference": claim.reference, "sujet": subject, "detail": body},
+            link_path=link,
+        )
+        return
+    mail_send(
+        to=claim.doctor.user.email,
+        kind=MailKind.CLAIM_UPDATE,
+        context={
+            "reference": claim.reference,
+            "etape": event.get_kind_display(),
+            "note": event.note,
+        },
+        link_path=link,
+    )
+
+
+def _cover_refusal_mail(*, claim: Claim, link: str) -> tuple[str, str]:
+    """Subject and body of the refusal e-mail: the reason, the clause, and where to contest
+    (the insurer's complaint service, then the insurance mediator), never a dead end."""
+    notice = claim_refusal_notice(claim=claim) or RefusalNotice((), (), None, "", "", "", "")
+    missing = _("coordonnées non communiquées, demandez-les à votre gestionnaire de sinistre")
+    mediator = ", ".join(
+        p for p in (notice.mediator_name, notice.mediator_url, notice.mediator_address) if p
+    )
+    subject = _("Dossier %(reference)s : refus de garantie") % {"reference": claim.reference}
     body = _(
-        "Bonjour,\n\nVotre dossier %(reference)s avance : %(step)s.\n%(note)s\n"
-        "Suivez votre dossier : %(link)s\n"
+        "Bonjour,\n\n"
+        "Votre assureur a examiné votre dossier %(reference)s : la garantie ne le couvre pas.\n\n"
+        "Motif : %(reasons)s\n"
+        "Clause du contrat appliquée : %(clause)s\n\n"
+        "Pour contester cette décision, écrivez au service réclamations de votre assureur : "
+        "%(complaint)s\n"
+        "Si le désaccord persiste, vous pouvez saisir le médiateur de l'assurance : "
+        "%(mediator)s\n\n"
+        "Les délais de ce dossier sont clos : vous ne recevrez plus de rappel d'échéance.\n\n"
+        "Votre dossier : %(link)s\n"
     ) % {
         "reference": claim.reference,
-        "step": event.get_kind_display(),
-        "note": event.note,
+        "reasons": " ".join(notice.reasons),
+        "clause": " ".join(notice.clause_lines) or "—",
+        "complaint": " ".join(notice.complaint_contact.split()) or missing,
+        "mediator": " ".join(mediator.split()) or missing,
         "link": link,
     }
-    send_mail(
-        subject=_("Dossier %(reference)s : %(step)s")
-        % {"reference": claim.reference, "step": event.get_kind_display()},
-        message=body,
-        from_email=None,
-        recipient_list=[claim.doctor.user.email],
-    )
+    return subject, body
 
 
 def _publication_date_reestimate(*, claim: Claim, today: datetime.date) -> None:
@@ -236,6 +282,9 @@ def _publication_date_reestimate(*, claim: Claim, today: datetime.date) -> None:
         )
 
 
+DEADLINES_CLOSED_REFUSED = gettext_lazy("Délais clos : garantie refusée")
+
+
 def claim_deadlines_refresh(*, claim: Claim, today: datetime.date | None = None) -> None:
     """Store the nearest open hard deadline on the claim so the queue sorts in the database.
 
@@ -245,7 +294,11 @@ def claim_deadlines_refresh(*, claim: Claim, today: datetime.date | None = None)
     """
     today = _today(today)
     _publication_date_reestimate(claim=claim, today=today)
-    if not claim_categories(claim=claim):
+    if claim.cover_status == CoverStatus.REFUSED:
+        # A refused claim is not worked: no countdown, no reminder until a handler reverses it.
+        claim.next_deadline_date = None
+        claim.next_deadline_label = str(DEADLINES_CLOSED_REFUSED)
+    elif not claim_categories(claim=claim):
         rule = CLOCKS["PRESS_3M"]
         claim.next_deadline_date = clock_due_date(rule=rule, start=claim.publication_date)
         claim.next_deadline_label = _("%(label)s — présumée, à qualifier") % {"label": rule.label}
@@ -343,15 +396,28 @@ def claim_capture_request(
     timeline entry whose ref is ``capture-<id>``). Unlike claim opening, a refusal (address
     refused by the capture guard, platform limit, capture still running) raises
     ``ClaimActionRefused`` and records nothing: the handler is there to read it.
+
+    Idempotent while a capture of the same address for this claim is queued or running: a
+    second click (or two at once, serialised on the claim's row) returns that capture's id and
+    queues nothing.
     """
     from django.core.exceptions import ValidationError
 
-    from cover.claims.selectors import claim_capture_ids
+    from cover.claims.selectors import claim_capture_ids, claim_captures
     from evidence.selectors import capture_detail
     from evidence.services import capture_recapture, capture_request
 
+    claim = Claim.objects.select_for_update().get(pk=claim.pk)
     label = _("Sinistre %(reference)s") % {"reference": claim.reference}
     full_reason = f"{label} — {reason.strip()}" if reason.strip() else label
+    captures = claim_captures(claim=claim)
+    if recapture_of is not None:
+        target = next((c.url for c in captures if c.pk == recapture_of), None)
+    else:
+        target = url.strip()
+    pending = next((c for c in captures if c.url == target and not c.is_finished), None)
+    if target and pending is not None:
+        return pending.pk
     _claim_captures_hourly_check(claim=claim)
     try:
         if recapture_of is not None:
@@ -652,10 +718,164 @@ def claim_qualify(
 
 
 @transaction.atomic
+@transaction.atomic
 def claim_assign(*, claim: Claim, handler: Any, by: Any) -> Claim:
+    """Give the claim to one of the insurer's handlers: audited on the claim's (staff-only)
+    timeline; a colleague who is given the claim is told by e-mail, after commit."""
+    if handler is None or not claim_handlers().filter(pk=handler.pk).exists():
+        raise ClaimActionRefused([_("Choisissez un gestionnaire sinistres de l'assureur.")])
+    if claim.assigned_to_id == handler.pk:
+        return claim
+    previous = claim.assigned_to
     claim.assigned_to = handler
     claim.save(update_fields=["assigned_to", "updated_at"])
+    note = _("Attribué à %(to)s par %(by)s.") % {
+        "to": _user_label(handler),
+        "by": _user_label(by),
+    }
+    if previous is not None:
+        note += " " + _("Auparavant : %(from)s.") % {"from": _user_label(previous)}
+    event = _timeline_add(
+        claim=claim,
+        kind=TimelineKind.ASSIGNED,
+        by=by,
+        date=timezone.localdate(),
+        note=note,
+        ref=f"user-{handler.pk}",
+        visible_to_doctor=False,
+    )
+    if handler.pk != getattr(by, "pk", None):
+        from cover.claims.tasks import claim_handler_notify
+        from tenants.services import task_enqueue_on_commit
+
+        task_enqueue_on_commit(
+            actor=claim_handler_notify, kwargs={"claim_id": claim.pk, "event_id": event.pk}
+        )
     return claim
+
+
+def _user_label(user: Any) -> str:
+    return (user.get_full_name() or user.email) if user is not None else "—"
+
+
+def claim_handler_email_send(*, claim_id: int, event_id: int) -> None:
+    """E-mail the handler a claim was assigned to, with a link to the claim in the admin.
+
+    Idempotent and safe to retry: it reads the assignment event and writes nothing; a claim
+    assigned to someone else since is not announced."""
+    from tenants.db import connection
+    from tenants.selectors import tenant_base_url
+
+    event = ClaimEvent.objects.select_related("claim__assigned_to").filter(pk=event_id).first()
+    if event is None or event.claim_id != claim_id or event.kind != TimelineKind.ASSIGNED:
+        return
+    claim = event.claim
+    handler = claim.assigned_to
+    if handler is None or event.ref != f"user-{handler.pk}" or not handler.email:
+        return
+    base = tenant_base_url(connection.tenant)  # type: ignore[arg-type]
+    link = f"{base}/admin/sinistres/{claim.pk}/"
+    mail_send(
+        to=handler.email,
+        kind=MailKind.CLAIM_ASSIGNED,
+        context={
+            "reference": claim.reference,
+            "note": event.note,
+            "prochaine_echeance": (
+                f"{claim.next_deadline_label} — {_fmt(claim.next_deadline_date)}"
+                if claim.next_deadline_date
+                else "—"
+            ),
+        },
+        link_path=link,
+    )
+
+
+def claim_note_add(*, claim: Claim, text: str, by: Any) -> ClaimNote:
+    """An internal note: staff only, never on the doctor's timeline nor in an e-mail."""
+    text = text.strip()
+    if not text:
+        raise ClaimActionRefused([_("La note est vide.")])
+    note = ClaimNote(claim=claim, text=text, author=by)
+    note.full_clean()
+    note.save()
+    return note
+
+
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+# Extension → accepted content types, with the first bytes the file must start with (None: no
+# signature to check, e.g. plain text). What the browser claims is not trusted.
+ATTACHMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+    "odt": ("application/vnd.oasis.opendocument.text", (b"PK\x03\x04",)),
+    "txt": ("text/plain", None),
+    "eml": ("message/rfc822", None),
+}
+ATTACHMENT_FORMATS = "PDF, JPEG, PNG, DOCX, ODT, TXT, EML"
+
+
+def _size_fr(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".replace(".", ",") + "\u202fMo"
+
+
+def claim_attachment_problems(*, upload: UploadedFile) -> list[str]:
+    """Why an uploaded file is refused (French, shown as is), or nothing."""
+    name = upload.name or ""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    problems = []
+    if upload.size is None or upload.size == 0:
+        problems.append(_("Le fichier est vide."))
+    elif upload.size > ATTACHMENT_MAX_BYTES:
+        problems.append(
+            _("Fichier trop volumineux : %(size)s (maximum %(max)s).")
+            % {"size": _size_fr(upload.size), "max": _size_fr(ATTACHMENT_MAX_BYTES)}
+        )
+    if extension not in ATTACHMENT_TYPES:
+        problems.append(
+            _("Type de fichier non accepté (%(name)s). Formats acceptés : %(formats)s.")
+            % {"name": name[-80:] or "—", "formats": ATTACHMENT_FORMATS}
+        )
+    elif not problems:
+        signatures = ATTACHMENT_TYPES[extension][1]
+        upload.seek(0)
+        head = upload.read(16)
+        upload.seek(0)
+        if signatures is not None and not head.startswith(signatures):
+            problems.append(
+                _("Le contenu du fichier ne correspond pas à son extension (.%(ext)s).")
+                % {"ext": extension}
+            )
+    return problems
+
+
+@transaction.atomic
+def claim_attachment_add(
+    *, claim: Claim, upload: UploadedFile, description: str, by: Any
+) -> ClaimAttachment:
+    """A file on the claim, staff only: stored privately, served by a view that checks the
+    permission (``Content-Disposition: attachment``)."""
+    problems = claim_attachment_problems(upload=upload)
+    if problems:
+        raise ClaimActionRefused(problems)
+    extension = (upload.name or "").rsplit(".", 1)[-1].lower()
+    attachment = ClaimAttachment(
+        claim=claim,
+        original_name=(upload.name or "")[-200:],
+        content_type=ATTACHMENT_TYPES[extension][0],
+        size=upload.size or 0,
+        description=description.strip()[:300],
+        uploaded_by=by,
+    )
+    attachment.file.save(upload.name or f"piece.{extension}", upload, save=False)
+    attachment.save()
+    return attachment
 
 
 @transaction.atomic
@@ -823,6 +1043,8 @@ class CoverDecision:
     reasons: tuple[str, ...]
     notes: tuple[str, ...]
     policy: Policy | None
+    # The COVER_RULES ids (clause codes of ``plan_terms``) that refused, in order.
+    failed: tuple[str, ...] = ()
 
 
 def _waiting_period(ctx: CoverContext) -> str | None:
@@ -892,10 +1114,11 @@ def cover_evaluate(*, claim: Claim, today: datetime.date) -> CoverDecision:
     policy = policy_current(doctor=claim.doctor, on=today)
     if policy is None:
         reason = _("Aucun contrat actif ne vous couvre au %(today)s.") % {"today": _fmt(today)}
-        return CoverDecision(False, (reason,), (), None)
+        return CoverDecision(False, (reason,), (), None, (plan_terms.CLAUSE_NO_POLICY,))
     terms = policy_terms(policy=policy)
     ctx = CoverContext(claim=claim, policy=policy, terms=terms, today=today)
-    reasons = tuple(r for _id, check in COVER_RULES if (r := check(ctx)) is not None)
+    refused = [(rule, r) for rule, check in COVER_RULES if (r := check(ctx)) is not None]
+    reasons = tuple(r for _rule, r in refused)
     notes = []
     if terms.deductible_cents:
         notes.append(
@@ -913,27 +1136,203 @@ def cover_evaluate(*, claim: Claim, today: datetime.date) -> CoverDecision:
         city=policy.doctor.city,
     )
     notes.extend(n for n in (plan_terms.threshold_note(terms=terms), territory_note) if n)
-    return CoverDecision(not reasons, reasons, tuple(notes), policy)
+    return CoverDecision(
+        not reasons, reasons, tuple(notes), policy, tuple(rule for rule, _r in refused)
+    )
+
+
+def _claim_lock(claim: Claim) -> None:
+    """Lock the claim's row for the transaction and bring the caller's object up to date (the
+    caller keeps using it: decisions are written on it)."""
+    Claim.objects.select_for_update().filter(pk=claim.pk).values_list("pk").first()
+    claim.refresh_from_db()
+
+
+def cover_clauses(*, claim: Claim, today: datetime.date | None = None) -> tuple[RefusalClause, ...]:
+    """The terms a refusal of this claim can cite: those of the policy the claim was checked
+    against, else of the doctor's policy in force, else only the absence of a contract."""
+    policy = claim.policy or policy_current(doctor=claim.doctor, on=_today(today))
+    return plan_terms.refusal_clauses(terms=policy_terms(policy=policy) if policy else None)
+
+
+def _cover_decision_write(
+    *,
+    claim: Claim,
+    status: str,
+    reasons: Sequence[str],
+    clause_code: str,
+    clause: str,
+    by: Any,
+    note: str = "",
+) -> CoverDecisionRecord:
+    """Store the decision on the claim and audit it (who, when, from, to, why, which clause)."""
+    record = CoverDecisionRecord.objects.create(
+        claim=claim,
+        status=status,
+        previous_status=claim.cover_status,
+        reasons=list(reasons),
+        clause_code=clause_code,
+        clause=clause,
+        note=note,
+        decided_by=by,
+    )
+    claim.cover_status = status
+    claim.cover_reasons = list(reasons)
+    claim.cover_clause_code = clause_code
+    claim.cover_clause = clause
+    claim.cover_checked_at = timezone.now()
+    claim.save(
+        update_fields=[
+            "policy",
+            "cover_status",
+            "cover_reasons",
+            "cover_clause_code",
+            "cover_clause",
+            "cover_checked_at",
+            "updated_at",
+        ]
+    )
+    return record
+
+
+def _refusal_note(*, reasons: Sequence[str], clause: str) -> str:
+    return " ".join(
+        [
+            _("La garantie ne couvre pas ce dossier :"),
+            *reasons,
+            _("Clause appliquée : %(clause)s") % {"clause": clause},
+        ]
+    )
 
 
 @transaction.atomic
 def cover_check(*, claim: Claim, by: Any, today: datetime.date | None = None) -> CoverDecision:
-    """Check and record the cover; the doctor sees the decision and its reasons."""
+    """Check and record the cover; the doctor sees the decision and its reasons.
+
+    A refusal records the clause of every term that refused (worded from the plan's terms)
+    and closes the claim's deadlines (``claim_deadlines_refresh``)."""
     today = _today(today)
+    _claim_lock(claim)
     decision = cover_evaluate(claim=claim, today=today)
     claim.policy = decision.policy
-    claim.cover_status = CoverStatus.COVERED if decision.covered else CoverStatus.REFUSED
-    claim.cover_reasons = list(decision.reasons)
-    claim.cover_checked_at = timezone.now()
-    claim.save(
-        update_fields=["policy", "cover_status", "cover_reasons", "cover_checked_at", "updated_at"]
-    )
     if decision.covered:
+        _cover_decision_write(
+            claim=claim, status=CoverStatus.COVERED, reasons=[], clause_code="", clause="", by=by
+        )
         note = " ".join([_("Votre garantie couvre ce dossier."), *decision.notes])
+        _timeline_add(claim=claim, kind=TimelineKind.COVER_CHECKED, by=by, date=today, note=note)
     else:
-        note = " ".join([_("La garantie ne couvre pas ce dossier :"), *decision.reasons])
-    _timeline_add(claim=claim, kind=TimelineKind.COVER_CHECKED, by=by, date=today, note=note)
+        texts = {c.code: c.text for c in cover_clauses(claim=claim, today=today)}
+        clauses = [texts[code] for code in decision.failed if code in texts]
+        _cover_decision_write(
+            claim=claim,
+            status=CoverStatus.REFUSED,
+            reasons=decision.reasons,
+            clause_code=decision.failed[0] if decision.failed else "",
+            clause="\n".join(clauses),
+            by=by,
+        )
+        _timeline_add(
+            claim=claim,
+            kind=TimelineKind.COVER_REFUSED,
+            by=by,
+            date=today,
+            note=_refusal_note(reasons=decision.reasons, clause=" ".join(clauses)),
+        )
+    claim_deadlines_refresh(claim=claim, today=today)
     return decision
+
+
+@transaction.atomic
+def cover_refuse(
+    *,
+    claim: Claim,
+    by: Any,
+    reason: str,
+    clause_code: str,
+    clause_text: str = "",
+    today: datetime.date | None = None,
+) -> CoverDecisionRecord:
+    """A handler refuses the cover with a reason and the plan's clause it applies (one of
+    ``cover_clauses``, or another clause of the contract quoted by the handler). The doctor is
+    told both, with the complaint and mediation routes; the claim's deadlines close."""
+    today = _today(today)
+    _claim_lock(claim)
+    reason = reason.strip()
+    clause_text = clause_text.strip()
+    errors = []
+    if not reason:
+        errors.append(_("Indiquez le motif du refus de garantie."))
+    clauses = {c.code: c.text for c in cover_clauses(claim=claim, today=today)}
+    if clause_code == plan_terms.CLAUSE_OTHER:
+        clause = clause_text
+        if not clause:
+            errors.append(_("Citez la clause du contrat qui exclut ce dossier."))
+    elif clause_code in clauses:
+        clause = clauses[clause_code]
+    else:
+        clause = ""
+        errors.append(_("Choisissez la clause du contrat qui exclut ce dossier."))
+    if errors:
+        raise ClaimActionRefused(errors)
+    if claim.policy is None:
+        claim.policy = policy_current(doctor=claim.doctor, on=today)
+    record = _cover_decision_write(
+        claim=claim,
+        status=CoverStatus.REFUSED,
+        reasons=[reason],
+        clause_code=clause_code,
+        clause=clause,
+        by=by,
+    )
+    _timeline_add(
+        claim=claim,
+        kind=TimelineKind.COVER_REFUSED,
+        by=by,
+        date=today,
+        note=_refusal_note(reasons=[reason], clause=clause),
+    )
+    claim_deadlines_refresh(claim=claim, today=today)
+    return record
+
+
+@transaction.atomic
+def cover_refusal_reverse(
+    *, claim: Claim, by: Any, reason: str, today: datetime.date | None = None
+) -> CoverDecisionRecord:
+    """A handler reverses a refusal after review (a complaint, a new fact): the cover is
+    granted, audited with its reason, and the claim's deadlines run again."""
+    today = _today(today)
+    _claim_lock(claim)
+    reason = reason.strip()
+    errors = []
+    if claim.cover_status != CoverStatus.REFUSED:
+        errors.append(_("La garantie de ce dossier n'est pas refusée."))
+    if not reason:
+        errors.append(_("Indiquez le motif du réexamen."))
+    if errors:
+        raise ClaimActionRefused(errors)
+    if claim.policy is None:
+        claim.policy = policy_current(doctor=claim.doctor, on=today)
+    record = _cover_decision_write(
+        claim=claim,
+        status=CoverStatus.COVERED,
+        reasons=[],
+        clause_code="",
+        clause="",
+        by=by,
+        note=reason,
+    )
+    _timeline_add(
+        claim=claim,
+        kind=TimelineKind.COVER_REFUSAL_REVERSED,
+        by=by,
+        date=today,
+        note=_("Après réexamen, votre garantie couvre ce dossier. Motif : %(reason)s")
+        % {"reason": reason},
+    )
+    claim_deadlines_refresh(claim=claim, today=today)
+    return record
 
 
 # --------------------------------------------------------------------------------------------
@@ -1230,11 +1629,14 @@ def letter_mark_sent(
     """
     today = _today(today)
     claim = Claim.objects.select_for_update().get(pk=letter.claim_id)
+    # Read again under the claim's lock: a second click, or two requests at once, must find the
+    # sending already recorded and record it once (one event, one transition).
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    if letter.sent_at is not None:
+        return letter
     kind = LetterKind(letter.kind)
     check = letter_act_check(claim=claim, kind=kind, today=today, values=letter.values)
     errors = [str(f.message) for f in check.blocked]
-    if letter.sent_at is not None:
-        errors.append(_("Ce courrier est déjà enregistré comme envoyé."))
     if proof is None and not capture_ref.strip():
         errors.append(
             _("Joignez la preuve d'envoi (accusé de réception) ou la référence de la capture.")
@@ -1565,7 +1967,6 @@ def claims_deadline_reminders_send(*, today: datetime.date | None = None) -> int
     Idempotent per claim, clock and day: a REMINDER_SENT event keyed by both is written once.
     """
     from django.contrib.auth.models import Group
-    from django.core.mail import send_mail
 
     from tenants.roles import CLAIMS_HANDLER
 
@@ -1574,9 +1975,10 @@ def claims_deadline_reminders_send(*, today: datetime.date | None = None) -> int
     handlers = Group.objects.filter(name=CLAIMS_HANDLER).first()
     fallback = list(handlers.user_set.values_list("email", flat=True)) if handlers else []
     configuration = clock_configuration()
-    for claim in Claim.objects.exclude(state=LadderState.CLOSED.value).select_related(
-        "assigned_to"
-    ):
+    claims = Claim.objects.exclude(state=LadderState.CLOSED.value).exclude(
+        cover_status=CoverStatus.REFUSED  # deadlines closed by the refusal
+    )
+    for claim in claims.select_related("assigned_to"):
         claim_deadlines_refresh(claim=claim, today=today)
         # Clocks started by an event (insurer declaration...) run before any qualification.
         for deadline in claim_deadlines(claim=claim, today=today, configuration=configuration):
@@ -1589,26 +1991,23 @@ def claims_deadline_reminders_send(*, today: datetime.date | None = None) -> int
                 continue
             recipients = [claim.assigned_to.email] if claim.assigned_to else fallback
             if recipients:
-                send_mail(
-                    subject=_("Échéance %(label)s — dossier %(reference)s")
-                    % {"label": deadline.label, "reference": claim.reference},
-                    message=_(
-                        "Dossier %(reference)s : %(label)s, échéance le %(due)s "
-                        "(%(days)s jours restants).\n%(act_by)s%(basis)s\n"
-                    )
-                    % {
+                # Sent on the alert dates of a legal clock: immediate, never in a digest.
+                mail_send(
+                    to=recipients,
+                    kind=MailKind.DEADLINE_REMINDER,
+                    context={
                         "reference": claim.reference,
-                        "label": deadline.label,
-                        "due": _fmt(deadline.due_date),
-                        "days": deadline.days_left,
-                        "act_by": _("Jour non ouvré : à accomplir avant le %(day)s.\n")
+                        "echeance": deadline.label,
+                        "date_echeance": _fmt(deadline.due_date),
+                        "jours_restants": deadline.days_left,
+                        "jour_ouvre": _("Jour non ouvré : à accomplir avant le %(day)s.\n")
                         % {"day": _fmt(deadline.act_by_date)}
                         if deadline.act_by_date
                         else "",
-                        "basis": deadline.legal_basis,
+                        "fondement": deadline.legal_basis,
                     },
-                    from_email=None,
-                    recipient_list=recipients,
+                    link_path=f"/admin/sinistres/{claim.pk}/",
+                    urgent=True,
                 )
             ClaimEvent.objects.create(
                 claim=claim,

@@ -21,6 +21,13 @@ def claim_doctor_notify(claim_id: int, event_id: int) -> None:
 
 
 @dramatiq.actor(max_retries=3)
+def claim_handler_notify(claim_id: int, event_id: int) -> None:
+    from cover.claims.services import claim_handler_email_send
+
+    claim_handler_email_send(claim_id=claim_id, event_id=event_id)
+
+
+@dramatiq.actor(max_retries=3)
 def claims_deadline_reminders() -> None:
     from cover.claims.services import claims_deadline_reminders_send
 

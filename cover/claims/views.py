@@ -119,6 +119,13 @@ def claim_detail(request, pk: int):
         }
         for p in claim.passages.all()
     ]
+    # A refused cover closes the claim's deadlines: no countdown, no prescription warning.
+    refusal = selectors.claim_refusal_notice(claim=claim)
+    deadlines = (
+        []
+        if refusal is not None
+        else selectors.open_deadlines(deadlines=selectors.claim_deadlines(claim=claim, today=today))
+    )
     return render(
         request,
         "claims/portal/detail.html",
@@ -127,9 +134,8 @@ def claim_detail(request, pk: int):
             "state_label": STATE_LABELS[LadderState(claim.state)],
             "passages": passages,
             "timeline": selectors.claim_timeline(claim=claim, for_doctor=True),
-            "deadlines": selectors.open_deadlines(
-                deadlines=selectors.claim_deadlines(claim=claim, today=today)
-            ),
+            "deadlines": deadlines,
+            "refusal": refusal,
             "replies": claim.reply_drafts.all()[:5],
             "captures": selectors.claim_captures(claim=claim),
         },

@@ -10,8 +10,9 @@ from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from cover.claims import admin_views
+from cover.claims import admin_views, cover_admin_views
 from cover.claims.models import LetterTemplate, Partner
+from cover.money import YesNoColumn
 
 admin_urlpatterns = [
     path("", admin_views.queue, name="queue"),
@@ -19,6 +20,8 @@ admin_urlpatterns = [
     path("<int:pk>/attribuer/", admin_views.assign, name="assign"),
     path("<int:pk>/qualifier/", admin_views.qualify, name="qualify"),
     path("<int:pk>/garantie/", admin_views.cover, name="cover"),
+    path("<int:pk>/garantie/refus/", cover_admin_views.cover_refuse, name="cover_refuse"),
+    path("<int:pk>/garantie/reexamen/", cover_admin_views.cover_reverse, name="cover_reverse"),
     path("<int:pk>/etape/", admin_views.transition, name="transition"),
     path("<int:pk>/evenement/", admin_views.event, name="event"),
     path("<int:pk>/frais/", admin_views.cost, name="cost"),
@@ -41,6 +44,13 @@ admin_urlpatterns = [
     ),
     path("<int:pk>/publication/", admin_views.publication_date, name="publication_date"),
     path("<int:pk>/republication/", admin_views.republication, name="republication"),
+    path("<int:pk>/notes/", admin_views.note_add, name="note_add"),
+    path("<int:pk>/pieces/", admin_views.attachment_add, name="attachment_add"),
+    path(
+        "<int:pk>/pieces/<int:attachment_pk>/",
+        admin_views.attachment_download,
+        name="attachment",
+    ),
 ]
 
 
@@ -61,6 +71,12 @@ def claims_menu_item():
     )
 
 
+@hooks.register("construct_homepage_panels")
+def claims_dashboard_panel(request, panels):
+    if request.user.has_perm(admin_views.PERMISSION):
+        panels.append(admin_views.HandlerDashboardPanel(request))
+
+
 class LetterTemplateViewSet(SnippetViewSet):
     model = LetterTemplate
     icon = "doc-full"
@@ -74,7 +90,7 @@ class PartnerViewSet(SnippetViewSet):
     icon = "group"
     menu_label = _("Partenaires")
     ordering = ["kind", "name"]
-    list_display = ["name", "kind", "office", "email", "active"]
+    list_display = ["name", "kind", "office", "email", YesNoColumn("active", label=_("Actif"))]
     list_filter = ["kind", "active"]
 
 

@@ -25,7 +25,9 @@ does, from one background thread per endpoint so delivery is in creation order; 
 are retried after ``retry_delays`` and then dropped. Pending deliveries survive a restart.
 
 Test controls (same API key; they honour ``Stripe-Account``):
-``POST /_test/subscriptions/<sub_id>/advance`` (``fail=true`` to decline the renewal),
+``POST /_test/subscriptions/<sub_id>/advance`` (``fail=true`` to decline the renewal; a
+subscription set to cancel, ``cancel_at_period_end`` or a ``cancel_at`` within the period, ends
+instead with ``customer.subscription.deleted``),
 ``POST /_test/events/<evt_id>/redeliver`` (deliver a duplicate), ``POST /_test/webhooks/pause``,
 ``POST /_test/webhooks/resume`` (``order=reverse`` delivers what queued meanwhile backwards),
 ``POST /_test/webhooks/wait`` (``timeout=5``; answers once every queue is empty).
@@ -2339,6 +2341,11 @@ class _Api:
         old_start, old_end = first["current_period_start"], first["current_period_end"]
         if subscription["cancel_at_period_end"]:
             self._subscription_end(namespace, subscription, call=call, ended_at=old_end)
+            return subscription
+        cancel_at = subscription["cancel_at"]
+        if cancel_at and cancel_at <= old_end:
+            # ``cancel_at`` within the period: Stripe ends the subscription at that moment.
+            self._subscription_end(namespace, subscription, call=call, ended_at=cancel_at)
             return subscription
         before = copy.deepcopy(subscription)
         if not fail:

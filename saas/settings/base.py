@@ -85,6 +85,7 @@ TENANT_APPS = [
     "cover.claims.apps.ClaimsConfig",
     "evidence.apps.EvidenceConfig",
     "cleanup.apps.CleanupConfig",
+    "mailing.apps.MailingConfig",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -213,7 +214,17 @@ AXES_USERNAME_CALLABLE = "tenants.login_throttle.username_normalise"
 AXES_LOCKOUT_CALLABLE = "tenants.login_throttle.lockout_response"
 AXES_VERBOSE = False
 # Two-factor login of staff (django-otp, see tenants/two_factor.py).
-OTP_TOTP_ISSUER = "Égide"
+
+
+def _totp_issuer(device) -> str:
+    # The insurer's name on its host (tenants.two_factor.totp_issuer); imported when called
+    # because settings load before the apps.
+    from tenants.two_factor import totp_issuer
+
+    return totp_issuer(device=device)
+
+
+OTP_TOTP_ISSUER = _totp_issuer
 
 # ---------------------------------------------------------------------------------------------
 # Internationalisation: French first, English available.

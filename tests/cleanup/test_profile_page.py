@@ -124,7 +124,7 @@ def test_content_plan_needs_approval_within_the_yearly_campaigns(tenant_a):
             "title": ["Contenu interdit (R4127-19-1) : témoignages de patients (« Témoignages »)."]
         }
         assert exhausted.value.messages == [
-            "Votre formule comprend 1 campagne(s) de contenu positif par an, toutes utilisées."
+            "Votre formule comprend 1 campagne de contenu positif par an, déjà utilisée."
         ]
         assert list(profile.content.order_by("pk").values_list("title", "status")) == [
             ("Horaires d'été du cabinet", "approved"),

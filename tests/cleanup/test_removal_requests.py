@@ -156,7 +156,7 @@ def test_requests_count_against_the_yearly_allowance(tenant_a):
         with pytest.raises(ValidationError) as exc:
             _gdpr(profile)
         assert exc.value.messages == [
-            "Votre formule comprend 2 demande(s) de suppression ou de déréférencement par an, "
+            "Votre formule comprend 2 demandes de suppression ou de déréférencement par an, "
             "toutes utilisées (2). Contactez votre assureur pour une demande supplémentaire."
         ]
         assert RemovalRequest.objects.filter(profile=profile).count() == 2

@@ -119,7 +119,8 @@ def test_jsonld_page_review_added_edited_and_removed(tenant_a, review_site):
         assert message.subject == "Veille e-réputation : 3 changements"
         assert message.to == [profile.doctor.user.email]
         assert (
-            "1 nouvel(s) avis, 1 avis modifié(s), 1 avis disparu(s), 0 nouveau(x)" in message.body
+            "nouveaux avis : 1 ; avis modifiés : 1 ; avis disparus : 1 ; nouveaux résultats : 0"
+            in message.body
         )
         lines = [line for line in message.body.splitlines() if line.startswith("* ")]
         assert lines == [

@@ -74,7 +74,7 @@ def test_covered_claim_records_policy_and_tells_the_deductible(tenant_a):
             {"anteriority": "retroactive_years", "anteriority_years": 1},
             {"publication_date": datetime.date(2023, 6, 1)},
             "Le contenu a été publié le 01/06/2023, avant la période de rétroactivité du "
-            "contrat (1 an(s), soit à partir du 01/01/2024).",
+            "contrat (1 an, soit à partir du 01/01/2024).",
         ),
     ],
 )
@@ -88,8 +88,11 @@ def test_each_refusal_reason(tenant_a, policy_kwargs, claim_kwargs, reason):
         claim.refresh_from_db()
         assert (decision.covered, list(decision.reasons)) == (False, [reason])
         assert (claim.cover_status, claim.cover_reasons) == ("refused", [reason])
-        assert claim.events.get(kind="COVER_CHECKED").note == (
-            f"La garantie ne couvre pas ce dossier : {reason}"
+        # The refusal names the plan's clause it applies (exact wordings: test_cover_refusal).
+        assert claim.cover_clause != ""
+        assert claim.events.get(kind="COVER_REFUSED").note == (
+            f"La garantie ne couvre pas ce dossier : {reason} "
+            f"Clause appliquée : {claim.cover_clause}"
         )
 
 

@@ -230,7 +230,7 @@ def test_mise_en_demeure_cure_period_is_the_letters_own_from_receipt(tenant_a):
             D(2025, 4, 4),
             True,
         )
-        assert "Délai fixé par le courrier lui-même : 15 jour(s)." in [c.text for c in cure.caveats]
+        assert "Délai fixé par le courrier lui-même : 15 jours." in [c.text for c in cure.caveats]
         # when the AR shows receipt on 24 Mar, then 15 days from the receipt
         services.letter_receipt_record(
             letter=letter, received_on=D(2025, 3, 24), by=handler, today=D(2025, 3, 25)

@@ -88,7 +88,7 @@ def test_doctor_opens_a_defamation_claim_and_handler_gets_the_letters(
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     browser_second_factor(page, handler.email)
-    page.wait_for_url("**/admin/")
+    page.wait_for_url("**/admin/sinistres/")  # a handler lands on the claims queue
     go("/admin/sinistres/")
     row = page.locator(f"#claims-queue tr:has(a[href='/admin/sinistres/{claim_pk}/'])")
     # The nearest hard deadline is the declaration to the insurer: 5 working days from
@@ -100,7 +100,7 @@ def test_doctor_opens_a_defamation_claim_and_handler_gets_the_letters(
     row.locator("a").click()
     page.click("#qualify-submit")
     page.click("#cover-check")
-    assert page.locator("#cover-status").inner_text() == "Garanti"
+    assert page.locator("#cover-status").inner_text() == "Acquise"
 
     # at intake, without capture nor constat, the DSA notice is refused with the ladder's
     # reasons, in French, and nothing is created

@@ -17,7 +17,7 @@ def test_portal_and_admin_are_french_by_default(tenant_a):
     assert login["Content-Language"] == "fr"
     assert "Connexion à votre espace" in login.content.decode()
     assert 'lang="fr"' in admin_login.content.decode()
-    assert "<title>S'identifier - Wagtail</title>" in admin_login.content.decode()
+    assert "<title>Connexion - Assureur test A</title>" in admin_login.content.decode()
     assert "Mot de passe oublié\xa0?" in admin_login.content.decode()
 
 
@@ -27,4 +27,4 @@ def test_english_is_available(tenant_a):
     admin_login = client.get("/admin/login/")
 
     assert admin_login["Content-Language"] == "en"
-    assert "Sign in to Wagtail" in admin_login.content.decode()
+    assert "Forgotten password?" in admin_login.content.decode()
