@@ -441,9 +441,8 @@ def queries_profile(target: Target) -> None:
 
 
 def collectstatic(env: dict[str, str]) -> None:
-    if (VAR / "static" / "staticfiles.json").exists():
-        return
-    print("collectstatic (once)…", flush=True)
+    # Every run: incremental, and a manifest left by an older checkout lacks new files.
+    print("collectstatic…", flush=True)
     subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
         cwd=REPO,
@@ -731,6 +730,8 @@ def _bench(args: argparse.Namespace) -> None:
     os.environ["DATABASE_URL"] = _database_url(reset=args.reset)
     env = production_env()
     os.environ.update(env)
+    # Before Django is set up in this process: the static storage reads its manifest once.
+    collectstatic(env)
     import django
 
     django.setup()
@@ -742,7 +743,6 @@ def _bench(args: argparse.Namespace) -> None:
         queries_profile(target)
     if args.seed_only:
         return
-    collectstatic(env)
     proc, port = gunicorn_start(env, workers=args.workers)
     sampler = MemorySampler(proc.pid)
     sampler.start()
