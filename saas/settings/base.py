@@ -212,6 +212,10 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("EGIDE_LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("EGIDE_LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For (0: none, the header is
+# ignored). Failures are then counted against the client's address, not the proxy's.
+EGIDE_TRUSTED_PROXY_COUNT = env.int("EGIDE_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "tenants.login_throttle.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "tenants.login_throttle.username_normalise"
 AXES_LOCKOUT_CALLABLE = "tenants.login_throttle.lockout_response"
