@@ -40,6 +40,14 @@ def nlp_get() -> Any | None:
     return _state["nlp"]
 
 
+def nlp_preload() -> threading.Thread:
+    """Load the pipeline in the background, so that the first doctor's draft of each web process
+    does not wait for it (a second or two); a request that needs it meanwhile waits on the lock."""
+    thread = threading.Thread(target=nlp_get, name="nlp-preload", daemon=True)
+    thread.start()
+    return thread
+
+
 def nlp_load_seconds() -> float | None:
     """How long the first load took in this process (None before it happened)."""
     return _state["load_seconds"]

@@ -216,6 +216,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # ignored). Failures are then counted against the client's address, not the proxy's.
 EGIDE_TRUSTED_PROXY_COUNT = env.int("EGIDE_TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "tenants.login_throttle.client_ip"
+# The web process loads the French language model when it starts, in the background.
+EGIDE_NLP_PRELOAD = env.bool("EGIDE_NLP_PRELOAD", default=True)
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "tenants.login_throttle.username_normalise"
 AXES_LOCKOUT_CALLABLE = "tenants.login_throttle.lockout_response"
