@@ -466,6 +466,7 @@ def gunicorn_start(env: dict[str, str], *, workers: int) -> tuple[subprocess.Pop
             "--backlog",
             "2048",
             "--no-control-socket",  # the default socket path is shared by every gunicorn here
+            "--preload",  # as the Dockerfile: the app (and its language model) loaded once
         ],
         cwd=REPO,
         env=env,

@@ -40,12 +40,10 @@ def nlp_get() -> Any | None:
     return _state["nlp"]
 
 
-def nlp_preload() -> threading.Thread:
-    """Load the pipeline in the background, so that the first doctor's draft of each web process
-    does not wait for it (a second or two); a request that needs it meanwhile waits on the lock."""
-    thread = threading.Thread(target=nlp_get, name="nlp-preload", daemon=True)
-    thread.start()
-    return thread
+def nlp_preload() -> bool:
+    """Load the pipeline now, when the web process starts (gunicorn ``--preload`` loads it once in
+    the master and its workers share it), so that a doctor's first draft does not wait for it."""
+    return nlp_get() is not None
 
 
 def nlp_load_seconds() -> float | None:
