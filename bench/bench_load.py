@@ -441,9 +441,8 @@ def queries_profile(target: Target) -> None:
 
 
 def collectstatic(env: dict[str, str]) -> None:
-    if (VAR / "static" / "staticfiles.json").exists():
-        return
-    print("collectstatic (once)…", flush=True)
+    # Every run: incremental, and a manifest left by an older checkout lacks new files.
+    print("collectstatic…", flush=True)
     subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
         cwd=REPO,
@@ -467,6 +466,7 @@ def gunicorn_start(env: dict[str, str], *, workers: int) -> tuple[subprocess.Pop
             "--backlog",
             "2048",
             "--no-control-socket",  # the default socket path is shared by every gunicorn here
+            "--preload",  # as the Dockerfile: the app (and its language model) loaded once
         ],
         cwd=REPO,
         env=env,
@@ -731,6 +731,8 @@ def _bench(args: argparse.Namespace) -> None:
     os.environ["DATABASE_URL"] = _database_url(reset=args.reset)
     env = production_env()
     os.environ.update(env)
+    # Before Django is set up in this process: the static storage reads its manifest once.
+    collectstatic(env)
     import django
 
     django.setup()
@@ -742,7 +744,6 @@ def _bench(args: argparse.Namespace) -> None:
         queries_profile(target)
     if args.seed_only:
         return
-    collectstatic(env)
     proc, port = gunicorn_start(env, workers=args.workers)
     sampler = MemorySampler(proc.pid)
     sampler.start()

@@ -252,10 +252,20 @@ def scan_request(
         scan = Scan.objects.create(profile=profile, trigger=trigger)
         if enqueue:
             from cleanup.tasks import scan_run_task
-            from tenants.services import task_enqueue_on_commit
+            from outbox.services import outbox_enqueue
 
-            task_enqueue_on_commit(actor=scan_run_task, kwargs={"scan_id": scan.pk})
+            # Same transaction as the scan row: with the broker down the request still succeeds
+            # and the worker loop's relay sends the scan later (it never stays « en attente »).
+            outbox_enqueue(
+                actor=scan_run_task,
+                kwargs={"scan_id": scan.pk},
+                key=scan_outbox_key(scan_id=scan.pk),
+            )
     return scan
+
+
+def scan_outbox_key(*, scan_id: int) -> str:
+    return f"cleanup.scan:{scan_id}"
 
 
 def _review_json(review: ExtractedReview) -> dict[str, Any]:

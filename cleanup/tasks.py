@@ -7,10 +7,14 @@ due under their plan's frequency get a scan.
 
 from __future__ import annotations
 
+import logging
+
 import dramatiq
 from dramatiq_crontab import cron
 
 from tenants.services import tenants_fan_out
+
+logger = logging.getLogger(__name__)
 
 QUEUE = "cleanup"
 
@@ -18,10 +22,28 @@ QUEUE = "cleanup"
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=30 * 60 * 1000)
 def scan_run_task(scan_id: int) -> None:
     """Run one scan. No retry: a scan records its own failures page by page, and a rerun of
-    a finished scan does nothing."""
-    from cleanup.services import scan_run
+    a finished scan does nothing.
 
-    scan_run(scan_id=scan_id)
+    Sent through the outbox: a second delivery while a live worker runs the scan is dropped; a
+    re-delivery after that worker died runs it again. Whatever the outcome, the outbox row is
+    acknowledged (the scan row carries the result, failed ones with their reason).
+    """
+    from dramatiq.middleware import CurrentMessage
+
+    from cleanup.services import scan_outbox_key, scan_run
+    from outbox.services import outbox_done, outbox_heartbeat, outbox_lease_take
+
+    key = scan_outbox_key(scan_id=scan_id)
+    message = CurrentMessage.get_current_message()
+    message_id = message.message_id if message is not None else ""
+    if not outbox_lease_take(key=key, message_id=message_id):
+        logger.info("Scan %s is running in another live worker: delivery dropped", scan_id)
+        return
+    try:
+        with outbox_heartbeat(key=key, message_id=message_id):
+            scan_run(scan_id=scan_id)
+    finally:
+        outbox_done(key=key)
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=3)

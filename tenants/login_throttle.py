@@ -12,6 +12,8 @@ about the account: it cannot tell an attacker which e-mails exist.
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -28,6 +30,30 @@ def username_normalise(request: HttpRequest, credentials: dict | None) -> str:
     if value is None:
         value = request.POST.get(field, "")
     return str(value).strip().lower()
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address that sent the request, as axes counts it (``AXES_CLIENT_IP_CALLABLE``).
+
+    Behind ``EGIDE_TRUSTED_PROXY_COUNT`` reverse proxies that each append the address they saw
+    to ``X-Forwarded-For``, the client is the entry that many places from the right: what the
+    proxies wrote, not what the client sent. Without proxies (the default) the header is
+    ignored, so a client cannot pick the address its failures are counted against; with them,
+    ``REMOTE_ADDR`` would be the proxy's and one attacker would lock every user out.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    hops = settings.EGIDE_TRUSTED_PROXY_COUNT
+    if hops <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < hops:
+        return remote
+    candidate = forwarded[-hops]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
 
 
 def lockout_response(

@@ -3,7 +3,8 @@
 Placed after ``django_otp.middleware.OTPMiddleware``. A logged-in user who needs two factors
 (``tenants.two_factor.user_needs_second_factor``) and whose session is not verified gets a
 redirect for every URL — the Wagtail admin, the platform admin, downloads, media, the portal —
-except the two-factor pages themselves, logout, static files, ``/healthz`` and ``/i18n/``: to the
+except the two-factor pages themselves, logout, static files, the browser's icon and
+``robots.txt``, ``/healthz`` and ``/i18n/``: to the
 code page when they have an authenticator, to the enrolment page otherwise. Guarding every URL
 instead of a list of admin views means a view added later cannot be forgotten.
 """
@@ -23,7 +24,9 @@ from tenants import two_factor
 # The two-factor pages (tenants/two_factor_urls.py), mounted at this prefix on every host.
 TWO_FACTOR_PREFIX = "/compte/double-authentification/"
 ALWAYS_OPEN_PREFIXES = (TWO_FACTOR_PREFIX, "/healthz", "/i18n/")
-ALWAYS_OPEN_PATHS = ("/compte/deconnexion/", "/admin/logout/")
+# The browser's own requests (icon, robots) are no page: redirecting them to the code page
+# answered the icon with HTML and logged a bogus « next ».
+ALWAYS_OPEN_PATHS = ("/compte/deconnexion/", "/admin/logout/", "/favicon.ico", "/robots.txt")
 ADMIN_PREFIX = "/admin/"
 # Cached per session outside the admin: does this (non-staff) user need a second factor?
 SESSION_NEEDS_SECOND_FACTOR = "egide_2fa_needed"

@@ -45,7 +45,9 @@ from cover.rules import CATEGORY_RULES, EVENT_LABELS, ClaimEventKind, Route
 
 PERMISSION = "claims.handle_claim"
 
-QUEUE_PAGE_SIZE = 50
+# Wagtail's own listings show 20: 25 rows is a screen or two, sorted by deadline, and half
+# the rendering of 50 (bench/bench_load.py).
+QUEUE_PAGE_SIZE = 25
 
 
 def handler_required(view):
@@ -232,11 +234,16 @@ def attachment_download(request, pk: int, attachment_pk: int):
 @handler_required
 @require_http_methods(["GET", "POST"])
 def detail(request, pk: int):
-    claim = get_object_or_404(
-        Claim.objects.select_related("doctor__user", "policy", "assigned_to"), pk=pk
-    )
     if request.method == "POST":
+        claim = get_object_or_404(Claim.objects.select_related("doctor__user", "policy"), pk=pk)
         return _capture_action(request, claim)
+    # Read once: the deadlines, the ladder, the timeline and the letters all walk these.
+    claim = get_object_or_404(
+        Claim.objects.select_related("doctor__user", "policy", "assigned_to").prefetch_related(
+            "passages", "letters", "events"
+        ),
+        pk=pk,
+    )
     today = timezone.localdate()
     captures = selectors.claim_captures(claim=claim)
     categories = selectors.claim_categories(claim=claim)
@@ -270,7 +277,9 @@ def detail(request, pk: int):
             "categories": [CATEGORY_RULES[c].label for c in categories],
             "deadlines": deadlines,
             "qualify_form": QualifyForm(passages=passages, facts=list(claim.facts)),
-            "ladder": selectors.claim_ladder_options(claim=claim, today=today),
+            "ladder": selectors.claim_ladder_options(
+                claim=claim, today=today, configuration=configuration
+            ),
             "transition_form": TransitionForm(),
             "event_form": EventForm(initial={"date": today}),
             "events": selectors.claim_timeline(claim=claim, for_doctor=False),

@@ -133,8 +133,9 @@ def claim_engine_events(*, claim: Claim) -> tuple[EngineEvent, ...]:
     cure period the letter itself sets."""
     periods = {
         letter_event_ref(letter=letter): period
-        for letter in claim.letters.filter(kind=LetterKind.MISE_EN_DEMEURE.value)
-        if (period := letter_cure_period(letter=letter)) is not None
+        for letter in claim.letters.all()  # prefetched on the claim page: filtered here
+        if letter.kind == LetterKind.MISE_EN_DEMEURE.value
+        and (period := letter_cure_period(letter=letter)) is not None
     }
     return tuple(
         EngineEvent(kind=ClaimEventKind(e.kind), date=e.date, ref=e.ref, period=periods.get(e.ref))
@@ -159,11 +160,9 @@ def claim_publication_evidence(
     from evidence.models import Capture
 
     found: list[tuple[datetime.date, PublicationDateSource]] = []
-    archived = (
-        claim.events.filter(kind=ClaimEventKind.CONTENT_ARCHIVED.value)
-        .order_by("date")
-        .values_list("date", flat=True)
-        .first()
+    archived = min(
+        (e.date for e in claim.events.all() if e.kind == ClaimEventKind.CONTENT_ARCHIVED.value),
+        default=None,
     )
     if archived is not None:
         found.append((archived, PublicationDateSource.ARCHIVE))
@@ -355,10 +354,12 @@ def claim_gate_events(*, claim: Claim) -> tuple[EngineEvent, ...]:
     return (*events, EngineEvent(ClaimEventKind.CAPTURE_DONE, day, ref=f"capture-{done.pk}"))
 
 
-def claim_ladder_options(*, claim: Claim, today: datetime.date) -> list[LadderOption]:
+def claim_ladder_options(
+    *, claim: Claim, today: datetime.date, configuration: ClockConfiguration | None = None
+) -> list[LadderOption]:
     """Every next step from the claim's state, each with the guards' verdict (blocked reasons)."""
     current = LadderState(claim.state)
-    configuration = clock_configuration()
+    configuration = configuration or clock_configuration()
     common: dict[str, Any] = {
         "from_state": current,
         "publication_date": claim.publication_date,
@@ -550,11 +551,9 @@ def claim_of_doctor(*, doctor: Doctor | None, pk: int) -> Claim:
     return get_object_or_404(Claim, pk=pk, doctor=doctor)
 
 
-def claim_timeline(*, claim: Claim, for_doctor: bool) -> QuerySet[ClaimEvent]:
-    qs = claim.events.all()
-    if for_doctor:
-        qs = qs.filter(visible_to_doctor=True)
-    return qs.order_by("date", "created_at", "pk")
+def claim_timeline(*, claim: Claim, for_doctor: bool) -> list[ClaimEvent]:
+    """In date order (the model's ordering); reads the claim's prefetched events if any."""
+    return [e for e in claim.events.all() if e.visible_to_doctor or not for_doctor]
 
 
 def claim_letter(*, claim: Claim, pk: int) -> Letter:
@@ -777,8 +776,12 @@ def open_deadlines(*, deadlines: Iterable[Deadline]) -> list[Deadline]:
 
 def claim_capture_ids(*, claim: Claim) -> list[int]:
     """Ids of the captures requested for this claim, oldest first (from its timeline)."""
-    refs = claim.events.filter(kind=TimelineKind.CAPTURE_REQUESTED, ref__startswith="capture-")
-    return [int(ref.split("-", 1)[1]) for ref in refs.order_by("pk").values_list("ref", flat=True)]
+    refs = sorted(
+        (e.pk, e.ref)
+        for e in claim.events.all()  # prefetched on the claim pages: no query of its own
+        if e.kind == TimelineKind.CAPTURE_REQUESTED and e.ref.startswith("capture-")
+    )
+    return [int(ref.split("-", 1)[1]) for _pk, ref in refs]
 
 
 def claim_captures(*, claim: Claim) -> list:

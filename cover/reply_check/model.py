@@ -40,6 +40,12 @@ def nlp_get() -> Any | None:
     return _state["nlp"]
 
 
+def nlp_preload() -> bool:
+    """Load the pipeline now, when the web process starts (gunicorn ``--preload`` loads it once in
+    the master and its workers share it), so that a doctor's first draft does not wait for it."""
+    return nlp_get() is not None
+
+
 def nlp_load_seconds() -> float | None:
     """How long the first load took in this process (None before it happened)."""
     return _state["load_seconds"]

@@ -43,3 +43,5 @@ STRIPE_CONNECT_TIMEOUT = 2.0
 STRIPE_READ_TIMEOUT = 10.0
 # In-process test workers do not run the relay loop (subprocess workers do, as in production).
 EGIDE_WORKER_LOOP_ENABLED = False
+# The live server imports saas.wsgi: no background model load in every test process.
+EGIDE_NLP_PRELOAD = env.bool("EGIDE_NLP_PRELOAD", default=False)

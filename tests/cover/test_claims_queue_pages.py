@@ -77,7 +77,7 @@ def test_the_queue_pages_cover_every_open_claim_once_in_deadline_order(tenant_a)
     assert [len(s) for s in seen] == [QUEUE_PAGE_SIZE, QUEUE_PAGE_SIZE, 7]
     assert [ref for s in seen for ref in s] == expected
     assert "PAGE-CLOS" not in "".join(p.content.decode() for p in pages)
-    assert "Page 1 sur 3 — 107 dossiers" in pages[0].content.decode()
+    assert f"Page 1 sur 3 — {OPEN_CLAIMS} dossiers" in pages[0].content.decode()
 
 
 def test_the_page_links_keep_the_filters(tenant_a):

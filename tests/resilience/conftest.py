@@ -164,11 +164,11 @@ def own_redis(tmp_path) -> Iterator[RedisProcess]:
     redis.stop()
 
 
-def worker_process(env: dict, log_path: Path) -> subprocess.Popen:
+def worker_process(env: dict, log_path: Path, queues: tuple[str, ...] = ("evidence",)):
     """``dramatiq saas.worker`` on the evidence queue, as the Procfile's "evidence" line."""
     return subprocess.Popen(  # noqa: S603
         [str(VENV / "bin" / "dramatiq"), "saas.worker", "--processes", "1", "--threads", "1",
-         "--queues", "evidence"],
+         "--queues", *queues],
         cwd=REPO,
         env=env,
         stdout=log_path.open("ab"),

@@ -97,6 +97,19 @@ def test_a_password_only_session_reaches_no_admin_page(tenant_a):
         assert not get_user_model().objects.filter(username="intrus@exemple.fr").exists()
 
 
+def test_the_browser_icon_is_not_sent_to_the_code_page(tenant_a):
+    with tenant_context(tenant_a.insurer):
+        handler = handler_create(email="gestion-icone@tenant-a.localhost")
+    client = Client(HTTP_HOST=tenant_a.domain)
+    _password_login(client, handler.username)
+
+    for url in ("/favicon.ico", "/robots.txt"):
+        response = client.get(url)
+        assert not response.get("Location", "").startswith("/compte/double-authentification/")
+    # and a page still is
+    assert client.get("/admin/")["Location"].startswith(ENROL)
+
+
 def test_staff_with_an_authenticator_are_asked_for_a_code_then_get_in(tenant_a):
     with tenant_context(tenant_a.insurer):
         admin = InsurerAdminFactory(email="admin-2fa@tenant-a.localhost")
