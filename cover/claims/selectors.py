@@ -425,18 +425,20 @@ def claims_queue(
 def claim_handlers() -> QuerySet[Any]:
     """The insurer's active staff who may work claims (``claims.handle_claim`` through a group,
     directly, or as superuser): the people a claim can be assigned to."""
+    user_model = get_user_model()
     permission = Permission.objects.filter(
         codename="handle_claim", content_type__app_label="claims"
     )
+    # Subqueries, not joins + DISTINCT: an insurer has thousands of doctor accounts.
+    via_groups = user_model.groups.through.objects.filter(group__permissions__in=permission).values(
+        "user_id"
+    )
+    direct = user_model.user_permissions.through.objects.filter(permission__in=permission).values(
+        "user_id"
+    )
     return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(
-            Q(is_superuser=True)
-            | Q(user_permissions__in=permission)
-            | Q(groups__permissions__in=permission)
-        )
-        .distinct()
+        user_model.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(pk__in=via_groups) | Q(pk__in=direct))
         .order_by("last_name", "first_name", "email")
     )
 

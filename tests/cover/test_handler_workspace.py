@@ -229,9 +229,7 @@ def test_assigning_a_claim_to_a_colleague_is_audited_and_filtered_in_my_claims(t
     assert f'data-reference="{claim.reference}"' not in my_queue
     # the doctor's timeline does not show it
     with tenant_context(tenant_a.insurer):
-        doctor_kinds = set(
-            selectors.claim_timeline(claim=claim, for_doctor=True).values_list("kind", flat=True)
-        )
+        doctor_kinds = {e.kind for e in selectors.claim_timeline(claim=claim, for_doctor=True)}
     assert TimelineKind.ASSIGNED.value not in doctor_kinds
 
 

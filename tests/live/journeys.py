@@ -181,6 +181,7 @@ def _policy_in_force(page, run: Run) -> str:
 
 def doctor_subscribes(page, run: Run) -> None:
     email = f"dr.live-{uuid.uuid4().hex[:6]}@exemple.fr"
+    run.subscriber_email = email
     _sign_up(page, run, email, last_name="Durand")
     _pay(page, "4242 4242 4242 4242")
     page.wait_for_url(re.compile(r"/portail/souscrire/retour/"))
@@ -192,6 +193,35 @@ def doctor_subscribes(page, run: Run) -> None:
     check(path.read_bytes().startswith(b"%PDF-"), "l'attestation n'est pas un PDF")
     check(number in pdf_text(path.read_bytes()), "l'attestation ne porte pas le n° du contrat")
     shot(page, run, "contrat-en-vigueur")
+
+
+def doctor_cancels_in_three_clicks(page, run: Run) -> None:
+    """The doctor who just subscribed cancels online: contract page, « Résilier », confirm."""
+    check(run.subscriber_email is not None, "pas de contrat souscrit à l'étape précédente")
+    login_portal(page, run, HOST_A, run.subscriber_email, password=NEW_PASSWORD)
+    clicks = 0
+    page.goto(run.url(HOST_A, "/portail/contrat/"))
+    link = page.locator("a.cancel-link").first
+    check(link.count() == 1, "pas de lien « Résilier mon contrat » sur la page du contrat")
+    link.click()
+    clicks += 1
+    page.wait_for_url(re.compile(r".*/resilier/$"))
+    announced = page.locator("#cancel-effective-date").get_attribute("data-date")
+    check(announced, "la date d'effet n'est pas annoncée avant de confirmer")
+    shot(page, run, "resiliation-formulaire")
+    page.locator("#cancel-confirm").click()
+    clicks += 1
+    expect(page.locator("#cancel-done")).to_be_visible(timeout=30_000)
+    done = page.locator("#cancel-done #cancel-effective-date").get_attribute("data-date")
+    check(done == announced, f"date d'effet annoncée {announced}, confirmée {done}")
+    check(clicks <= 3, f"résiliation en {clicks} clics")
+    mail_link(run, run.subscriber_email, r"prend effet le \d{2}/\d{2}/\d{4}")
+    page.goto(run.url(HOST_A, "/portail/contrat/"))
+    notice = page.locator("[id^=cancel-notice-]").first
+    check(notice.count() == 1, "la page du contrat ne dit pas que la résiliation est demandée")
+    day = dt.date.fromisoformat(done).strftime("%d/%m/%Y")
+    check(day in notice.inner_text(), f"la page du contrat ne donne pas la date de fin {day}")
+    shot(page, run, "resiliation-faite")
 
 
 def doctor_declined_pays_again(page, run: Run) -> None:
@@ -363,6 +393,60 @@ def handler_works_claim(page, run: Run) -> None:
     shot(page, run, "dossier-gestionnaire")
 
 
+def handler_notes_and_refuses_cover(page, run: Run) -> None:
+    """The handler's workspace: the week's deadlines on the queue, an internal note the doctor
+    never sees, then a cover refusal with its clause that the doctor reads with the mediator."""
+    check(run.claim_pk is not None, "pas de dossier ouvert à l'étape précédente")
+    login_admin(page, run, HOST_A, "gestion@assureur-a.localhost")
+    page.goto(run.url(HOST_A, "/admin/sinistres/"))
+    expect(page.locator("#claims-dashboard-section svg rect[data-day]")).to_have_count(7)
+    shot(page, run, "tableau-de-bord-gestionnaire")
+    page.goto(run.url(HOST_A, f"/admin/sinistres/{run.claim_pk}/"))
+    note = f"Note interne {uuid.uuid4().hex[:6]} : appeler l'hébergeur"
+    page.fill("#note-form textarea[name=text]", note)
+    page.click("#note-form button[type=submit]")
+    expect(page.locator("#notes-list")).to_contain_text(note)
+    page.locator("#cover-refuse summary").click()
+    options = page.locator("#id_refuse-clause_code option")
+    values = [v for i in range(options.count()) if (v := options.nth(i).get_attribute("value"))]
+    check(values, "aucune clause proposée pour motiver le refus")
+    page.select_option("#id_refuse-clause_code", values[0])
+    page.fill("#id_refuse-reason", "Les faits sont antérieurs à la prise d'effet du contrat.")
+    page.locator("#cover-refuse button[type=submit]").click()
+    expect(page.locator("#cover-status")).to_have_text("Refusée")
+    shot(page, run, "refus-gestionnaire")
+    run.refused_note = note
+
+
+def doctor_reads_refusal(page, run: Run) -> None:
+    login_portal(page, run, HOST_A, "dr.martin@exemple.fr")
+    page.goto(run.url(HOST_A, f"/portail/sinistres/{run.claim_pk}/"))
+    refusal = page.locator("#cover-refusal")
+    expect(refusal).to_be_visible()
+    expect(refusal.locator("#refusal-reasons")).to_contain_text("antérieurs à la prise d'effet")
+    expect(refusal.locator("#refusal-complaint")).to_be_visible()
+    expect(page.locator("#deadlines-closed")).to_contain_text("Délais clos")
+    body = page.locator("body").inner_text()
+    check(run.refused_note not in body, "le médecin voit la note interne du gestionnaire")
+    shot(page, run, "refus-medecin")
+
+
+# --- insurer admin -----------------------------------------------------------------------------
+
+
+def insurer_admin_own_brand_and_figures(page, run: Run) -> None:
+    login_admin(page, run, HOST_A, "admin@assureur-a.localhost")
+    text = page.locator("body").inner_text()
+    check("Mutuelle Asclépios" in text, "l'administration ne porte pas le nom de l'assureur")
+    for brand in ("Wagtail", "Égide"):
+        check(brand not in text, f"l'administration de l'assureur montre « {brand} »")
+    page.goto(run.url(HOST_A, "/admin/chiffres-cles/"))
+    expect(page.locator("#figures-period")).to_be_visible()
+    figures = page.locator("main").inner_text()
+    check("€" in figures and "centimes" not in figures, "les chiffres ne sont pas en euros")
+    shot(page, run, "chiffres-cles")
+
+
 # --- monitoring --------------------------------------------------------------------------------
 
 
@@ -421,5 +505,7 @@ def operator_onboards(page, run: Run) -> None:
         every_s=2,
     )
     check(response.ok, "le site du nouvel assureur ne répond pas")
-    check("Assureur Céphée" in page.locator("body").inner_text(), "le site ne porte pas son nom")
+    body = page.locator("body").inner_text()
+    check("Assureur Céphée" in body, "le site ne porte pas son nom")
+    check("Bientôt disponible" in body, "un assureur sans documents ni formule est déjà en vente")
     shot(page, run, "nouvel-assureur")

@@ -67,6 +67,8 @@ class Run:
     log_path: Path | None = None
     shots: Path | None = None
     claim_pk: int | None = None
+    subscriber_email: str | None = None
+    refused_note: str = ""
     claim_reference: str = ""
 
     def url(self, host: str, path: str = "/") -> str:
@@ -238,14 +240,24 @@ def main(argv: list[str]) -> int:
         steps: list[tuple[str, Callable]] = [
             ("deux assureurs, deux sites distincts", journeys.visitor_sees_two_insurers),
             ("souscription payée, contrat et attestation", journeys.doctor_subscribes),
+            ("résiliation en trois clics", journeys.doctor_cancels_in_three_clicks),
             ("carte refusée puis nouveau paiement", journeys.doctor_declined_pays_again),
             ("sinistre, capture par le worker, lot vérifié", journeys.doctor_claim_capture),
             ("gestionnaire : file, nouvelle capture, courrier", journeys.handler_works_claim),
             (
+                "gestionnaire : tableau de bord, note interne, refus de garantie",
+                journeys.handler_notes_and_refuses_cover,
+            ),
+            ("médecin : refus motivé, médiateur, délais clos", journeys.doctor_reads_refusal),
+            (
+                "assureur : sa marque, ses chiffres clés",
+                journeys.insurer_admin_own_brand_and_figures,
+            ),
+            (
                 "veille : analyse immédiate et alerte",
                 lambda page, run: journeys.scan_now(page, run, site),
             ),  # fmt: skip
-            ("opérateur : nouvel assureur en ligne", journeys.operator_onboards),
+            ("opérateur : nouvel assureur, « bientôt disponible »", journeys.operator_onboards),
         ]
         try:
             with timed("démarrage de ./egide run (var/ vide)", results):
