@@ -16,9 +16,10 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.compare import FieldComparison, TextDiff, register_comparison_class
 from wagtail.admin.ui.tables import Column
 
 from cover.claims.plan_terms import euros
@@ -191,3 +192,25 @@ class YesNoColumn(Column):
             return yes_no(value() if callable(value) else value)
 
         super().__init__(name, accessor=accessor, **kwargs)
+
+
+class CentsComparison(FieldComparison):
+    """Wagtail's revision comparison of an amount: « 9,90 € », not the stored « 990 ».
+
+    Registered for integer fields; only the ``*_cents`` ones are shown as euros.
+    """
+
+    def _shown(self, value: Any) -> Any:
+        if value is None or not self.field.name.endswith("_cents"):
+            return value
+        return euros(value)
+
+    def htmldiff(self) -> str:
+        before, after = self._shown(self.val_a), self._shown(self.val_b)
+        if before != after:
+            return TextDiff([("deletion", before), ("addition", after)]).to_html()
+        return escape(before)
+
+
+for _integer_field in (models.PositiveIntegerField, models.IntegerField):
+    register_comparison_class(_integer_field, comparison_class=CentsComparison)
