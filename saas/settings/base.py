@@ -13,6 +13,8 @@ import environ
 from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
+from saas.site_name import site_name_lazy
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -267,7 +269,8 @@ STORAGES = {
 # ---------------------------------------------------------------------------------------------
 # Wagtail
 # ---------------------------------------------------------------------------------------------
-WAGTAIL_SITE_NAME = "Égide"
+# The current insurer's name on its admin, « Égide » on the platform's (saas/site_name.py).
+WAGTAIL_SITE_NAME = site_name_lazy()
 # Global by design in Wagtail; links in e-mails are built per tenant (tenants.selectors).
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://localhost")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
