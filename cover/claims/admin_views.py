@@ -50,6 +50,11 @@ PERMISSION = "claims.handle_claim"
 QUEUE_PAGE_SIZE = 25
 
 
+def _detail_at(pk: int, section: str):
+    """Back to the claim page, at the section the action was taken from."""
+    return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + f"#{section}")
+
+
 def handler_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -189,7 +194,7 @@ def note_add(request, pk: int):
             messages.success(request, _("Note interne ajoutée."))
     else:
         messages.error(request, _("Écrivez la note (5 000 caractères au plus)."))
-    return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#notes")
+    return _detail_at(pk, "notes")
 
 
 @handler_required
@@ -211,7 +216,7 @@ def attachment_add(request, pk: int):
             messages.success(request, _("Pièce jointe ajoutée."))
     else:
         messages.error(request, _("Choisissez un fichier à joindre."))
-    return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#notes")
+    return _detail_at(pk, "notes")
 
 
 @handler_required
@@ -291,7 +296,9 @@ def detail(request, pk: int):
             "follow_up_form": LetterFollowUpForm(initial={"date": today}),
             "publication_form": PublicationDateForm(initial={"new_date": claim.publication_date}),
             "publication_changes": selectors.claim_publication_date_changes(claim=claim),
-            "publication_evidence_before": selectors.claim_publication_evidence_before(claim=claim),
+            "publication_evidence_before": selectors.claim_publication_evidence_before(
+                claim=claim, captures=captures
+            ),
             "republication_form": RepublicationForm(initial={"date": today}),
             "costs": claim.costs.select_related("partner"),
             "cost_form": CostForm(initial={"incurred_on": today}),
@@ -347,7 +354,7 @@ def _capture_action(request, claim: Claim):
             request,
             _("Capture n° %(id)s demandée : elle démarre dans un instant.") % {"id": capture_id},
         )
-    return redirect(reverse("claims_admin:detail", kwargs={"pk": claim.pk}) + "#evidence")
+    return _detail_at(claim.pk, "evidence")
 
 
 @handler_required
@@ -433,7 +440,7 @@ def transition(request, pk: int):
                 messages.error(request, str(error))
         else:
             messages.error(request, _("Indiquez l'étape et le motif du changement."))
-        return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#ladder")
+        return _detail_at(pk, "ladder")
     route = form.cleaned_data["route"]
     try:
         services.claim_transition(
@@ -610,7 +617,7 @@ def publication_date(request, pk: int):
     form = PublicationDateForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Indiquez la nouvelle date de publication et le motif."))
-        return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#summary")
+        return _detail_at(pk, "summary")
     try:
         services.claim_publication_date_correct(
             claim=claim,
@@ -622,7 +629,7 @@ def publication_date(request, pk: int):
         _refused(request, exc)
     else:
         messages.success(request, _("Date de publication corrigée : échéances recalculées."))
-    return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#summary")
+    return _detail_at(pk, "summary")
 
 
 @handler_required
@@ -633,7 +640,7 @@ def republication(request, pk: int):
     form = RepublicationForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Indiquez la date de la republication."))
-        return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#deadlines")
+        return _detail_at(pk, "deadlines")
     try:
         services.claim_republication_record(
             claim=claim,
@@ -646,7 +653,7 @@ def republication(request, pk: int):
         _refused(request, exc)
     else:
         messages.success(request, _("Republication enregistrée : nouveau délai de prescription."))
-    return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#deadlines")
+    return _detail_at(pk, "deadlines")
 
 
 @handler_required
@@ -658,7 +665,7 @@ def letter_received(request, pk: int, letter_pk: int):
     form = LetterReceiptForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Indiquez la date de réception."))
-        return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#letters")
+        return _detail_at(pk, "letters")
     try:
         services.letter_receipt_record(
             letter=letter, received_on=form.cleaned_data["received_on"], by=request.user
@@ -667,7 +674,7 @@ def letter_received(request, pk: int, letter_pk: int):
         _refused(request, exc)
     else:
         messages.success(request, _("Réception enregistrée : échéances recalculées."))
-    return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#letters")
+    return _detail_at(pk, "letters")
 
 
 @handler_required
@@ -679,7 +686,7 @@ def letter_follow_up(request, pk: int, letter_pk: int):
     form = LetterFollowUpForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choisissez la suite et sa date."))
-        return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#letters")
+        return _detail_at(pk, "letters")
     try:
         services.letter_follow_up_record(
             letter=letter,
@@ -692,4 +699,4 @@ def letter_follow_up(request, pk: int, letter_pk: int):
         _refused(request, exc)
     else:
         messages.success(request, _("Suite enregistrée : échéances recalculées."))
-    return redirect(reverse("claims_admin:detail", kwargs={"pk": pk}) + "#letters")
+    return _detail_at(pk, "letters")

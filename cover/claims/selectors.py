@@ -7,7 +7,7 @@ a doctor filters on that doctor.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,7 +153,7 @@ class PublicationEstimate:
 
 
 def claim_publication_evidence(
-    *, claim: Claim
+    *, claim: Claim, captures: Sequence[Any] | None = None
 ) -> list[tuple[datetime.date, PublicationDateSource]]:
     """Dates on which the content is shown to exist online: archive dates recorded by the
     handler (Wayback, BnF, an earlier capture) and the claim's finished captures."""
@@ -168,7 +168,7 @@ def claim_publication_evidence(
         found.append((archived, PublicationDateSource.ARCHIVE))
     captured = [
         timezone.localdate(c.gen_time or c.finished_at)
-        for c in claim_captures(claim=claim)
+        for c in (claim_captures(claim=claim) if captures is None else captures)
         if c.status == Capture.Status.COMPLETE and (c.gen_time or c.finished_at)
     ]
     if captured:
@@ -187,13 +187,17 @@ def claim_publication_estimate(*, claim: Claim) -> PublicationEstimate:
     return PublicationEstimate(date=day, source=source)
 
 
-def claim_publication_evidence_before(*, claim: Claim) -> datetime.date | None:
+def claim_publication_evidence_before(
+    *, claim: Claim, captures: Sequence[Any] | None = None
+) -> datetime.date | None:
     """An evidence date earlier than a publication date that is not an estimate (the doctor's
     or the handler's): the handler should check the publication date."""
     if claim.publication_date_estimated:
         return None
     earlier = [
-        d for d, _src in claim_publication_evidence(claim=claim) if d < claim.publication_date
+        d
+        for d, _src in claim_publication_evidence(claim=claim, captures=captures)
+        if d < claim.publication_date
     ]
     return min(earlier, default=None)
 
