@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
+from cover.card_change import policy_card_change_apply
 from cover.models import (
     Branding,
     Doctor,
@@ -660,6 +661,8 @@ def policy_stripe_event_apply(*, event: dict) -> None:
         if kind == "checkout.session":
             policy.stripe_customer_id = obj.get("customer") or policy.stripe_customer_id
             policy.stripe_subscription_id = obj.get("subscription") or policy.stripe_subscription_id
+            if type_ == "checkout.session.completed" and obj.get("mode") == "setup":
+                policy_card_change_apply(policy=policy, session=obj)
             if type_ == "checkout.session.completed" and obj.get("payment_status") == "paid":
                 status, start = Policy.Status.ACTIVE, at
         elif kind == "subscription":

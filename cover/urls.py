@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cover import onboarding_views, views
+from cover import card_views, onboarding_views, views
 from tenants.landing import PasswordSetView, PortalLoginView
 
 app_name = "portal"
@@ -21,6 +21,12 @@ urlpatterns = [
     path("portail/contrat/", views.policy_detail, name="policy"),
     path("portail/contrat/<str:number>/attestation.pdf", views.certificate, name="certificate"),
     path("portail/contrat/<str:number>/regler/", views.policy_pay, name="policy-pay"),
+    path("portail/contrat/<str:number>/carte/", card_views.policy_card_change, name="policy-card"),
+    path(
+        "portail/contrat/<str:number>/carte/retour/",
+        card_views.policy_card_changed,
+        name="policy-card-return",
+    ),
     path("portail/contrat/<str:number>/resilier/", views.policy_cancel, name="policy-cancel"),
     path(
         "portail/contrat/<str:number>/resiliation/",

@@ -7,8 +7,9 @@ MIT, see ``STRIPE_LICENSE``) so ``stripe.StripeClient`` parses them into the sam
 as against Stripe. With real Stripe test keys and no base-address override the same code talks
 to Stripe. The PyPI package ``localstripe`` was tried first: it has no Prices and no Checkout.
 
-Covered (``/v1``): customers, products, prices, Checkout sessions (+ line items, expire),
-subscriptions (retrieve, list, update, cancel), invoices (retrieve, list), billing meters, meter
+Covered (``/v1``): customers, products, prices, Checkout sessions (payment, subscription and
+setup modes; + line items, expire), SetupIntents and payment methods (retrieve), subscriptions
+(retrieve, list, update, cancel), invoices (retrieve, list, pay), billing meters, meter
 events and event summaries, connected accounts and account links, events, webhook endpoints.
 Stripe's conventions are kept: bracketed form bodies, ``expand[]``, Bearer (or Basic) secret
 keys, ``Stripe-Account`` namespaces, ``Idempotency-Key`` replays, ``{object: list}`` pagination,
@@ -17,7 +18,7 @@ Stripe's error JSON and status codes, unknown parameters refused.
 Hosted pages (no API key, French): ``/pay/<cs_id>`` (Checkout, button "Payer"),
 ``/invoice/<in_id>`` (hosted invoice, pays an open invoice) and ``/invoice/<in_id>/pdf``,
 ``/connect/onboarding/<token>`` (account link). Test cards: 4242 4242 4242 4242 pays,
-4000 0000 0000 0002 is declined.
+4000 0000 0000 0002 is declined, 4000 0000 0000 0341 can be saved but is declined when charged.
 
 Webhooks: each event is POSTed as JSON to every matching endpoint (configured at start, or
 created through ``/v1/webhook_endpoints``) with ``Stripe-Signature: t=…,v1=…`` computed as Stripe
@@ -37,6 +38,15 @@ the customer), ``checkout.session.completed``, ``customer.subscription.created``
 ``invoice.created``, ``invoice.finalized``, ``invoice.paid``, ``invoice.payment_succeeded``.
 A declined card (subscription mode) ends instead with the subscription ``past_due``, the invoice
 ``open`` and ``invoice.payment_failed``; in payment mode the page shows the refusal, as Stripe's.
+
+Saving a card (Checkout ``mode=setup``, button "Enregistrer la carte"): a declined test card is
+refused on the page; a good one creates a card ``payment_method`` attached to the session's
+customer and a succeeded ``setup_intent``, with ``payment_method.attached``,
+``setup_intent.created``, ``setup_intent.succeeded`` and ``checkout.session.completed``. The
+card then serves as ``invoice_settings.default_payment_method`` (customer update) or the
+subscription's ``default_payment_method``, and ``POST /v1/invoices/<in_id>/pay`` charges it: a
+declined card answers 402 ``card_error`` (``card_declined``) and sends
+``invoice.payment_failed``.
 
 Run: ``python -m saas.embedded.stripe_server --port 12111 --data var/stripe
 --webhook-url http://127.0.0.1:8000/billing/stripe/webhook/ --webhook-secret whsec_…``
@@ -92,7 +102,10 @@ TEST_CARDS: dict[str, str | None] = {
     "5555555555554444": None,
     "4000000000000002": "card_declined",
     "4000000000009995": "insufficient_funds",
+    "4000000000000341": "card_declined",
 }
+# Cards that can be saved (Checkout setup mode) although every charge on them is declined.
+SAVED_THEN_DECLINED = frozenset({"4000000000000341"})
 
 ID_FORMATS: dict[str, tuple[str, int]] = {
     "customer": ("cus_", 14),
@@ -105,6 +118,8 @@ ID_FORMATS: dict[str, tuple[str, int]] = {
     "invoice": ("in_1", 23),
     "line_item": ("il_1", 23),
     "payment_intent": ("pi_1", 23),
+    "setup_intent": ("seti_1", 23),
+    "payment_method": ("pm_1", 23),
     "billing.meter": ("mtr_test_", 32),
     "event": ("evt_1", 23),
     "webhook_endpoint": ("we_1", 23),
@@ -120,8 +135,15 @@ EXPANDABLE: dict[str, dict[str, str]] = {
         "customer": "customer",
         "subscription": "subscription",
         "invoice": "invoice",
+        "setup_intent": "setup_intent",
     },
-    "subscription": {"customer": "customer", "latest_invoice": "invoice"},
+    "subscription": {
+        "customer": "customer",
+        "latest_invoice": "invoice",
+        "default_payment_method": "payment_method",
+    },
+    "setup_intent": {"customer": "customer", "payment_method": "payment_method"},
+    "payment_method": {"customer": "customer"},
     "invoice": {"customer": "customer", "subscription": "subscription"},
     "price": {"product": "product"},
     "product": {"default_price": "price"},
@@ -138,6 +160,8 @@ KIND_LABELS: dict[str, str] = {
     "event": "event",
     "webhook_endpoint": "webhook_endpoint",
     "account": "account",
+    "setup_intent": "setupintent",
+    "payment_method": "PaymentMethod",
 }
 
 INTERVALS_FR: dict[str, str] = {"day": "jour", "week": "semaine", "month": "mois", "year": "an"}
@@ -148,6 +172,19 @@ INVOICE_STATUS_FR: dict[str, str] = {
     "paid": "payée",
     "void": "annulée",
     "uncollectible": "irrécouvrable",
+}
+# Test card number -> (brand, funding country); every test card expires 12/2034 here.
+CARD_BRANDS: dict[str, tuple[str, str]] = {
+    "4242424242424242": ("visa", "US"),
+    "5555555555554444": ("mastercard", "US"),
+    "4000000000000002": ("visa", "US"),
+    "4000000000009995": ("visa", "US"),
+    "4000000000000341": ("visa", "US"),
+}
+# What the API answers for a declined card (402 ``card_error``), as Stripe words it.
+DECLINE_ERRORS: dict[str, tuple[str, str]] = {
+    "card_declined": ("generic_decline", "Your card was declined."),
+    "insufficient_funds": ("insufficient_funds", "Your card has insufficient funds."),
 }
 DECLINE_MESSAGES_FR: dict[str, str] = {
     "card_declined": "Votre carte a été refusée.",
@@ -239,9 +276,11 @@ CHECKOUT_PARAMS = frozenset(
         "payment_method_collection",
         "discounts",
         "saved_payment_method_options",
+        "setup_intent_data",
         "expand",
     }
 )
+SETUP_INTENT_DATA_PARAMS = frozenset({"metadata", "description", "on_behalf_of"})
 SUBSCRIPTION_DATA_PARAMS = frozenset(
     {"metadata", "description", "application_fee_percent", "billing_cycle_anchor"}
 )
@@ -254,9 +293,11 @@ SUBSCRIPTION_UPDATE_PARAMS = frozenset(
         "items",
         "proration_behavior",
         "cancellation_details",
+        "default_payment_method",
         "expand",
     }
 )
+INVOICE_PAY_PARAMS = frozenset({"payment_method", "off_session", "expand"})
 METER_PARAMS = frozenset(
     {
         "display_name",
@@ -302,6 +343,7 @@ class StripeApiError(Exception):
         type_: str = "invalid_request_error",
         code: str | None = None,
         param: str | None = None,
+        decline_code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -309,12 +351,15 @@ class StripeApiError(Exception):
         self.type = type_
         self.code = code
         self.param = param
+        self.decline_code = decline_code
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"message": self.message, "type": self.type}
         if self.code:
             error["code"] = self.code
             error["doc_url"] = f"https://stripe.com/docs/error-codes/{self.code.replace('_', '-')}"
+        if self.decline_code:
+            error["decline_code"] = self.decline_code
         if self.param:
             error["param"] = self.param
         return {"error": error}
@@ -596,6 +641,73 @@ NEUTRAL: dict[str, dict[str, Any]] = {
 }
 
 
+# Objects the fixtures file lacks, with the fields Stripe's API reference gives them (a card
+# payment method carries only its ``card`` details, as the API answers).
+LOCAL_SHAPES: dict[str, dict[str, Any]] = {
+    "setup_intent": {
+        "id": "",
+        "object": "setup_intent",
+        "application": None,
+        "automatic_payment_methods": None,
+        "cancellation_reason": None,
+        "client_secret": None,
+        "created": 0,
+        "customer": None,
+        "customer_account": None,
+        "description": None,
+        "excluded_payment_method_types": None,
+        "flow_directions": None,
+        "last_setup_error": None,
+        "latest_attempt": None,
+        "livemode": False,
+        "mandate": None,
+        "metadata": {},
+        "next_action": None,
+        "on_behalf_of": None,
+        "payment_method": None,
+        "payment_method_configuration_details": None,
+        "payment_method_options": {
+            "card": {
+                "mandate_options": None,
+                "network": None,
+                "request_three_d_secure": "automatic",
+            }
+        },
+        "payment_method_types": ["card"],
+        "single_use_mandate": None,
+        "status": "requires_payment_method",
+        "usage": "off_session",
+    },
+    "payment_method": {
+        "id": "",
+        "object": "payment_method",
+        "allow_redisplay": "always",
+        "billing_details": {
+            "address": {
+                "city": None,
+                "country": None,
+                "line1": None,
+                "line2": None,
+                "postal_code": None,
+                "state": None,
+            },
+            "email": None,
+            "name": None,
+            "phone": None,
+            "tax_id": None,
+        },
+        "card": None,
+        "created": 0,
+        "customer": None,
+        "customer_account": None,
+        "livemode": False,
+        "metadata": {},
+        "radar_options": {},
+        "type": "card",
+    },
+}
+
+
 def _fixtures() -> dict[str, dict[str, Any]]:
     if not _FIXTURES_CACHE:
         _FIXTURES_CACHE.update(json.loads(FIXTURES_PATH.read_text("utf-8"))["resources"])
@@ -604,7 +716,8 @@ def _fixtures() -> dict[str, dict[str, Any]]:
 
 def stripe_shape(kind: str, **fields: Any) -> dict[str, Any]:
     """A new object of ``kind`` with exactly the fixture's fields, filler reset, ``fields`` set."""
-    shaped = copy.deepcopy(_fixtures()[kind])
+    base = _fixtures().get(kind) or LOCAL_SHAPES[kind]
+    shaped = copy.deepcopy(base)
     shaped.update(copy.deepcopy(NEUTRAL.get(kind, {})))
     shaped.update(fields)
     if "livemode" in shaped:
@@ -913,6 +1026,9 @@ ROUTES: list[Route] = [
         LIST_PARAMS | {"customer", "subscription", "status", "collection_method"},
     ),
     _route("GET", "/v1/invoices/{id}", "invoice_retrieve", {"expand"}),
+    _route("POST", "/v1/invoices/{id}/pay", "invoice_pay", INVOICE_PAY_PARAMS),
+    _route("GET", "/v1/setup_intents/{id}", "setup_intent_retrieve", {"expand"}),
+    _route("GET", "/v1/payment_methods/{id}", "payment_method_retrieve", {"expand"}),
     _route("POST", "/v1/billing/meters", "meter_create", METER_PARAMS),
     _route("GET", "/v1/billing/meters", "meter_list", LIST_PARAMS | {"status"}),
     _route("GET", "/v1/billing/meters/{id}", "meter_retrieve", {"expand"}),
@@ -1375,6 +1491,31 @@ class _Api:
         customer.update(self._customer_fields(call.params))
         if "metadata" in call.params:
             customer["metadata"] = _metadata_merge(customer["metadata"], call.params["metadata"])
+        if "invoice_settings" in call.params:
+            settings = _as_dict(call.params["invoice_settings"], "invoice_settings")
+            _check_params(
+                settings,
+                frozenset({"default_payment_method", "footer"}),
+                prefix="invoice_settings",
+            )
+            if "default_payment_method" in settings:
+                method_id = settings["default_payment_method"] or None
+                if method_id:
+                    self._customer_payment_method(
+                        call.namespace,
+                        object_id,
+                        method_id,
+                        param="invoice_settings[default_payment_method]",
+                    )
+                customer["invoice_settings"] = {
+                    **customer["invoice_settings"],
+                    "default_payment_method": method_id,
+                }
+            if "footer" in settings:
+                customer["invoice_settings"] = {
+                    **customer["invoice_settings"],
+                    "footer": settings["footer"] or None,
+                }
         self._emit_updated(call, "customer.updated", before, customer)
         return customer
 
@@ -1631,13 +1772,19 @@ class _Api:
         mode = params.get("mode")
         if not mode:
             raise _missing("mode")
-        if mode not in {"payment", "subscription"}:
+        if mode not in {"payment", "setup", "subscription"}:
             raise _invalid(
-                "Invalid mode: must be one of payment or subscription (setup is not simulated)",
-                param="mode",
+                "Invalid mode: must be one of payment, setup or subscription", param="mode"
             )
         if not params.get("success_url"):
             raise _missing("success_url")
+        if mode == "setup":
+            return self._checkout_setup_session_create(call)
+        if "setup_intent_data" in params:
+            raise _invalid(
+                "You can only specify `setup_intent_data` in `setup` mode.",
+                param="setup_intent_data",
+            )
         raw_items = _as_list(params.get("line_items", []), "line_items")
         if not raw_items:
             raise _missing("line_items")
@@ -1753,6 +1900,188 @@ class _Api:
         self.state.collection(call.namespace, "checkout.session")[session_id] = session
         return session
 
+    def _checkout_setup_session_create(self, call: _Call) -> dict[str, Any]:
+        """A Checkout session that saves a card for later payments (``mode=setup``).
+
+        No line items and no amount; completing it creates a succeeded SetupIntent whose card
+        payment method is attached to the session's customer.
+        """
+        params = call.params
+        if params.get("line_items"):
+            raise _invalid("You cannot pass `line_items` in `setup` mode.", param="line_items")
+        for name in ("subscription_data", "payment_intent_data"):
+            if name in params:
+                raise _invalid(f"You cannot pass `{name}` in `setup` mode.", param=name)
+        currency = str(params.get("currency") or "").lower()
+        if not currency and not params.get("payment_method_types"):
+            raise _invalid(
+                "`currency` is required in `setup` mode when `payment_method_types` is not set.",
+                param="currency",
+            )
+        customer_id = params.get("customer") or None
+        if customer_id:
+            self._get(call.namespace, "customer", customer_id)
+        intent_data = _as_dict(params.get("setup_intent_data", {}), "setup_intent_data")
+        _check_params(intent_data, SETUP_INTENT_DATA_PARAMS, prefix="setup_intent_data")
+        now = _now()
+        session_id = _new_id("checkout.session")
+        session = stripe_shape(
+            "checkout.session",
+            id=session_id,
+            created=now,
+            expires_at=now + 24 * 3600,
+            mode="setup",
+            success_url=params["success_url"],
+            cancel_url=params.get("cancel_url") or None,
+            customer=customer_id,
+            customer_email=params.get("customer_email") or None,
+            customer_creation=None,
+            client_reference_id=params.get("client_reference_id") or None,
+            metadata=_metadata_merge({}, params.get("metadata", {})),
+            locale=params.get("locale") or None,
+            allow_promotion_codes=None,
+            billing_address_collection=params.get("billing_address_collection") or None,
+            currency=currency or None,
+            amount_subtotal=None,
+            amount_total=None,
+            total_details=None,
+            payment_method_collection=None,
+            payment_method_types=["card"],
+            payment_status="no_payment_required",
+            status="open",
+            submit_type=None,
+            subscription=None,
+            invoice=None,
+            setup_intent=None,
+            url=f"{URL_MARKER}/pay/{session_id}",
+        )
+        session["_line_items"] = []
+        session["_setup_intent_data"] = intent_data
+        session["_api_version"] = call.api_version
+        self.state.collection(call.namespace, "checkout.session")[session_id] = session
+        return session
+
+    def _checkout_setup_complete(
+        self, namespace: str, session: dict[str, Any], *, digits: str, name: str
+    ) -> str:
+        """Save the card: payment method (attached), SetupIntent, then the session completed.
+
+        Events, in Stripe's order: ``payment_method.attached`` (with a customer),
+        ``setup_intent.created``, ``setup_intent.succeeded``, ``checkout.session.completed``.
+        """
+        api_version = session["_api_version"]
+        customer_id = session["customer"]
+        customer = self.state.collection(namespace, "customer").get(customer_id or "")
+        method = self._payment_method_new(
+            namespace,
+            digits=digits,
+            name=name.strip() or (customer or {}).get("name"),
+            email=(customer or {}).get("email"),
+            customer_id=customer_id,
+        )
+        data = session["_setup_intent_data"]
+        intent_id = _new_id("setup_intent")
+        intent = stripe_shape(
+            "setup_intent",
+            id=intent_id,
+            client_secret=f"{intent_id}_secret_{secrets.token_hex(12)}",
+            created=_now(),
+            customer=customer_id,
+            description=data.get("description") or None,
+            metadata=_metadata_merge({}, data.get("metadata", {})),
+            on_behalf_of=data.get("on_behalf_of") or None,
+        )
+        self.state.collection(namespace, "setup_intent")[intent_id] = intent
+
+        def emit(type_: str, obj: dict[str, Any]) -> None:
+            self._emit(namespace, type_, obj, call=None, api_version=api_version)
+
+        if customer_id:
+            emit("payment_method.attached", method)
+        emit("setup_intent.created", intent)
+        intent.update(status="succeeded", payment_method=method["id"])
+        emit("setup_intent.succeeded", intent)
+        session.update(
+            status="complete",
+            setup_intent=intent_id,
+            customer_details={
+                "address": _address({}),
+                "email": (customer or {}).get("email") or session["customer_email"],
+                "name": method["billing_details"]["name"],
+                "phone": None,
+                "tax_exempt": "none",
+                "tax_ids": [],
+                "business_name": None,
+                "individual_name": None,
+            },
+            url=None,
+        )
+        emit("checkout.session.completed", session)
+        self._commit()
+        return _success_url(session)
+
+    def _payment_method_new(
+        self,
+        namespace: str,
+        *,
+        digits: str,
+        name: str | None,
+        email: str | None,
+        customer_id: str | None,
+    ) -> dict[str, Any]:
+        brand, country = CARD_BRANDS[digits]
+        method = stripe_shape(
+            "payment_method",
+            id=_new_id("payment_method"),
+            created=_now(),
+            customer=customer_id,
+            card={
+                "brand": brand,
+                "checks": {
+                    "address_line1_check": None,
+                    "address_postal_code_check": None,
+                    "cvc_check": "pass",
+                },
+                "country": country,
+                "display_brand": brand,
+                "exp_month": 12,
+                "exp_year": 2034,
+                "fingerprint": hashlib.sha256(digits.encode()).hexdigest()[:16],
+                "funding": "credit",
+                "generated_from": None,
+                "last4": digits[-4:],
+                "networks": {"available": [brand], "preferred": None},
+                "regulated_status": "unregulated",
+                "three_d_secure_usage": {"supported": True},
+                "wallet": None,
+            },
+        )
+        method["billing_details"].update(name=name or None, email=email or None)
+        method["_number"] = digits
+        self.state.collection(namespace, "payment_method")[method["id"]] = method
+        return method
+
+    def _customer_payment_method(
+        self, namespace: str, customer_id: str, method_id: str, *, param: str
+    ) -> dict[str, Any]:
+        """A payment method attached to that customer, or Stripe's refusal."""
+        method = self.state.collection(namespace, "payment_method").get(method_id)
+        if method is None:
+            raise _no_such("payment_method", method_id, param=param)
+        if method["customer"] != customer_id:
+            raise _invalid(
+                f"The customer does not have a payment method with the ID {method_id}. The "
+                "payment method must be attached to the customer.",
+                param=param,
+            )
+        return method
+
+    def _h_setup_intent_retrieve(self, call: _Call, object_id: str) -> dict[str, Any]:
+        return self._get(call.namespace, "setup_intent", object_id)
+
+    def _h_payment_method_retrieve(self, call: _Call, object_id: str) -> dict[str, Any]:
+        return self._get(call.namespace, "payment_method", object_id)
+
     def _checkout_item(self, namespace: str, stored: dict[str, Any]) -> dict[str, Any]:
         price = self._get(namespace, "price", stored["price"])
         product = self.state.collection(namespace, "product").get(price["product"], {})
@@ -1832,8 +2161,13 @@ class _Api:
                     "ou 4000 0000 0000 0002."
                 )
             decline = TEST_CARDS[digits]
-            if decline and session["mode"] == "payment":
+            saved = session["mode"] == "setup" and digits in SAVED_THEN_DECLINED
+            if decline and session["mode"] in {"payment", "setup"} and not saved:
                 return "", DECLINE_MESSAGES_FR[decline]
+            if session["mode"] == "setup":
+                return self._checkout_setup_complete(
+                    namespace, session, digits=digits, name=name
+                ), None
             api_version = session["_api_version"]
             customer_id = session["customer"]
             email = email.strip() or (session["customer_email"] or "")
@@ -2270,6 +2604,16 @@ class _Api:
             }
         if "description" in params:
             subscription["description"] = params["description"] or None
+        if "default_payment_method" in params:
+            method_id = params["default_payment_method"] or None
+            if method_id:
+                self._customer_payment_method(
+                    call.namespace,
+                    subscription["customer"],
+                    method_id,
+                    param="default_payment_method",
+                )
+            subscription["default_payment_method"] = method_id
         if "metadata" in params:
             subscription["metadata"] = _metadata_merge(subscription["metadata"], params["metadata"])
         if "items" in params:
@@ -2403,27 +2747,81 @@ class _Api:
                 self._commit()
                 return DECLINE_MESSAGES_FR[decline]
             self._invoice_mark_paid(namespace, invoice, call=None)
-            subscription = self.state.collection(namespace, "subscription").get(
-                invoice["subscription"] or ""
-            )
-            if subscription is not None and subscription["status"] == "past_due":
-                still_open = any(
-                    other["status"] == "open"
-                    for other in self.state.collection(namespace, "invoice").values()
-                    if other["subscription"] == subscription["id"]
-                )
-                if not still_open:
-                    before = copy.deepcopy(subscription)
-                    subscription["status"] = "active"
-                    self._emit_updated(
-                        None,
-                        "customer.subscription.updated",
-                        before,
-                        subscription,
-                        namespace=namespace,
-                    )
+            self._subscription_settled(namespace, invoice, call=None)
             self._commit()
             return None
+
+    def _subscription_settled(
+        self, namespace: str, invoice: dict[str, Any], *, call: _Call | None
+    ) -> None:
+        """A past-due subscription with no open invoice left is active again."""
+        subscription = self.state.collection(namespace, "subscription").get(
+            invoice["subscription"] or ""
+        )
+        if subscription is None or subscription["status"] != "past_due":
+            return
+        still_open = any(
+            other["status"] == "open"
+            for other in self.state.collection(namespace, "invoice").values()
+            if other["subscription"] == subscription["id"]
+        )
+        if not still_open:
+            before = copy.deepcopy(subscription)
+            subscription["status"] = "active"
+            self._emit_updated(
+                call, "customer.subscription.updated", before, subscription, namespace=namespace
+            )
+
+    def _h_invoice_pay(self, call: _Call, object_id: str) -> dict[str, Any]:
+        """Charge an open invoice off-session with a saved card, as ``POST /v1/invoices/…/pay``.
+
+        The card is ``payment_method``, else the invoice's, the subscription's, then the
+        customer's default (Stripe's order). A declined card answers 402 ``card_error`` after
+        recording the attempt and sending ``invoice.payment_failed``.
+        """
+        namespace = call.namespace
+        invoice = self._get(namespace, "invoice", object_id)
+        if invoice["status"] == "paid":
+            raise _invalid("Invoice is already paid")
+        if invoice["status"] != "open":
+            raise _invalid(
+                f"You can only pay an invoice whose status is `open`; this one is "
+                f"`{invoice['status']}`."
+            )
+        customer = self._get(namespace, "customer", invoice["customer"])
+        subscription = self.state.collection(namespace, "subscription").get(
+            invoice["subscription"] or "", {}
+        )
+        method_id = (
+            call.params.get("payment_method")
+            or invoice["default_payment_method"]
+            or subscription.get("default_payment_method")
+            or customer["invoice_settings"]["default_payment_method"]
+        )
+        if not method_id:
+            raise _invalid(
+                "This customer has no attached payment source or default payment method. "
+                "Please consider adding a default payment method."
+            )
+        method = self._customer_payment_method(
+            namespace, customer["id"], method_id, param="payment_method"
+        )
+        decline = TEST_CARDS.get(method["_number"])
+        if decline:
+            invoice.update(attempt_count=invoice["attempt_count"] + 1, attempted=True)
+            self._emit(namespace, "invoice.payment_failed", invoice, call=call)
+            self._commit()
+            decline_code, message = DECLINE_ERRORS[decline]
+            raise StripeApiError(
+                402,
+                message,
+                type_="card_error",
+                code="card_declined",
+                decline_code=decline_code,
+            )
+        self._invoice_mark_paid(namespace, invoice, call=call)
+        self._subscription_settled(namespace, invoice, call=call)
+        return invoice
 
     def _find_invoice(self, invoice_id: str) -> tuple[str, dict[str, Any]]:
         for namespace in self.state.namespaces():
@@ -2856,6 +3254,8 @@ class _Api:
     def _checkout_page_html(
         self, namespace: str, session: dict[str, Any], error: str | None, form: dict[str, Any]
     ) -> str:
+        if session["mode"] == "setup":
+            return self._checkout_setup_page_html(namespace, session, error, form)
         rows = []
         period = ""
         for stored in session["_line_items"]:
@@ -2916,6 +3316,48 @@ class _Api:
 4000 0000 0000 0002 (carte refusée).</p>
 {cancel}"""
         return _page_html("Paiement", body)
+
+    def _checkout_setup_page_html(
+        self, namespace: str, session: dict[str, Any], error: str | None, form: dict[str, Any]
+    ) -> str:
+        """Checkout in setup mode: a card to save, nothing charged now."""
+        cancel = (
+            f"<p><a href='{html.escape(session['cancel_url'])}'>← Retour</a></p>"
+            if session["cancel_url"]
+            else ""
+        )
+        if session["status"] != "open":
+            return _page_html(
+                "Carte bancaire", "<p>Cette session n'est plus disponible.</p>" + cancel
+            )
+        customer = self.state.collection(namespace, "customer").get(session["customer"] or "", {})
+        card = str(form.get("card_number", "4242 4242 4242 4242"))
+        holder = str(form.get("cardholder_name", "")) or customer.get("name") or ""
+        error_html = f"<p class='error' role='alert'>{html.escape(error)}</p>" if error else ""
+        body = f"""
+<p class="test">Mode test — aucun paiement réel</p>
+<h1>{html.escape(self._display_name(namespace))}</h1>
+<p>Enregistrez une carte pour vos prochains paiements. Aucun montant n'est débité sur cette
+page.</p>
+{error_html}
+<form method="post" action="/pay/{html.escape(session["id"])}">
+  <label>Numéro de carte
+    <input name="card_number" value="{html.escape(card)}" inputmode="numeric"
+      autocomplete="cc-number" required>
+  </label>
+  <div class="row">
+    <label>Expiration <input name="card_expiry" value="12 / 34" autocomplete="cc-exp"></label>
+    <label>CVC <input name="card_cvc" value="123" autocomplete="cc-csc"></label>
+  </div>
+  <label>Titulaire de la carte
+    <input name="cardholder_name" value="{html.escape(holder)}" autocomplete="cc-name">
+  </label>
+  <button type="submit">Enregistrer la carte</button>
+</form>
+<p class="hint">Cartes de test : 4242 4242 4242 4242 (acceptée),
+4000 0000 0000 0002 (refusée), 4000 0000 0000 0341 (enregistrée, puis refusée au paiement).</p>
+{cancel}"""
+        return _page_html("Carte bancaire", body)
 
     def _page_invoice(self, method: str, invoice_id: str, form: dict[str, Any]) -> HttpReply:
         error = None
