@@ -48,7 +48,7 @@ from cover.models import (
 )
 from cover.terms import TERM_FIELDS, Terms
 from evidence.pades import StampBox, pdf_seal
-from evidence.services import evidence_provision
+from evidence.services import evidence_seal_material
 from mailing.kinds import MailKind
 from mailing.services import mail_send
 from tenants.db import connection
@@ -819,12 +819,12 @@ def certificate_render(*, policy: Policy, on: datetime.date) -> bytes:
     )
     document = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).render()
     name = _insurer_display_name()
-    seal = evidence_provision(organisation=name)
+    seal = evidence_seal_material(organisation=name)
     return pdf_seal(
         pdf=document.write_pdf(),
-        key_pem=seal.key_pem.encode("ascii"),
-        cert_pem=seal.cert_pem.encode("ascii"),
-        ca_cert_pem=seal.ca_cert_pem.encode("ascii"),
+        key_pem=seal.key_pem,
+        cert_pem=seal.cert_pem,
+        ca_cert_pem=seal.ca_pem,
         reason=_("Attestation d'assurance n° %(number)s") % {"number": policy.number},
         location=name,
         stamp_text=_("Cachet électronique\n%(signer)s\nLe %(ts)s"),

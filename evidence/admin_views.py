@@ -166,10 +166,15 @@ def capture_thumbnail(request, capture_id: int):
 @permission_required(DOWNLOAD_PERMISSION)
 def capture_download(request, capture_id: int):
     capture = _capture(capture_id)
-    path = selectors.bundle_path(capture=capture)
-    if path is None or not path.is_file():
+    handle = selectors.bundle_open(capture=capture)
+    if handle is None:
         raise Http404(_("Lot de preuve indisponible."))
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=selectors.bundle_filename(capture=capture),
+        content_type="application/zip",
+    )
     services.capture_downloaded(capture=capture, actor=request.user, where="administration")
     return response
 
@@ -204,3 +209,22 @@ def capture_share(request, capture_id: int):
             },
         )
     return redirect("evidence_admin:detail", capture_id=capture.pk)
+
+
+@require_GET
+@permission_required(DOWNLOAD_PERMISSION)
+def capture_renewals_download(request, capture_id: int):
+    """The bundle's timestamp renewal folder, as a ZIP (``<bundle>.renewals/``)."""
+    from evidence.renewal import renewals_zip
+
+    capture = _capture(capture_id)
+    packed = renewals_zip(capture=capture)
+    if packed is None:
+        raise Http404(_("Aucun renouvellement d'horodatage pour cette capture."))
+    filename, content = packed
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    services.capture_downloaded(
+        capture=capture, actor=request.user, where="administration (renouvellements)"
+    )
+    return response

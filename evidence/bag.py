@@ -285,6 +285,14 @@ pas recopié dans ce fichier : `VERIFY.md` fait partie de ce qui est horodaté, 
 avant que genTime n'existe. genTime se lit dans le jeton lui-même, qui est signé par
 l'autorité d'horodatage.
 
+### Renouvellements de l'horodatage
+
+Avant que le certificat de l'autorité d'horodatage n'expire (ou qu'un algorithme ne
+s'affaiblisse), Égide renouvelle l'horodatage sans modifier ce lot : un dossier
+`{bag}.renewals/`, remis à côté de `{bag}.zip`, contient des fichiers `renewal-<n>.txt`
+(empreintes de ce lot et des renouvellements précédents) horodatés à nouveau. Son propre
+`VERIFY.md` explique comment le vérifier avec `openssl` et `sha256sum`.
+
 ## English
 
 This folder is a BagIt bag (RFC 8493). Every file can be checked offline with standard tools,
@@ -341,6 +349,14 @@ openssl ts -verify -data tagmanifest-sha256.txt -in tagmanifest-sha256.txt.tsr \
 (`date -d` is GNU coreutils'; use `gdate` on macOS.) genTime is not copied into this file:
 `VERIFY.md` is part of what is timestamped, so it is written before genTime exists; genTime is
 read from the token itself, which the timestamp authority signed.
+
+### Timestamp renewals
+
+Before the timestamp authority's certificate expires (or an algorithm weakens), Égide renews the
+timestamp without changing this bundle: a folder `{bag}.renewals/`, delivered next to
+`{bag}.zip`, holds `renewal-<n>.txt` files (hashes of this bundle and of earlier renewals),
+each time-stamped again. Its own `VERIFY.md` explains how to check it with `openssl` and
+`sha256sum`.
 """
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from asn1crypto import pem as asn1_pem
 from asn1crypto import x509
 from pyhanko.keys import load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -36,6 +37,13 @@ def _certificate(pem: bytes) -> x509.Certificate:
     return x509.Certificate.load(pem_to_der(pem))
 
 
+def _certificates(pem: bytes) -> list[x509.Certificate]:
+    """Every certificate of a PEM chain (an imported seal's intermediates and root)."""
+    if not asn1_pem.detect(pem):
+        return [x509.Certificate.load(pem)]
+    return [x509.Certificate.load(der) for _, _, der in asn1_pem.unarmor(pem, multiple=True)]
+
+
 def pdf_seal(
     *,
     pdf: bytes,
@@ -55,7 +63,7 @@ def pdf_seal(
     signer = signers.SimpleSigner(
         signing_cert=_certificate(cert_pem),
         signing_key=load_private_key_from_pemder_data(key_pem, passphrase=None),
-        cert_registry=SimpleCertificateStore.from_certs([_certificate(ca_cert_pem)]),
+        cert_registry=SimpleCertificateStore.from_certs(_certificates(ca_cert_pem)),
     )
     meta = signers.PdfSignatureMetadata(
         field_name=SEAL_FIELD,

@@ -6,14 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.core import signing
+from django.core.files import File
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from evidence.models import Capture, CustodyEvent, ShareLink
+from evidence.storage import bundle_local_copy
 
 SCREENSHOT_MEMBER = "data/screenshot-viewport.png"
 
@@ -123,18 +125,30 @@ def custody_chain_check(*, capture: Capture) -> CustodyCheck:
     return CustodyCheck(ok=True, events=count, broken_at=None)
 
 
-def bundle_path(*, capture: Capture) -> Path | None:
-    if not capture.bundle:
+def bundle_stored(*, capture: Capture) -> bool:
+    """The capture has a bundle and its write-once storage still holds it."""
+    name = capture.bundle.name or ""
+    return bool(name) and capture.bundle.storage.exists(name)
+
+
+def bundle_open(*, capture: Capture) -> File | None:
+    """The stored bundle, opened for reading through the storage API (any backend)."""
+    if not bundle_stored(capture=capture):
         return None
-    return Path(capture.bundle.path)
+    return capture.bundle.storage.open(capture.bundle.name or "", "rb")
+
+
+def bundle_filename(*, capture: Capture) -> str:
+    """The bundle's file name as a download offers it (``evidence-<id>-<attempt>.zip``)."""
+    return PurePosixPath(capture.bundle.name or "").name
 
 
 def capture_screenshot(*, capture: Capture) -> bytes | None:
     """The first-screen image (with URL and time burned in), read from the bundle itself."""
-    path = bundle_path(capture=capture)
-    if path is None or not path.is_file():
+    handle = bundle_open(capture=capture)
+    if handle is None:
         return None
-    with zipfile.ZipFile(path) as archive:
+    with handle, zipfile.ZipFile(handle) as archive:
         for name in archive.namelist():
             if name.endswith("/" + SCREENSHOT_MEMBER):
                 return archive.read(name)
@@ -145,11 +159,25 @@ def capture_verdicts(*, capture: Capture) -> list:
     """Every check of EVIDENCE.md, run now on the stored files (never on database values)."""
     from evidence.verify import CheckVerdict, bundle_verify
 
-    path = bundle_path(capture=capture)
-    if path is None or not path.is_file():
+    if not bundle_stored(capture=capture):
         return [CheckVerdict("archive", False, "lot de preuve absent")]
-    verdicts = bundle_verify(zip_path=path)
-    verdicts.append(_tagmanifest_verdict(path=path, expected=capture.tagmanifest_sha256))
+    # The verifier works on a file: a private copy read back from the storage, as a
+    # commissaire de justice would download it.
+    import tempfile
+
+    from evidence.renewal import renewals_zip
+
+    packed = renewals_zip(capture=capture)  # the timestamp renewal chain, if any
+    with (
+        bundle_local_copy(name=capture.bundle.name or "") as path,
+        tempfile.TemporaryDirectory(prefix="egide-renewals-") as tmp,
+    ):
+        renewals = None
+        if packed is not None:
+            renewals = Path(tmp) / packed[0]
+            renewals.write_bytes(packed[1])
+        verdicts = bundle_verify(zip_path=path, renewals=renewals, find_renewals=False)
+        verdicts.append(_tagmanifest_verdict(path=path, expected=capture.tagmanifest_sha256))
     return verdicts
 
 

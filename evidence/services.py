@@ -34,7 +34,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from evidence.browser import BrowserThread, browser_thread
+from evidence.custody_log import custody_log_append
 from evidence.models import Capture, CustodyEvent, SealKey, ShareLink
+from evidence.seals import SealMaterial, seal_current, seal_key_store, seal_material
 from evidence.storage import evidence_root
 from mailing.kinds import MailKind
 from mailing.services import mail_send
@@ -71,6 +73,7 @@ def attempt_failure_reason(exc: BaseException) -> str:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     from evidence.bag import BundleError
+    from evidence.keys import MasterKeyError, SealKeyDecryptError
     from evidence.seal import CmsProfileError, SealError
     from evidence.timestamp import TimestampError, TimestampRefused, TimestampUnavailable
 
@@ -82,7 +85,7 @@ def attempt_failure_reason(exc: BaseException) -> str:
         return str(_("L'autorité d'horodatage a refusé la demande d'horodatage."))
     if isinstance(exc, TimestampError):
         return str(_("La réponse de l'autorité d'horodatage est invalide."))
-    if isinstance(exc, SealError | CmsProfileError):
+    if isinstance(exc, SealError | CmsProfileError | SealKeyDecryptError | MasterKeyError):
         return str(_("Le cachet électronique de l'assureur est inutilisable (clé ou certificat)."))
     if isinstance(exc, BundleError):
         return str(_("Le lot de preuve n'a pas pu être constitué."))
@@ -121,21 +124,30 @@ def _capture_in_browser(thread: BrowserThread, **kwargs: Any):
 def evidence_provision(*, organisation: str) -> SealKey:
     """Give a new insurer its seal key and certificate (once; onboarding calls this).
 
-    The key is generated here, for development and demonstration; a production insurer's seal
-    would come from a qualified provider. It is stored unencrypted in the tenant schema.
+    The key is generated here by the platform's own CA; an insurer may later import a
+    qualified seal (``evidence.seals.seal_import``). The private key is stored encrypted.
     """
     from evidence.pki import seal_pki_generate
 
-    existing = SealKey.objects.order_by("-created_at").first()
+    existing = seal_current()
     if existing is not None:
         return existing
     pki = seal_pki_generate(organisation=organisation)
-    return SealKey.objects.create(
+    return seal_key_store(
         organisation=organisation,
-        key_pem=pki.key_pem.decode("ascii"),
-        cert_pem=pki.cert_pem.decode("ascii"),
-        ca_cert_pem=pki.ca_cert_pem.decode("ascii"),
+        origin=SealKey.Origin.PLATFORM,
+        key_pem=pki.key_pem,
+        cert_pem=pki.cert_pem,
+        ca_cert_pem=pki.ca_cert_pem,
     )
+
+
+def evidence_seal_material(*, organisation: str) -> SealMaterial:
+    """The seal that signs now (provisioned if missing), its key decrypted in memory only.
+
+    For documents other apps seal (PAdES certificates of cover); bundles read it the same way.
+    """
+    return seal_material(seal=evidence_provision(organisation=organisation))
 
 
 # --- Custody ---------------------------------------------------------------------------------
@@ -170,7 +182,8 @@ def custody_record(
     """Append an event to a capture's chain of custody, linked to the previous one by hash.
 
     The capture row is locked so that two events (two downloads at once) never get the same
-    number or the same predecessor.
+    number or the same predecessor. The event is also appended, in the same transaction, to the
+    insurer's custody log (``evidence.custody_log``), which is locked after the capture's row.
     """
     capture_id = capture if isinstance(capture, int) else capture.pk
     with transaction.atomic():
@@ -189,6 +202,16 @@ def custody_record(
         )
         event.hash = custody_hash(custody_payload(event))
         event.save()
+        # Every event, access or lifecycle, also goes to the insurer's custody log.
+        custody_log_append(
+            kind=event.kind,
+            capture_id=capture_id,
+            capture_seq=event.seq,
+            event_hash=event.hash,
+            actor=actor,
+            actor_label=event.actor_label,
+            detail=event.detail,
+        )
     return event
 
 
@@ -401,12 +424,13 @@ def _pipeline(*, capture: Capture, work: Path, browser: BrowserThread) -> tuple[
         _progress_set(capture.pk, label, int(percent * BROWSER_SHARE))
 
     tsa_url, tsa_chain, tsa_anchor = _tsa_material()
-    seal = SealKey.objects.order_by("-created_at").first()
-    if seal is None:
+    seal_row = seal_current()
+    if seal_row is None:
         # An insurer onboarded before evidence existed (development databases): give it its
         # seal now, as onboarding would have.
         name = getattr(connection.tenant, "name", "") or connection.schema_name
-        seal = evidence_provision(organisation=name)
+        seal_row = evidence_provision(organisation=name)
+    seal = seal_material(seal=seal_row)
     result = browser.call(
         _capture_in_browser,
         browser,
@@ -417,9 +441,11 @@ def _pipeline(*, capture: Capture, work: Path, browser: BrowserThread) -> tuple[
         timeout_s=settings.EGIDE_CAPTURE_TIMEOUT_S,
         on_progress=on_progress,
         prechecks=PrecheckConfig(
-            ntp_server=settings.EGIDE_CAPTURE_NTP_SERVER,
-            ip_echo_url=settings.EGIDE_CAPTURE_IP_ECHO_URL,
+            ntp_servers=tuple(settings.EGIDE_CAPTURE_NTP_SERVERS),
+            ip_echo_urls=tuple(settings.EGIDE_CAPTURE_IP_ECHO_URLS),
+            timeout_s=settings.EGIDE_CAPTURE_PRECHECK_TIMEOUT_S,
         ),
+        tls_extra_ca_file=settings.EGIDE_CAPTURE_EXTRA_CA_FILE or None,
         idle_timeout_s=settings.EGIDE_CAPTURE_IDLE_TIMEOUT_S,
         behaviors_timeout_s=settings.EGIDE_CAPTURE_BEHAVIORS_TIMEOUT_S,
     )
@@ -441,13 +467,14 @@ def _pipeline(*, capture: Capture, work: Path, browser: BrowserThread) -> tuple[
             "External-Description": f"Capture de {capture.url}",
             "Egide-Capture-URL": capture.url,
             "Egide-Final-URL": result.final_url,
+            **seal.bag_info(),
         },
         tsa_url=tsa_url,
         tsa_chain_pem=tsa_chain,
         tsa_ca_pem=tsa_anchor,
-        seal_key_pem=seal.key_pem.encode("ascii"),
-        seal_cert_pem=seal.cert_pem.encode("ascii"),
-        seal_ca_pem=seal.ca_cert_pem.encode("ascii"),
+        seal_key_pem=seal.key_pem,
+        seal_cert_pem=seal.cert_pem,
+        seal_ca_pem=seal.ca_pem,
         timeout=settings.EGIDE_TSA_TIMEOUT_S,
     )
     return result, bundle, bundle_id

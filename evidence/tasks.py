@@ -23,6 +23,7 @@ import dramatiq
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_tenant_model, tenant_context
+from dramatiq_crontab import cron
 
 from evidence import services
 from evidence.browser import BrowserThread
@@ -123,3 +124,33 @@ def capture_execute_exhausted(message_data: dict, retry_info: dict) -> None:
         from outbox.services import outbox_done
 
         outbox_done(key=services.capture_outbox_key(capture_id=capture_id))
+
+
+# --- Timestamp renewal (evidence.renewal) ----------------------------------------------------
+
+
+@dramatiq.actor(max_retries=3, min_backoff=60_000, time_limit=60 * 60 * 1000)
+def evidence_renew_due() -> None:
+    """Renew, in the current insurer's schema, every bundle whose timestamp renewal is due.
+
+    Idempotent: a renewed bundle is no longer due. A capture whose renewal failed (TSA down)
+    has nothing recorded; raising makes Dramatiq retry, and next week's run retries anyway.
+    """
+    from evidence.renewal import captures_renew
+
+    outcomes = captures_renew()
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        raise RuntimeError(
+            "evidence renewal failed for captures "
+            + ", ".join(f"{o.capture_id} ({o.detail})" for o in failed)
+        )
+
+
+@cron("41 4 * * Mon")
+@dramatiq.actor(max_retries=0)
+def evidence_renew_all_tenants() -> None:
+    """Weekly: one renewal message per ready insurer."""
+    from tenants.services import tenants_fan_out
+
+    tenants_fan_out(actor=evidence_renew_due)

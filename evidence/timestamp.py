@@ -61,12 +61,12 @@ class TimestampToken:
     tsa_cert_der: bytes  # the signing certificate, embedded in the token
 
 
-def _request_der(*, digest: bytes, nonce: int) -> bytes:
+def _request_der(*, digest: bytes, nonce: int, hash_algorithm: str = "sha256") -> bytes:
     return tsp.TimeStampReq(
         {
             "version": "v1",
             "message_imprint": {
-                "hash_algorithm": {"algorithm": "sha256"},
+                "hash_algorithm": {"algorithm": hash_algorithm},
                 "hashed_message": digest,
             },
             "nonce": nonce,
@@ -91,11 +91,12 @@ def _post(*, url: str, body: bytes, timeout: float) -> bytes:
 
 
 def timestamp_token_check(
-    *, response_der: bytes, digest: bytes, nonce: int | None
+    *, response_der: bytes, digest: bytes, nonce: int | None, hash_algorithm: str = "sha256"
 ) -> TimestampToken:
-    """Check a DER TimeStampResp against the SHA-256 ``digest`` (and ``nonce``) it must answer.
+    """Check a DER TimeStampResp against the ``digest`` (and ``nonce``) it must answer.
 
-    Also used by the verifier, with ``nonce=None``, to read a stored ``.tsr``.
+    Also used by the verifier, with ``nonce=None``, to read a stored ``.tsr``. ``digest`` is a
+    SHA-256 one unless ``hash_algorithm`` says otherwise (evidence renewals may use SHA-512).
     """
     try:
         response = TimeStampResp.load(response_der, strict=True)
@@ -131,7 +132,7 @@ def timestamp_token_check(
     except (ValueError, TypeError, KeyError) as exc:
         raise TimestampMismatch(f"jeton d'horodatage illisible : {exc}") from exc
 
-    if imprint_alg != "sha256" or imprint_value != digest:
+    if imprint_alg != hash_algorithm or imprint_value != digest:
         raise TimestampMismatch("l'empreinte horodatée ne correspond pas aux données envoyées")
     if nonce is not None and token_nonce != nonce:
         raise TimestampMismatch(f"nonce inattendu : {token_nonce} au lieu de {nonce}")
@@ -144,9 +145,15 @@ def timestamp_token_check(
     )
 
 
-def timestamp_request(*, data: bytes, tsa_url: str, timeout: float) -> TimestampToken:
-    """Have ``data`` time-stamped by the TSA at ``tsa_url`` (SHA-256 imprint, random nonce)."""
-    digest = hashlib.sha256(data).digest()
+def timestamp_request(
+    *, data: bytes, tsa_url: str, timeout: float, hash_algorithm: str = "sha256"
+) -> TimestampToken:
+    """Have ``data`` time-stamped by the TSA at ``tsa_url`` (SHA-256 imprint unless
+    ``hash_algorithm`` names another, random nonce)."""
+    digest = hashlib.new(hash_algorithm, data).digest()
     nonce = secrets.randbits(63)
-    body = _post(url=tsa_url, body=_request_der(digest=digest, nonce=nonce), timeout=timeout)
-    return timestamp_token_check(response_der=body, digest=digest, nonce=nonce)
+    request = _request_der(digest=digest, nonce=nonce, hash_algorithm=hash_algorithm)
+    body = _post(url=tsa_url, body=request, timeout=timeout)
+    return timestamp_token_check(
+        response_der=body, digest=digest, nonce=nonce, hash_algorithm=hash_algorithm
+    )

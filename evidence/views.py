@@ -29,10 +29,15 @@ def _own_capture(request, capture_id: int) -> Capture:
 
 
 def _bundle_response(capture: Capture) -> FileResponse:
-    path = selectors.bundle_path(capture=capture)
-    if path is None or not path.is_file():
+    handle = selectors.bundle_open(capture=capture)
+    if handle is None:
         raise Http404(_("Lot de preuve indisponible."))
-    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=selectors.bundle_filename(capture=capture),
+        content_type="application/zip",
+    )
 
 
 @login_required

@@ -32,6 +32,8 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
+from evidence.storage_s3 import evidence_bucket_check
+
 LIVE_PATHS = frozenset({"/healthz/live", "/healthz/live/"})
 READY_PATHS = frozenset({"/healthz", "/healthz/", "/healthz/ready", "/healthz/ready/"})
 # libpq parameters of ``DATABASES[...]["OPTIONS"]`` worth keeping for the probe's connection.
@@ -189,6 +191,12 @@ def check_evidence(*, timeout_s: float) -> str:
             raise OSError("lecture différente de l'écriture")
     finally:
         os.unlink(probe)
+    if settings.EGIDE_EVIDENCE_STORAGE == "s3":
+        # Bundles on S3: the bucket must still be reachable and locked (Object Lock, versions).
+        failed = [check.message for check in evidence_bucket_check() if not check.ok]
+        if failed:
+            raise OSError(" ".join(failed))
+        return "ok (S3, Object Lock)"
     return "ok"
 
 

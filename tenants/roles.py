@@ -43,6 +43,10 @@ ROLES: tuple[Role, ...] = (
             # Four-eyes validation of plans, and the figures page (cover.figures).
             "cover.change_moderationsettings",
             "cover.view_figures",
+            # How long bundles stay under Object Lock (evidence.settings_models).
+            "evidence.change_evidencesettings",
+            # The seal that signs bundles: import a qualified e-seal (evidence.seal_admin).
+            "evidence.add_sealkey",
             "wagtailredirects.add_redirect",
             "wagtailredirects.change_redirect",
             "wagtailredirects.delete_redirect",

@@ -366,19 +366,63 @@ LOGGING = {
 # development the Procfile runs a local one (evidence.tsa_server), tests start their own. Its
 # certificate (and CA) are files shipped in every bundle. Captures reach public addresses only,
 # plus EGIDE_CAPTURE_ALLOW (loopback in tests). Bundles go to write-once storage, one folder per
-# schema. NTP server / IP echo URL unset = recorded as unknown in the bundle, never invented.
+# schema. Clock and egress IP are measured by default (NF Z67-147): public NTP pool servers and
+# IP echo services, asked in order with a short timeout each (first answer wins); unreachable ones
+# are recorded with their reason, never invented. An empty list turns a check off (recorded as
+# unknown). EGIDE_CAPTURE_EXTRA_CA_FILE: a PEM CA trusted for captured HTTPS pages on top of the
+# system's (Chromium trusts it by its key, --ignore-certificate-errors-spki-list); tests only.
 # ---------------------------------------------------------------------------------------------
 EGIDE_TSA_URL = env("EGIDE_TSA_URL", default="")
 EGIDE_TSA_CERT_FILE = env("EGIDE_TSA_CERT_FILE", default="")
 EGIDE_TSA_CA_FILE = env("EGIDE_TSA_CA_FILE", default="")
 EGIDE_TSA_TIMEOUT_S = env.float("EGIDE_TSA_TIMEOUT_S", default=20.0)
+# Timestamp renewal (evidence.renewal, weekly job and manage.py evidence_renew): a bundle's last
+# token is renewed when its TSA certificate expires within this many days, or when one of its
+# algorithms is listed as weakening: imprint hash ("sha256"), signature ("ecdsa", "rsa",
+# "sha256-ecdsa") or signature with key size ("rsa-2048", "ecdsa-256").
+EGIDE_EVIDENCE_RENEW_BEFORE_DAYS = env.int("EGIDE_EVIDENCE_RENEW_BEFORE_DAYS", default=180)
+EGIDE_EVIDENCE_WEAK_ALGORITHMS = env.list("EGIDE_EVIDENCE_WEAK_ALGORITHMS", default=[])
 EGIDE_CAPTURE_ALLOW = env.list("EGIDE_CAPTURE_ALLOW", default=[])
+# Seal keys are encrypted at rest (evidence.keys): a master key outside the database wraps each
+# seal's data key. A file (base64 of 32 bytes) or the base64 itself; former keys stay readable
+# during a rotation (manage.py evidence_keys_rotate). Nothing configured: VAR_DIR/keys/master.key
+# is created on first use (development, embedded stack, tests); production refuses to start.
+EGIDE_MASTER_KEY_FILE = env("EGIDE_MASTER_KEY_FILE", default="")
+EGIDE_MASTER_KEY = env("EGIDE_MASTER_KEY", default="")
+EGIDE_MASTER_KEY_PREVIOUS_FILES = env.list("EGIDE_MASTER_KEY_PREVIOUS_FILES", default=[])
+EGIDE_MASTER_KEY_PREVIOUS = env.list("EGIDE_MASTER_KEY_PREVIOUS", default=[])
+EGIDE_MASTER_KEY_CREATE = True
 EGIDE_EVIDENCE_ROOT = env.path("EGIDE_EVIDENCE_ROOT", default=str(VAR_DIR / "evidence"))
-EGIDE_CAPTURE_NTP_SERVER = env("EGIDE_CAPTURE_NTP_SERVER", default=None)
-EGIDE_CAPTURE_IP_ECHO_URL = env("EGIDE_CAPTURE_IP_ECHO_URL", default=None)
+# Where sealed bundles are kept (issue 12.2): "filesystem" (under EGIDE_EVIDENCE_ROOT/<schema>,
+# read-only files) or "s3" (keys under <schema>/, every object under Object Lock COMPLIANCE until
+# now + the insurer's retention, server-side encrypted; the bucket needs Object Lock and
+# versioning: `manage.py evidence_storage_check`). Credentials: these two or the usual AWS_*
+# variables / instance role. Capture work folders stay under EGIDE_EVIDENCE_ROOT either way.
+EGIDE_EVIDENCE_STORAGE = env("EGIDE_EVIDENCE_STORAGE", default="filesystem")
+EGIDE_EVIDENCE_S3_BUCKET = env("EGIDE_EVIDENCE_S3_BUCKET", default="")
+EGIDE_EVIDENCE_S3_ENDPOINT_URL = env("EGIDE_EVIDENCE_S3_ENDPOINT_URL", default="") or None
+EGIDE_EVIDENCE_S3_REGION = env("EGIDE_EVIDENCE_S3_REGION", default="") or None
+EGIDE_EVIDENCE_S3_ACCESS_KEY = env("EGIDE_EVIDENCE_S3_ACCESS_KEY", default="") or None
+EGIDE_EVIDENCE_S3_SECRET_KEY = env("EGIDE_EVIDENCE_S3_SECRET_KEY", default="") or None
+EGIDE_EVIDENCE_S3_SSE = env("EGIDE_EVIDENCE_S3_SSE", default="AES256")  # or "aws:kms"
+EGIDE_EVIDENCE_S3_KMS_KEY_ID = env("EGIDE_EVIDENCE_S3_KMS_KEY_ID", default="") or None
+EGIDE_CAPTURE_NTP_SERVERS = env.list(
+    "EGIDE_CAPTURE_NTP_SERVERS",
+    default=["0.fr.pool.ntp.org", "1.fr.pool.ntp.org", "2.europe.pool.ntp.org"],
+)
+EGIDE_CAPTURE_IP_ECHO_URLS = env.list(
+    "EGIDE_CAPTURE_IP_ECHO_URLS", default=["https://api.ipify.org", "https://icanhazip.com"]
+)
+EGIDE_CAPTURE_PRECHECK_TIMEOUT_S = env.float("EGIDE_CAPTURE_PRECHECK_TIMEOUT_S", default=1.0)
+EGIDE_CAPTURE_EXTRA_CA_FILE = env("EGIDE_CAPTURE_EXTRA_CA_FILE", default="")
 EGIDE_CAPTURE_TIMEOUT_S = env.float("EGIDE_CAPTURE_TIMEOUT_S", default=45.0)
 EGIDE_CAPTURE_IDLE_TIMEOUT_S = env.float("EGIDE_CAPTURE_IDLE_TIMEOUT_S", default=10.0)
 EGIDE_CAPTURE_BEHAVIORS_TIMEOUT_S = env.float("EGIDE_CAPTURE_BEHAVIORS_TIMEOUT_S", default=30.0)
+# Revealing hidden reviews (evidence.behaviors.content_expand): at most this many clicks on
+# « Voir plus d'avis », review tabs and « lire la suite », and this many seconds for those
+# clicks plus scrolling every frame until the page stops growing.
+EGIDE_CAPTURE_EXPAND_MAX_CLICKS = env.int("EGIDE_CAPTURE_EXPAND_MAX_CLICKS", default=60)
+EGIDE_CAPTURE_INTERACT_BUDGET_S = env.float("EGIDE_CAPTURE_INTERACT_BUDGET_S", default=45.0)
 # Deliveries of one capture (first run + retries + re-deliveries after a worker died).
 EGIDE_CAPTURE_MAX_ATTEMPTS = env.int("EGIDE_CAPTURE_MAX_ATTEMPTS", default=4)
 EGIDE_CAPTURE_MIN_BACKOFF_MS = env.int("EGIDE_CAPTURE_MIN_BACKOFF_MS", default=15_000)

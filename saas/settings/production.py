@@ -47,6 +47,15 @@ if not STRIPE_WEBHOOK_SECRET:  # noqa: F405
         "secret de signature des webhooks Stripe absent",
         "missing Stripe webhook signing secret",
     )
+EGIDE_MASTER_KEY_CREATE = False
+if not (EGIDE_MASTER_KEY_FILE or EGIDE_MASTER_KEY):  # noqa: F405
+    _refuse(
+        "EGIDE_MASTER_KEY_FILE",
+        "clé maîtresse absente (EGIDE_MASTER_KEY_FILE ou EGIDE_MASTER_KEY), les clés de cachet "
+        "ne peuvent pas être chiffrées",
+        "no master key (EGIDE_MASTER_KEY_FILE or EGIDE_MASTER_KEY), seal keys cannot be "
+        "encrypted at rest",
+    )
 for _setting in ("EGIDE_TSA_URL", "EGIDE_TSA_CERT_FILE", "EGIDE_TSA_CA_FILE"):
     if not globals()[_setting]:
         _refuse(
@@ -54,3 +63,11 @@ for _setting in ("EGIDE_TSA_URL", "EGIDE_TSA_CERT_FILE", "EGIDE_TSA_CA_FILE"):
             "autorité d'horodatage (TSA) non configurée, les preuves ne peuvent pas être scellées",
             "no timestamp authority (TSA) configured, evidence cannot be sealed",
         )
+if EGIDE_CAPTURE_EXTRA_CA_FILE:  # noqa: F405
+    _refuse(
+        "EGIDE_CAPTURE_EXTRA_CA_FILE",
+        "autorité de certification de test : en production, les pages capturées sont validées "
+        "contre les seules racines publiques",
+        "test certificate authority: in production, captured pages are validated against the "
+        "public roots only",
+    )

@@ -5,7 +5,6 @@ they reject once one byte of the page's text is changed."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -72,7 +71,9 @@ def test_each_page_kind_gives_a_bundle_the_standard_tools_accept_and_tamper_brea
         )
         capture = services.capture_execute(capture_id=capture_id, browser=capture_browser)
         capture.refresh_from_db()
-        bundle = Path(shutil.copy(capture.bundle.path, tmp_path / "bundle.zip"))
+        bundle = tmp_path / "bundle.zip"
+        with capture.bundle.storage.open(capture.bundle.name or "", "rb") as stored:
+            bundle.write_bytes(stored.read())
 
     assert (capture.status, capture.http_status) == ("complete", status)
     verified = _verify_sh(bundle)

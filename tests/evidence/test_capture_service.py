@@ -18,6 +18,7 @@ from django_tenants.utils import tenant_context
 
 from evidence import services
 from evidence.models import Capture, CustodyEvent, SealKey
+from evidence.storage import bundle_local_copy
 from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
     VENV,
     VERIFY_BUNDLE_SH,
@@ -179,7 +180,8 @@ def test_a_tls_error_is_captured_as_what_it_is(tenant_a, site: Site, capture_bro
         assert capture.page_error == (
             f"Page.goto: net::ERR_CERT_AUTHORITY_INVALID at {site.tls_url('/tls')}"
         )
-        assert _verify_sh(capture.bundle.path).returncode == 0
+        with bundle_local_copy(name=capture.bundle.name or "") as path:
+            assert _verify_sh(path).returncode == 0
 
 
 def test_recapture_of_the_same_url_links_to_the_earlier_capture(tenant_a, site: Site):

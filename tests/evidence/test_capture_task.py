@@ -14,10 +14,10 @@ import pytest
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
-from evidence import services
+from evidence import selectors, services
 from evidence.models import Capture
 from evidence.tasks import capture_execute_task
-from evidence.verify import bundle_verdicts_ok, bundle_verify
+from evidence.verify import bundle_verdicts_ok
 from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
     REPO,
     VENV,
@@ -88,7 +88,7 @@ def test_worker_runs_a_requested_capture_to_a_complete_bundle(
             1,
             200,
         )
-        assert bundle_verdicts_ok(verdicts=bundle_verify(zip_path=capture.bundle.path))
+        assert bundle_verdicts_ok(verdicts=selectors.capture_verdicts(capture=capture))
 
 
 def test_tsa_down_is_retried_three_times_then_the_capture_fails_with_its_reason(
@@ -150,7 +150,7 @@ def test_the_worker_thread_that_failed_a_capture_completes_the_next_one(
         first, second = (Capture.objects.get(pk=pk) for pk in created)
         assert (first.status, first.attempts) == ("failed", 4)
         assert (second.status, second.progress, second.attempts) == ("complete", 100, 1)
-        assert bundle_verdicts_ok(verdicts=bundle_verify(zip_path=second.bundle.path))
+        assert bundle_verdicts_ok(verdicts=selectors.capture_verdicts(capture=second))
 
 
 SLOW_SECONDS = 6
@@ -250,7 +250,7 @@ def test_worker_killed_mid_capture_leaves_it_redelivered_and_completed_not_parti
             log.read_text(errors="replace")[-3000:]
         )
         assert capture.bundle.name == f"bundles/evidence-{capture.pk}-2.zip"
-        assert bundle_verdicts_ok(verdicts=bundle_verify(zip_path=capture.bundle.path))
+        assert bundle_verdicts_ok(verdicts=selectors.capture_verdicts(capture=capture))
     assert _kinds(tenant_a.insurer, created[0]) == ["requested", "started", "started", "completed"]
 
 

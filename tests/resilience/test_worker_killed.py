@@ -16,7 +16,7 @@ from django_tenants.utils import tenant_context
 
 from evidence import selectors, services
 from evidence.models import Capture, CustodyEvent
-from evidence.verify import bundle_verdicts_ok, bundle_verify
+from evidence.verify import bundle_verdicts_ok
 from outbox.models import OutboxMessage
 from tests.resilience.conftest import process_stop, wait_until, worker_process
 
@@ -90,7 +90,7 @@ def test_killed_worker_capture_is_redelivered_within_60s_shown_interrupted_and_c
     assert [e.kind for e in events] == ["requested", "started", "started", "completed"]
     assert capture.bundle.name == f"bundles/evidence-{capture_id}-2.zip"
     with tenant_context(tenant_a.insurer):
-        assert bundle_verdicts_ok(verdicts=bundle_verify(zip_path=capture.bundle.path))
+        assert bundle_verdicts_ok(verdicts=selectors.capture_verdicts(capture=capture))
     row = OutboxMessage.objects.get(
         schema_name=tenant_a.insurer.schema_name, key=f"evidence.capture:{capture_id}"
     )

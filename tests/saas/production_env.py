@@ -29,6 +29,8 @@ def production_env(tmp: Path, **overrides: str) -> dict[str, str]:
     (tsa / "tsa-ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     for folder in ("media", "evidence", "static"):
         (tmp / folder).mkdir(exist_ok=True)
+    master_key = tmp / "master.key"
+    master_key.write_text("ZWdpZGUtdGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzISE=\n")
     db = connection.settings_dict
     user = quote(db["USER"] or "", safe="")
     password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
@@ -54,6 +56,7 @@ def production_env(tmp: Path, **overrides: str) -> dict[str, str]:
             "EGIDE_TSA_URL": f"http://127.0.0.1:{closed_port()}/",
             "EGIDE_TSA_CERT_FILE": str(tsa / "tsa.pem"),
             "EGIDE_TSA_CA_FILE": str(tsa / "tsa-ca.pem"),
+            "EGIDE_MASTER_KEY_FILE": str(master_key),
             "EGIDE_MEDIA_ROOT": str(tmp / "media"),
             "EGIDE_EVIDENCE_ROOT": str(tmp / "evidence"),
             "EGIDE_STATIC_ROOT": str(tmp / "static"),

@@ -12,6 +12,7 @@ from django_tenants.utils import get_tenant_model, tenant_context
 
 from evidence import services
 from evidence.models import Capture
+from evidence.storage import WriteOnceTenantStorage
 
 
 class Command(BaseCommand):
@@ -44,4 +45,5 @@ class Command(BaseCommand):
                     f"Page capturée telle quelle : statut HTTP {capture.http_status}"
                     + (f", erreur : {capture.page_error}" if capture.page_error else "")
                 )
-            self.stdout.write(capture.bundle.path)
+            # A file path, or s3://bucket/key with the S3 backend.
+            self.stdout.write(WriteOnceTenantStorage().locator(capture.bundle.name or ""))
