@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 
 from evidence.capture import CHROMIUM_ARGS
+from evidence.tls_chain import chromium_trust_args
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +52,16 @@ class BrowserThread:
         self,
         *,
         chromium_path: str | None = None,
-        args: tuple[str, ...] = CHROMIUM_ARGS,
+        args: tuple[str, ...] | None = None,
         name: str = "egide-browser",
     ) -> None:
         self.chromium_path = chromium_path or settings.CHROMIUM_PATH
+        if args is None:
+            # The capture's own arguments, plus the trust of EGIDE_CAPTURE_EXTRA_CA_FILE (tests).
+            extra_ca = (
+                getattr(settings, "EGIDE_CAPTURE_EXTRA_CA_FILE", "") if settings.configured else ""
+            )
+            args = CHROMIUM_ARGS + chromium_trust_args(extra_ca)
         self.args = tuple(args)
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._playwright: Any = None

@@ -23,6 +23,7 @@ Playwright's sync API is used: a capture worker owns its browser and runs one ca
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import contextlib
 import hashlib
 import importlib.metadata
@@ -48,7 +49,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Request as PlaywrightRequest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from evidence import behaviors
+from evidence import behaviors, tls_chain
 from evidence.netguard import (
     ADDRESS_CLASS_FR,
     DEFAULT_PORTS,
@@ -504,8 +505,11 @@ def _progress(on_progress: Callable[[str, int], None] | None, step: str) -> None
 
 
 def _page_text(page: Page) -> str:
-    """Visible text of the page, then of each frame that has some, each under a heading."""
+    """Visible text of the page, then of each frame that has some, each under a heading; the
+    text of open shadow roots (review widgets), which ``innerText`` skips, under its own."""
     parts = [page.main_frame.inner_text("body", timeout=5000).strip()]
+    for host, text in behaviors.shadow_root_texts(page.main_frame):
+        parts.append(f"--- Racine fantôme : {host} ---\n{text}")
     for frame in page.frames[1:]:
         if frame.url in ("", "about:blank") or frame.is_detached():
             continue
@@ -515,6 +519,8 @@ def _page_text(page: Page) -> str:
             continue
         if text:
             parts.append(f"--- Cadre : {frame.url} ---\n{text}")
+        for host, text in behaviors.shadow_root_texts(frame):
+            parts.append(f"--- Racine fantôme : {host} ({frame.url}) ---\n{text}")
     return "\n\n".join(parts) + "\n"
 
 
@@ -566,6 +572,7 @@ def capture_run(
     browser_args: Sequence[str] | None = None,
     idle_timeout_s: float = 10.0,
     behaviors_timeout_s: float = 30.0,
+    tls_extra_ca_file: str | Path | None = None,
 ) -> CaptureResult:
     """Capture ``url`` into ``out_dir/data`` (artefacts, provenance) and ``out_dir/warc``.
 
@@ -573,7 +580,8 @@ def capture_run(
     ``behaviors_timeout_s`` the scrolling. ``browser`` lets a worker reuse its browser: each
     capture still gets a fresh context (no cache, no cookies). Errors of the page (404, 500,
     TLS, timeout) are captured as what they are; a refused address raises ``CaptureBlocked``
-    and leaves ``out_dir`` as it was.
+    and leaves ``out_dir`` as it was. ``tls_extra_ca_file`` (tests) adds a trusted CA: see
+    ``evidence.tls_chain``; a given ``browser`` must have been launched with its arguments.
     """
     out_dir = Path(out_dir)
     if (out_dir / DATA_DIR).exists() or (out_dir / WARC_DIR).exists():
@@ -611,6 +619,7 @@ def capture_run(
             browser_args=browser_args,
             idle_timeout_s=idle_timeout_s,
             behaviors_timeout_s=behaviors_timeout_s,
+            tls_extra_ca_file=tls_extra_ca_file,
         )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -646,6 +655,7 @@ def _capture(
     browser_args: Sequence[str] | None,
     idle_timeout_s: float,
     behaviors_timeout_s: float,
+    tls_extra_ca_file: str | Path | None,
 ) -> CaptureResult:
     data = staging / DATA_DIR
     provenance = data / "provenance"
@@ -655,23 +665,24 @@ def _capture(
     log.record("capture-start", url=url)
 
     _progress(on_progress, "prechecks")
-    checks = prechecks_run(config=config, host=target_host, port=target_port, resolver=resolver)
-    log.record(
-        "prechecks",
-        clock=checks["clock"]["status"],
-        egress_ip=checks["egress"]["ip"],
-        proxy_found=checks["proxy"]["proxy_found"],
+    # Clock, egress IP and DNS are asked of outside servers while the browser gets ready and
+    # loads the page; the result is awaited before anything is written (``_prechecks_wait``).
+    checks = _in_background(
+        prechecks_run, config=config, host=target_host, port=target_port, resolver=resolver
     )
 
     _progress(on_progress, "browser")
     with contextlib.ExitStack() as stack:
         if browser is None:
             playwright = stack.enter_context(sync_playwright())
+            launch_args: list[str] | str = [
+                *CHROMIUM_ARGS,
+                *tls_chain.chromium_trust_args(tls_extra_ca_file),
+            ]
             browser = playwright.chromium.launch(
-                executable_path=chromium_path, args=list(CHROMIUM_ARGS), timeout=30_000
+                executable_path=chromium_path, args=launch_args, timeout=30_000
             )
             stack.callback(browser.close)
-            launch_args: list[str] | str = list(CHROMIUM_ARGS)
         elif browser_args is not None:
             launch_args = list(browser_args)
         else:
@@ -711,7 +722,29 @@ def _capture(
             behaviors_timeout_s=behaviors_timeout_s,
             on_progress=on_progress,
             config=config,
+            tls_extra_ca_file=tls_extra_ca_file,
         )
+
+
+def _in_background(function: Callable[..., Any], /, **kwargs: Any) -> concurrent.futures.Future:
+    """Run ``function(**kwargs)`` in a thread of its own (network checks, not browser work)."""
+    pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="capture-checks")
+    try:
+        return pool.submit(function, **kwargs)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _prechecks_wait(pending: concurrent.futures.Future, log: behaviors.ActionLog) -> dict:
+    checks: dict = pending.result()
+    log.record(
+        "prechecks",
+        clock=checks["clock"]["status"],
+        clock_measured_at=checks["clock"].get("system_time_utc"),
+        egress_ip=checks["egress"]["ip"],
+        proxy_found=checks["proxy"]["proxy_found"],
+    )
+    return checks
 
 
 def _capture_in_context(
@@ -721,7 +754,7 @@ def _capture_in_context(
     context: BrowserContext,
     guard: RequestGuard,
     log: behaviors.ActionLog,
-    checks: dict,
+    checks: concurrent.futures.Future,
     data: Path,
     staging: Path,
     out_dir: Path,
@@ -736,6 +769,7 @@ def _capture_in_context(
     behaviors_timeout_s: float,
     on_progress: Callable[[str, int], None] | None,
     config: PrecheckConfig,
+    tls_extra_ca_file: str | Path | None,
 ) -> CaptureResult:
     provenance = data / "provenance"
     recorder = _Recorder(networks=guard.networks, guard=guard)
@@ -896,6 +930,7 @@ def _capture_in_context(
     log.record("dom-saved", files=["page.html", "page.txt"], encoding="utf-8")
     user_agent_seen = page.evaluate("navigator.userAgent")
 
+    prechecks = _prechecks_wait(checks, log)
     _progress(on_progress, "tls")
     https_origins = sorted(
         {
@@ -912,6 +947,14 @@ def _capture_in_context(
         tls_dir=provenance / "tls",
         tls_by_host=recorder.tls_by_host,
     )
+    for netloc, details in recorder.tls_by_host.items():
+        if details.get("chain_file"):
+            details["chain_verification"] = tls_chain.tls_chain_verify(
+                chain_pem=(data / details["chain_file"]).read_bytes(),
+                host=urlsplit(f"https://{netloc}").hostname or netloc,
+                at=utc_now(),
+                extra_ca_file=tls_extra_ca_file,
+            )
 
     if recorder.violations:
         raise CaptureBlocked(
@@ -926,6 +969,9 @@ def _capture_in_context(
         redirect_chain = [{"url": request.url, "status": None} for request in main_navigations]
 
     _progress(on_progress, "warc")
+    clock_end_pending = _in_background(
+        clock_check, servers=config.ntp_servers, timeout_s=config.timeout_s
+    )
     warc_path = staging / WARC_DIR / WARC_NAME
     main_exchange_date = None
     exchanges = recorder.warc_exchanges()
@@ -967,9 +1013,7 @@ def _capture_in_context(
     log.record("warc-written", file=f"{WARC_DIR}/{WARC_NAME}", records=record_counts)
 
     _progress(on_progress, "clock")
-    clock_end = clock_check(
-        server=config.ntp_server, port=config.ntp_port, timeout_s=config.timeout_s
-    )
+    clock_end = clock_end_pending.result()
     finished_at = utc_now()
     log.record("capture-end", final_url=final_url)
 
@@ -1010,11 +1054,11 @@ def _capture_in_context(
             "python_executable": sys.executable,
             "container": _container(),
         },
-        "proxy": checks["proxy"],
+        "proxy": prechecks["proxy"],
     }
     network = {
-        "egress": checks["egress"],
-        "dns": checks["dns"],
+        "egress": prechecks["egress"],
+        "dns": prechecks["dns"],
         "dns_by_host": list(guard.hosts.values()),
         "redirect_chain": redirect_chain,
         "final_url": final_url,
@@ -1030,7 +1074,7 @@ def _capture_in_context(
             "server_address_recheck": "aucune adresse de serveur hors liste",
         },
     }
-    clock = {"start": checks["clock"], "end": clock_end}
+    clock = {"start": prechecks["clock"], "end": clock_end}
     _write_json(provenance / "environment.json", environment)
     _write_json(provenance / "network.json", network)
     _write_json(provenance / "clock.json", clock)

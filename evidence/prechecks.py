@@ -5,32 +5,43 @@ clock is synchronised and which network path was taken. An automated capture can
 these, but it can measure them and record the results — including, when something could not be
 measured, *why* (``"unknown: <raison>"``), rather than leaving a blank or inventing a value.
 
-Every outbound call here goes to a configured service (NTP server, IP echo URL), never to a
-user-supplied address, and has an explicit timeout. Nothing is configured by default, so
-nothing leaves the machine unless the caller says where to ask.
+Clock and egress address are measured by default: the settings name public NTP pool servers
+(``EGIDE_CAPTURE_NTP_SERVERS``) and public IP echo services (``EGIDE_CAPTURE_IP_ECHO_URLS``);
+each is asked in turn with a short timeout, and the first answer wins. Tests point both at local
+servers speaking the real protocols (``evidence.testing``).
+
+Outbound rules (those of ``evidence.netguard`` / ``saas.net_guard``, adapted): these services
+are chosen by the operator, never by a user, so they are not held to the public-address rule of
+the capture guard (an internal NTP server is legitimate). But every name is resolved once, with
+a timeout (``getaddrinfo`` alone can hang), and the connection goes to that exact address; proxy
+variables are ignored, redirects are not followed, every call has a timeout.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import importlib.metadata
 import ipaddress
 import json
 import os
 import socket
-import struct
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import ntplib
 
-from evidence.netguard import Resolver, system_resolver
+from evidence.netguard import Resolver, address_classify, system_resolver
 
 UNKNOWN = "unknown: "
-
-# Seconds between the NTP era (1900-01-01) and the Unix epoch (1970-01-01).
-_NTP_EPOCH_OFFSET = 2_208_988_800
+NTP_VERSION = 4
+NTP_DEFAULT_PORT = 123
+# Leap indicator 3, or stratum 16: the server says its own clock is not synchronised.
+_LEAP_ALARM = 3
+_STRATUM_UNSYNCHRONISED = 16
 
 PROXY_ENV_VARS: tuple[str, ...] = (
     "HTTP_PROXY",
@@ -48,12 +59,16 @@ PROXY_ENV_VARS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class PrecheckConfig:
-    """Where the pre-checks may ask. ``None`` means "not configured": recorded as unknown."""
+    """Where the pre-checks may ask. Empty lists mean "not configured": recorded as unknown.
 
-    ntp_server: str | None = None
-    ntp_port: int = 123
-    ip_echo_url: str | None = None
-    timeout_s: float = 3.0
+    ``ntp_servers`` entries are ``host``, ``host:port`` or ``[v6]:port``; ``timeout_s`` bounds
+    each server (DNS, then the exchange), so a list of three that all fail costs at most
+    2 × 3 × ``timeout_s``.
+    """
+
+    ntp_servers: tuple[str, ...] = ()
+    ip_echo_urls: tuple[str, ...] = ()
+    timeout_s: float = 1.0
     resolv_conf: Path = Path("/etc/resolv.conf")
     nsswitch_conf: Path = Path("/etc/nsswitch.conf")
 
@@ -83,98 +98,175 @@ def proxy_settings_find(*, environ: Mapping[str, str] | None = None) -> dict:
     }
 
 
-def _ntp_to_unix(raw: bytes) -> float:
-    seconds, fraction = struct.unpack("!II", raw)
-    return seconds - _NTP_EPOCH_OFFSET + fraction / 2**32
+def ntp_server_parse(entry: str) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[v6]`` or ``[v6]:port`` (a bare IPv6 address is a host)."""
+    text = entry.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.removeprefix(":")
+        return host, int(port) if port else NTP_DEFAULT_PORT
+    if text.count(":") == 1:
+        host, port = text.split(":")
+        return host, int(port)
+    return text, NTP_DEFAULT_PORT
 
 
-def _unix_to_ntp(moment: float) -> bytes:
-    seconds = int(moment) + _NTP_EPOCH_OFFSET
-    fraction = int((moment - int(moment)) * 2**32) & 0xFFFFFFFF
-    return struct.pack("!II", seconds & 0xFFFFFFFF, fraction)
+def _server_label(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def clock_check(*, server: str | None, port: int = 123, timeout_s: float = 3.0) -> dict:
-    """Measure the system clock's offset against an NTP server with one SNTP (RFC 4330) query.
+_GAI_ERRORS_FR: dict[int, str] = {
+    socket.EAI_NONAME: "nom inconnu ou aucun serveur DNS joignable",
+    socket.EAI_AGAIN: "échec temporaire du serveur DNS",
+    socket.EAI_FAIL: "échec du serveur DNS",
+}
 
-    offset = ((T2 - T1) + (T3 - T4)) / 2, where T1/T4 are our send/receive times and T2/T3 the
-    server's. The server's reply must echo our transmit timestamp, otherwise it is ignored.
+
+def _dns_error_text(exc: OSError) -> str:
+    if isinstance(exc, socket.gaierror) and exc.errno in _GAI_ERRORS_FR:
+        return f"{_GAI_ERRORS_FR[exc.errno]} : {exc.strerror}"
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _resolve(host: str, port: int, *, resolver: Resolver) -> list[str]:
+    """The host's addresses (an IP literal as is); ``OSError`` with a French reason."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    try:
+        addresses = list(resolver(host, port))
+    except TimeoutError as exc:
+        raise OSError(f"résolution DNS sans réponse ({exc})") from exc
+    except OSError as exc:
+        raise OSError(f"résolution DNS impossible ({_dns_error_text(exc)})") from exc
+    if not addresses:
+        raise OSError("résolution DNS impossible (aucune adresse)")
+    return addresses
+
+
+def _ref_id_text(ref_id: int, stratum: int) -> str:
+    """Reference id: a four-letter code at strata 0-1 (``GPS``, ``RATE``), else an IPv4 form."""
+    raw = ref_id.to_bytes(4, "big")
+    if stratum <= 1:
+        return raw.rstrip(b"\0").decode("ascii", errors="replace")
+    return ".".join(str(byte) for byte in raw)
+
+
+def _ntp_ask(address: str, port: int, *, timeout_s: float) -> dict:
+    """One NTPv4 client exchange (ntplib) with an address; ``OSError`` with a French reason.
+
+    ntplib does not check that the reply answers *this* request: its originate timestamp must
+    fall between our send and receive times, otherwise it is refused.
     """
-    record: dict = {
-        "source": "sntp",
-        "server": f"{server}:{port}" if server else None,
-        "system_time_utc": iso_utc(utc_now()),
+    before = time.time()
+    try:
+        stats = ntplib.NTPClient().request(
+            address, version=NTP_VERSION, port=port, timeout=timeout_s
+        )
+    except ntplib.NTPException as exc:
+        if "No response" in str(exc):
+            raise OSError(f"pas de réponse en {timeout_s:g} s") from exc
+        raise OSError(f"réponse NTP invalide ({exc})") from exc
+    except OSError as exc:
+        raise OSError(f"erreur réseau ({type(exc).__name__})") from exc
+    after = time.time()
+    if not before - 0.001 <= stats.orig_time <= after + 0.001:
+        raise OSError("réponse NTP invalide (horodatage d'origine différent de la requête)")
+    if stats.stratum == 0:
+        code = _ref_id_text(stats.ref_id, 0)
+        raise OSError(f"requête refusée par le serveur (kiss-o'-death {code})")
+    if stats.leap == _LEAP_ALARM or stats.stratum >= _STRATUM_UNSYNCHRONISED:
+        raise OSError("le serveur signale que sa propre horloge n'est pas synchronisée")
+    return {
+        "server_address": address,
+        "stratum": stats.stratum,
+        "reference_id": _ref_id_text(stats.ref_id, stats.stratum),
+        "offset_s": round(stats.offset, 3),
+        "delay_s": round(stats.delay, 3),
+        "reference_time_utc": iso_utc(datetime.fromtimestamp(stats.ref_time, tz=UTC)),
+        "server_time_utc": iso_utc(datetime.fromtimestamp(stats.tx_time, tz=UTC)),
+        "leap": ntplib.leap_to_text(stats.leap),
+        "ntp_version": stats.version,
     }
-    if not server:
+
+
+def clock_check(
+    *,
+    servers: Sequence[str],
+    timeout_s: float = 1.0,
+    resolver: Resolver | None = None,
+) -> dict:
+    """Measure the system clock's offset against the first NTP server that answers.
+
+    offset = ((T2 - T1) + (T3 - T4)) / 2 and delay = (T4 - T1) - (T3 - T2), T1/T4 our send and
+    receive times, T2/T3 the server's. Servers are asked in order, each within ``timeout_s``
+    (DNS, then the exchange); every failure is recorded with its reason.
+    """
+    resolve = resolver or system_resolver(timeout_s)
+    record: dict = {
+        "source": f"ntp (ntplib {_version('ntplib')}, NTPv{NTP_VERSION})",
+        "servers": list(servers),
+        "server": None,
+        "system_time_utc": iso_utc(utc_now()),
+        "attempts": [],
+    }
+    if not servers:
         record["status"] = UNKNOWN + "aucun serveur NTP configuré"
         return record
-    packet = bytearray(48)
-    packet[0] = (0 << 6) | (4 << 3) | 3  # LI=0, VN=4, mode=3 (client)
-    try:
-        infos = socket.getaddrinfo(server, port, 0, socket.SOCK_DGRAM)
-        family, _type, _proto, _canon, sockaddr = infos[0]
-        with socket.socket(family, socket.SOCK_DGRAM) as sock:
-            sock.settimeout(timeout_s)
-            sock.connect(sockaddr)
-            t1 = time.time()
-            transmit = _unix_to_ntp(t1)
-            packet[40:48] = transmit
-            sock.send(bytes(packet))
-            reply = sock.recv(512)
-            t4 = time.time()
-    except TimeoutError:
-        record["status"] = UNKNOWN + f"pas de réponse du serveur NTP en {timeout_s:g} s"
+    for entry in servers:
+        label = entry
+        try:
+            host, port = ntp_server_parse(entry)
+            label = _server_label(host, port)
+            addresses = _resolve(host, port, resolver=resolve)
+            answer = _ntp_ask(addresses[0], port, timeout_s=timeout_s)
+        except ValueError:
+            record["attempts"].append({"server": label, "result": "adresse de serveur invalide"})
+            continue
+        except OSError as exc:
+            record["attempts"].append({"server": label, "result": str(exc)})
+            continue
+        record["attempts"].append({"server": label, "result": "ok"})
+        record.update(answer, status="ok", server=label)
+        record["address_class"] = address_classify(answer["server_address"])
         return record
-    except OSError as exc:
-        record["status"] = UNKNOWN + f"serveur NTP injoignable ({type(exc).__name__})"
-        return record
-    if len(reply) < 48 or reply[24:32] != transmit:
-        record["status"] = UNKNOWN + "réponse NTP invalide (horodatage d'origine différent)"
-        return record
-    stratum = reply[1]
-    if stratum == 0:
-        record["status"] = UNKNOWN + "le serveur NTP a refusé la requête (kiss-o'-death)"
-        return record
-    t2 = _ntp_to_unix(reply[32:40])
-    t3 = _ntp_to_unix(reply[40:48])
-    offset = ((t2 - t1) + (t3 - t4)) / 2
-    delay = (t4 - t1) - (t3 - t2)
-    record.update(
-        {
-            "status": "ok",
-            "server_address": sockaddr[0],
-            "stratum": stratum,
-            "offset_s": round(offset, 3),
-            "round_trip_s": round(delay, 3),
-            "server_time_utc": iso_utc(datetime.fromtimestamp(t3, tz=UTC)),
-        }
-    )
+    reasons = " ; ".join(f"{a['server']} : {a['result']}" for a in record["attempts"])
+    record["status"] = UNKNOWN + f"aucun serveur NTP n'a répondu ({reasons})"
     return record
 
 
-def egress_ip_find(*, echo_url: str | None, timeout_s: float = 3.0) -> dict:
-    """The public address this machine appears from, asked of an IP echo service.
+def _pinned_get(url: str, address: str, *, timeout_s: float) -> httpx.Response:
+    """GET ``url`` from exactly ``address``: Host header and TLS SNI/verification keep the name."""
+    parsed = httpx.URL(url)
+    host = parsed.host
+    headers = {"Host": parsed.netloc.decode("ascii")}
+    extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
+    with httpx.Client(timeout=timeout_s, trust_env=False, follow_redirects=False) as client:
+        request = client.build_request(
+            "GET", parsed.copy_with(host=address), headers=headers, extensions=extensions
+        )
+        return client.send(request)
 
-    The service may answer with the bare address or with JSON ``{"ip": "..."}``. Proxy
-    environment variables are ignored (``trust_env=False``): the answer must describe the
-    direct route the browser uses.
-    """
-    record: dict = {"source": echo_url, "checked_at": iso_utc(utc_now())}
-    if not echo_url:
-        record["ip"] = UNKNOWN + "aucun service d'écho d'adresse IP configuré"
-        return record
+
+def _echo_ask(url: str, *, timeout_s: float, resolver: Resolver) -> tuple[str, str]:
+    """(address the service saw, address of the service); ``OSError`` with a French reason."""
     try:
-        response = httpx.get(echo_url, timeout=timeout_s, trust_env=False, follow_redirects=False)
-        response.raise_for_status()
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise OSError(f"adresse du service invalide ({exc})") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise OSError("adresse du service invalide (http ou https attendu)")
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    addresses = _resolve(parsed.host, port, resolver=resolver)
+    try:
+        response = _pinned_get(url, addresses[0], timeout_s=timeout_s)
     except httpx.TimeoutException as exc:
-        record["ip"] = UNKNOWN + f"délai dépassé ({type(exc).__name__})"
-        return record
-    except httpx.HTTPStatusError as exc:
-        record["ip"] = UNKNOWN + f"réponse HTTP {exc.response.status_code} du service d'écho"
-        return record
+        raise OSError(f"délai dépassé ({type(exc).__name__})") from exc
     except httpx.HTTPError as exc:
-        record["ip"] = UNKNOWN + f"connexion impossible ({type(exc).__name__})"
-        return record
+        raise OSError(f"connexion impossible ({type(exc).__name__})") from exc
+    if response.status_code != 200:
+        raise OSError(f"réponse HTTP {response.status_code} du service d'écho")
     text = response.text.strip()
     if text.startswith("{"):
         try:
@@ -182,10 +274,51 @@ def egress_ip_find(*, echo_url: str | None, timeout_s: float = 3.0) -> dict:
         except (ValueError, AttributeError):
             text = ""
     try:
-        record["ip"] = str(ipaddress.ip_address(text))
-    except ValueError:
-        record["ip"] = UNKNOWN + "réponse du service d'écho illisible"
+        return str(ipaddress.ip_address(text)), addresses[0]
+    except ValueError as exc:
+        raise OSError("réponse du service d'écho illisible") from exc
+
+
+def egress_ip_find(
+    *,
+    echo_urls: Sequence[str],
+    timeout_s: float = 1.0,
+    resolver: Resolver | None = None,
+) -> dict:
+    """The public address this machine appears from, asked of IP echo services in turn.
+
+    A service may answer with the bare address or with JSON ``{"ip": "..."}``. Proxy variables
+    are ignored: the answer must describe the direct route the browser uses.
+    """
+    resolve = resolver or system_resolver(timeout_s)
+    record: dict = {
+        "source": None,
+        "sources": list(echo_urls),
+        "checked_at": iso_utc(utc_now()),
+        "attempts": [],
+    }
+    if not echo_urls:
+        record["ip"] = UNKNOWN + "aucun service d'écho d'adresse IP configuré"
+        return record
+    for url in echo_urls:
+        try:
+            ip, server = _echo_ask(url, timeout_s=timeout_s, resolver=resolve)
+        except OSError as exc:
+            record["attempts"].append({"url": url, "result": str(exc)})
+            continue
+        record["attempts"].append({"url": url, "result": "ok"})
+        record.update(source=url, ip=ip, server_address=server)
+        return record
+    reasons = " ; ".join(f"{a['url']} : {a['result']}" for a in record["attempts"])
+    record["ip"] = UNKNOWN + f"aucun service d'écho n'a répondu ({reasons})"
     return record
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "absente"
 
 
 def resolver_config_read(*, resolv_conf: Path, nsswitch_conf: Path) -> dict:
@@ -242,20 +375,29 @@ def dns_answers_find(*, host: str, port: int, resolver: Resolver, resolver_confi
 def prechecks_run(
     *, config: PrecheckConfig, host: str, port: int, resolver: Resolver | None = None
 ) -> dict:
-    """All pre-capture checks, as one record for provenance/network.json and clock.json."""
+    """All pre-capture checks, as one record for provenance/network.json and clock.json.
+
+    Clock, egress address and DNS answers are measured at the same time (each waits on a
+    different server), so a capture pays for the slowest one, not their sum.
+    """
     resolver_config = resolver_config_read(
         resolv_conf=config.resolv_conf, nsswitch_conf=config.nsswitch_conf
     )
-    return {
-        "proxy": proxy_settings_find(),
-        "clock": clock_check(
-            server=config.ntp_server, port=config.ntp_port, timeout_s=config.timeout_s
-        ),
-        "egress": egress_ip_find(echo_url=config.ip_echo_url, timeout_s=config.timeout_s),
-        "dns": dns_answers_find(
+    with concurrent.futures.ThreadPoolExecutor(3, thread_name_prefix="prechecks") as pool:
+        clock = pool.submit(clock_check, servers=config.ntp_servers, timeout_s=config.timeout_s)
+        egress = pool.submit(
+            egress_ip_find, echo_urls=config.ip_echo_urls, timeout_s=config.timeout_s
+        )
+        dns = pool.submit(
+            dns_answers_find,
             host=host,
             port=port,
-            resolver=resolver or system_resolver(config.timeout_s),
+            resolver=resolver or system_resolver(),
             resolver_config=resolver_config,
-        ),
-    }
+        )
+        return {
+            "proxy": proxy_settings_find(),
+            "clock": clock.result(),
+            "egress": egress.result(),
+            "dns": dns.result(),
+        }

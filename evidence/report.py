@@ -53,6 +53,10 @@ ACTION_LABELS: dict[str, str] = {
     "navigation-after-click": "Navigation provoquée par un clic",
     "consent-none": "Aucun bandeau de consentement reconnu",
     "consent-search-failed": "Recherche du bandeau de consentement impossible",
+    "consent-banner": "Bandeau de consentement rencontré (vue conservée avant le clic)",
+    "consent-banner-still-shown": "Bandeau de consentement toujours affiché après le clic",
+    "link-not-followed": "Lien non suivi (navigation annulée)",
+    "scroll-stable": "Défilement de chaque cadre jusqu'à stabilité de la page",
     "scroll-start": "Début du défilement",
     "scroll-done": "Fin du défilement",
     "scroll-engine-failed": "Échec du moteur de défilement (repli)",
@@ -71,6 +75,8 @@ CLICK_PURPOSES: dict[str, str] = {
     "consent-refuse": "bandeau de consentement — refus",
     "consent-accept": "bandeau de consentement — acceptation",
     "expand": "déploiement d'un texte tronqué",
+    "load-more": "chargement d'avis supplémentaires",
+    "reviews-tab": "ouverture de l'onglet des avis",
 }
 
 _CSS = """
@@ -143,15 +149,33 @@ def _clock_text(record: Mapping[str, Any] | None) -> str:
         return _e(None)
     status = str(record.get("status", ""))
     if status == "ok":
+        delay = record.get("delay_s", record.get("round_trip_s"))
+        reference = record.get("reference_time_utc")
         return html.escape(
             f"décalage de {record.get('offset_s')} s par rapport au serveur NTP "
-            f"{record.get('server')} (strate {record.get('stratum')}, aller-retour "
-            f"{record.get('round_trip_s')} s) ; heure système {record.get('system_time_utc')}"
+            f"{record.get('server')} ("
+            + (f"{record['server_address']}, " if record.get("server_address") else "")
+            + f"strate {record.get('stratum')}, aller-retour {delay} s"
+            + (f", référence mise à l'heure le {reference}" if reference else "")
+            + f") ; heure système {record.get('system_time_utc')}"
         )
+    # The per-server reasons are in the status (« aucun serveur NTP n'a répondu (… ; …) »).
     reason = status.removeprefix(UNKNOWN) if status.startswith(UNKNOWN) else status
     return html.escape(
         f"inconnu : {reason} ; heure système {record.get('system_time_utc', NOT_RECORDED)}"
     )
+
+
+def _clock_check_text(clock: Mapping[str, Any]) -> str:
+    """« mesurée : décalage de 0.012 s au début, 0.011 s à la fin » (end only when measured)."""
+    start = clock.get("start") or {}
+    end = clock.get("end") or {}
+    text = f"mesurée : décalage de {start.get('offset_s')} s au début"
+    if end.get("status") == "ok":
+        text += f", {end.get('offset_s')} s à la fin"
+    else:
+        text += ", non mesuré à la fin"
+    return html.escape(f"{text} (serveur {start.get('server')})")
 
 
 def _unknown_text(value: Any) -> str:
@@ -186,6 +210,16 @@ def _action_detail(entry: Mapping[str, Any]) -> str:
             for key, value in sorted(fields.items())
         )
     )
+
+
+def _chain_verification_text(record: Any) -> str:
+    """`` — chaîne valide (…)`` or `` — chaîne non validée : …`` after the chain file name."""
+    if not isinstance(record, Mapping):
+        return ""
+    status = str(record.get("status", ""))
+    if status == "valide":
+        return html.escape(f" — chaîne valide ({record.get('trust', NOT_RECORDED)})")
+    return html.escape(" — " + status.removeprefix(UNKNOWN))
 
 
 def _validity(info: Mapping[str, Any]) -> str:
@@ -268,7 +302,7 @@ def report_html(*, capture: Any, file_hashes: Mapping[str, str]) -> str:
     where = _rows(
         [
             ("Adresse IP publique de sortie", _unknown_text(egress.get("ip"))),
-            ("Service interrogé", _e(egress.get("source"))),
+            ("Service interrogé", _e(egress.get("source") or egress.get("sources"))),
             ("Hôte de l'adresse demandée", _e(dns.get("host"))),
             ("Réponses DNS", _e(dns.get("answers") or dns.get("error"))),
             ("Résolveur (serveurs DNS)", _e(resolver.get("nameservers"))),
@@ -326,7 +360,9 @@ def report_html(*, capture: Any, file_hashes: Mapping[str, str]) -> str:
             ],
             [
                 "Synchronisation de l'horloge",
-                "mesurée" if clock_start == "ok" else _clock_text(clock.get("start")),
+                _clock_check_text(clock)
+                if clock_start == "ok"
+                else _clock_text(clock.get("start")),
             ],
             [
                 "Adresse IP publique",
@@ -365,7 +401,8 @@ def report_html(*, capture: Any, file_hashes: Mapping[str, str]) -> str:
             _e(", ".join(str(v) for v in (info.get("protocol"), info.get("cipher")) if v)),
             _e(info.get("issuer")),
             _e(_validity(info)),
-            _e(info.get("chain_file") or info.get("chain")),
+            _e(info.get("chain_file") or info.get("chain"))
+            + _chain_verification_text(info.get("chain_verification")),
         ]
         for host, info in sorted((network.get("tls_by_host") or {}).items())
     ]

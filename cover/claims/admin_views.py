@@ -287,7 +287,7 @@ def detail(request, pk: int):
             ),
             "transition_form": TransitionForm(),
             "event_form": EventForm(initial={"date": today}),
-            "events": selectors.claim_timeline(claim=claim, for_doctor=False),
+            "events": selectors.claim_timeline(claim=claim, for_doctor=False, captures=captures),
             "transitions": claim.transitions.select_related("actor"),
             "letters": [(letter, letter_follow_ups[letter.pk]) for letter in letters],
             "letter_kinds": letter_kinds,
@@ -305,6 +305,7 @@ def detail(request, pk: int):
             "cost_summary": selectors.claim_cost_summary(claim=claim, today=today),
             "replies": claim.reply_drafts.all(),
             "captures": captures,
+            "capture_comparisons": selectors.claim_capture_comparisons(captures=captures),
             "capture_urls": list(dict.fromkeys([*claim.urls, *(c.url for c in captures)])),
             "commissaires": selectors.partners_commissaires(),
             "assign_form": AssignForm(

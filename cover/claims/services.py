@@ -388,8 +388,8 @@ def claim_capture_request(
     reason: str = "",
     today: datetime.date | None = None,
 ) -> int:
-    """A handler asks for a capture for this claim: of ``url``, or again of the address of one
-    of the claim's finished captures (``recapture_of``: a failed one, or a page that changed).
+    """A handler (or the claim's doctor, from the portal) asks for a capture for this claim: of
+    ``url``, or again of the address of one of the claim's finished captures (``recapture_of``: a failed one, or a page that changed).
     Return the new capture's id.
 
     The capture is attached to the claim as claim opening attaches it (a "capture requested"
@@ -451,6 +451,24 @@ def claim_capture_request(
         notify=False,
     )
     return capture_id
+
+
+def claim_captures_consulted(
+    *, claim: Claim, capture_ids: Sequence[int], by: Any, where: str
+) -> None:
+    """Write on each capture's chain of custody that it was consulted from this claim (a
+    comparison page or its PDF annex shows the captures' screens and text)."""
+    from cover.claims.selectors import claim_captures
+    from evidence.services import capture_viewed
+
+    wanted = set(capture_ids)
+    for capture in claim_captures(claim=claim):
+        if capture.pk in wanted:
+            capture_viewed(
+                capture=capture,
+                actor=by,
+                where=f"{where} — sinistre {claim.reference}",
+            )
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cover.claims import views
+from cover.claims import capture_views, views
 
 app_name = "claims"
 
@@ -14,4 +14,29 @@ urlpatterns = [
         name="questionnaire",
     ),
     path("portail/sinistres/<int:pk>/reponse/", views.claim_reply, name="reply"),
+    path(
+        "portail/sinistres/<int:pk>/captures/nouvelle/",
+        capture_views.capture_new,
+        name="capture_new",
+    ),
+    path(
+        "portail/sinistres/<int:pk>/captures/<int:capture_id>/etat.json",
+        capture_views.capture_status,
+        name="capture_status",
+    ),
+    path(
+        "portail/sinistres/<int:pk>/captures/<int:capture_id>/capture.png",
+        capture_views.capture_image,
+        name="capture_image",
+    ),
+    path(
+        "portail/sinistres/<int:pk>/captures/comparer/",
+        capture_views.captures_compare,
+        name="captures_compare",
+    ),
+    path(
+        "portail/sinistres/<int:pk>/captures/annexe.pdf",
+        capture_views.captures_annex,
+        name="captures_annex",
+    ),
 ]

@@ -126,6 +126,7 @@ def claim_detail(request, pk: int):
         if refusal is not None
         else selectors.open_deadlines(deadlines=selectors.claim_deadlines(claim=claim, today=today))
     )
+    captures = selectors.claim_captures(claim=claim)
     return render(
         request,
         "claims/portal/detail.html",
@@ -133,11 +134,13 @@ def claim_detail(request, pk: int):
             "claim": claim,
             "state_label": STATE_LABELS[LadderState(claim.state)],
             "passages": passages,
-            "timeline": selectors.claim_timeline(claim=claim, for_doctor=True),
+            "timeline": selectors.claim_timeline(claim=claim, for_doctor=True, captures=captures),
             "deadlines": deadlines,
             "refusal": refusal,
             "replies": claim.reply_drafts.all()[:5],
-            "captures": selectors.claim_captures(claim=claim),
+            "captures": captures,
+            "capture_comparisons": selectors.claim_capture_comparisons(captures=captures),
+            "capture_urls": list(dict.fromkeys([*claim.urls, *(c.url for c in captures)])),
         },
     )
 

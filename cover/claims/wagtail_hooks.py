@@ -10,7 +10,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from cover.claims import admin_views, cover_admin_views
+from cover.claims import admin_views, capture_views, cover_admin_views
 from cover.claims.models import LetterTemplate, Partner
 from cover.money import YesNoColumn
 
@@ -26,6 +26,12 @@ admin_urlpatterns = [
     path("<int:pk>/evenement/", admin_views.event, name="event"),
     path("<int:pk>/frais/", admin_views.cost, name="cost"),
     path("<int:pk>/preuves/envoi/", admin_views.evidence_send, name="evidence_send"),
+    path(
+        "<int:pk>/preuves/comparer/",
+        capture_views.admin_captures_compare,
+        name="captures_compare",
+    ),
+    path("<int:pk>/preuves/annexe.pdf", capture_views.admin_captures_annex, name="captures_annex"),
     path("<int:pk>/courriers/nouveau/<str:kind>/", admin_views.letter_new, name="letter_new"),
     path("<int:pk>/courriers/<int:letter_pk>/pdf/", admin_views.letter_pdf, name="letter_pdf"),
     path(

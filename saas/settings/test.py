@@ -32,6 +32,12 @@ STORAGES = {
 }
 # The fake review platforms and search APIs of the tests are served on loopback.
 EGIDE_FETCH_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+# Captures measure clock and egress IP through the default code path, against the SNTP responder
+# and IP echo that the pytest plugin (saas.pytest_services) starts on loopback and names in the
+# environment. Without the plugin (tools that only read settings), loopback ports where nothing
+# answers: never the public defaults.
+EGIDE_CAPTURE_NTP_SERVERS = env.list("EGIDE_CAPTURE_NTP_SERVERS", default=["127.0.0.1:9"])
+EGIDE_CAPTURE_IP_ECHO_URLS = env.list("EGIDE_CAPTURE_IP_ECHO_URLS", default=["http://127.0.0.1:9/"])
 
 # Stripe: never the real one. Nothing listens on the discard port until a test asks for the
 # ``stripe_server`` fixture, which points these at its own local server for the session.

@@ -51,8 +51,6 @@ class EvidenceEnv:
             "EGIDE_TSA_TIMEOUT_S": 5.0,
             "EGIDE_CAPTURE_ALLOW": ["127.0.0.1"],
             "EGIDE_EVIDENCE_ROOT": str(self.root),
-            "EGIDE_CAPTURE_NTP_SERVER": None,
-            "EGIDE_CAPTURE_IP_ECHO_URL": None,
             **CHROMIUM_ARGS_TIMEOUTS,
         }
 

@@ -165,9 +165,8 @@ def test_redirect_chain_is_recorded_with_statuses(
 ):
     # given 301 → 302 → 200, and the pre-checks pointed at local NTP and IP echo services
     config = PrecheckConfig(
-        ntp_server="127.0.0.1",
-        ntp_port=services.ntp_port,
-        ip_echo_url=services.echo_url,
+        ntp_servers=(f"127.0.0.1:{services.ntp_port}",),
+        ip_echo_urls=(services.echo_url,),
         timeout_s=2.0,
     )
     result = _capture(browser, site.url("/redirect-start"), tmp_path / "c", prechecks=config)
