@@ -14,3 +14,25 @@ class ClaimsConfig(AppConfig):
     def ready(self) -> None:
         # Declare the actors in every process (web, worker, scheduler) once the broker exists.
         from cover.claims import tasks  # noqa: F401
+
+        _dashboards_watch()
+
+
+def _dashboards_watch() -> None:
+    """Handlers' cached dashboards (``selectors.handler_dashboard``) follow every write of what
+    they count, once it is committed: a signal, so that no write path can forget it."""
+    from django.db import transaction
+    from django.db.models.signals import post_delete, post_save
+
+    from cover.claims.models import Claim, ClaimEvent
+    from cover.claims.selectors import dashboards_invalidate
+    from evidence.models import Capture
+
+    def written(**kwargs: object) -> None:
+        transaction.on_commit(dashboards_invalidate)
+
+    for model in (Claim, ClaimEvent, Capture):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                written, sender=model, weak=False, dispatch_uid=f"claims-dashboard-{model.__name__}"
+            )

@@ -4,10 +4,10 @@ rules are enforced by the services)."""
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from cover.claims.models import CostKind, Partner, PartnerKind
@@ -222,6 +222,7 @@ class QualifyForm(forms.Form):
         ]
 
 
+@functools.cache
 def transition_routes(state: LadderState) -> tuple[Route, ...]:
     """The démarches that go with a step: its own, plus the constat (gathering proof is possible
     at any step after intake, ``cover.ladder.ROUTES_AT_ANY_STEP``)."""
@@ -239,9 +240,14 @@ class RouteSelect(forms.Select):
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):  # type: ignore[no-untyped-def]
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
         if value:
-            states = [s.value for s in LadderState if Route(value) in transition_routes(s)]
-            option["attrs"]["data-states"] = " ".join(states)
+            option["attrs"]["data-states"] = route_states(Route(value))
         return option
+
+
+@functools.cache
+def route_states(route: Route) -> str:
+    """The steps a démarche belongs to, as the ``data-states`` attribute (rules are constant)."""
+    return " ".join(s.value for s in LadderState if route in transition_routes(s))
 
 
 class TransitionForm(forms.Form):
@@ -489,23 +495,19 @@ class LetterFollowUpForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
 
-class HandlerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.get_full_name() or obj.email)
-
-
 class AssignForm(forms.Form):
-    """Give the claim to one of the insurer's claims handlers."""
+    """Give the claim to one of the insurer's claims handlers.
 
-    handler = HandlerChoiceField(
-        label=_("Attribuer à"), queryset=get_user_model().objects.none(), empty_label=None
-    )
+    Display only: the ``assign`` view checks the posted id with ``selectors.claim_handler``.
+    Plain choices read once (a model choice field queries again for ``required``)."""
+
+    handler = forms.ChoiceField(label=_("Attribuer à"), choices=())
 
     def __init__(self, *args: Any, handlers: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         field = self.fields["handler"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = handlers
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(user.pk, user.get_full_name() or user.email) for user in handlers]
 
 
 class NoteForm(forms.Form):

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -485,9 +487,43 @@ class HandlerDashboard:
 
 
 DASHBOARD_LIMIT = 10
+# The dashboard heads the queue and the admin home, the pages handlers open most: it is kept
+# a minute per handler and day in the insurer's cache (keys carry the schema), and dropped as
+# soon as a claim, a timeline event or a capture is written (``dashboards_invalidate``).
+DASHBOARD_CACHE_S = 60
+_DASHBOARD_VERSION_KEY = "claims-dashboard-version"
 
 
 def handler_dashboard(*, user: Any, today: datetime.date) -> HandlerDashboard:
+    """The handler's dashboard, from the cache when nothing changed since it was built.
+
+    Never cached inside a transaction: what it has written but not committed could be rolled
+    back and must not be shown to anyone else. The cache down means no cache."""
+    if connection.in_atomic_block:
+        return _handler_dashboard(user=user, today=today)
+    version = cache.get(_DASHBOARD_VERSION_KEY)
+    if version is None:
+        cache.add(_DASHBOARD_VERSION_KEY, 1, timeout=None)
+        version = cache.get(_DASHBOARD_VERSION_KEY)
+        if version is None:
+            return _handler_dashboard(user=user, today=today)
+    key = f"claims-dashboard:{version}:{user.pk}:{today.isoformat()}"
+    dashboard = cache.get(key)
+    if not isinstance(dashboard, HandlerDashboard):
+        dashboard = _handler_dashboard(user=user, today=today)
+        cache.set(key, dashboard, DASHBOARD_CACHE_S)
+    return dashboard
+
+
+def dashboards_invalidate() -> None:
+    """Every handler's cached dashboard of the current insurer is stale from now on."""
+    try:
+        cache.incr(_DASHBOARD_VERSION_KEY)
+    except ValueError:  # no version yet, so nothing cached under one
+        pass
+
+
+def _handler_dashboard(*, user: Any, today: datetime.date) -> HandlerDashboard:
     """Deadlines of the current week (Monday to Sunday, counted per day in the database),
     unassigned open claims and failed captures of the insurer's claims."""
     from evidence.selectors import captures_all
