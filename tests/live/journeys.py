@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -240,9 +241,114 @@ def doctor_declined_pays_again(page, run: Run) -> None:
     check(outcome == "declined", f"issue du paiement : {outcome}")
     check(page.locator("h1").inner_text() == "Paiement refusé", "pas de « Paiement refusé »")
     shot(page, run, "paiement-refuse")
-    page.get_by_role("button", name="Payer à nouveau").click()
-    _pay(page, "4242 4242 4242 4242")
+    # « Changer de carte »: the new card becomes the subscription's default and pays what is due.
+    page.get_by_role("button", name="Changer de carte").click()
+    page.wait_for_selector("input[name=card_number]")
+    page.fill("input[name=card_number]", "4242 4242 4242 4242")
+    page.get_by_role("button", name="Enregistrer la carte").click()
+    page.wait_for_url(re.compile(r"/carte/retour/"))
+    heading = page.locator("h1").inner_text()
+    check(heading == "Votre nouvelle carte est enregistrée", f"après le changement : {heading}")
+    check(page.locator("#card-change-paid").count() == 1, "la cotisation due n'est pas réglée")
+    shot(page, run, "carte-changee")
     _policy_in_force(page, run)
+
+
+# --- insurer admin: its own qualified seal -------------------------------------------------------
+
+SEAL_P12_PASSWORD = "cachet-live-2026"  # noqa: S105
+SEAL_SUBJECT = "Cachet qualifié de l'étape live"
+
+
+def _p12_qualified_seal() -> bytes:
+    """What a trust service provider delivers: root CA → seal certificate (non-repudiation),
+    with its key, in a password-protected PKCS#12."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    usages = dict.fromkeys(
+        (
+            "digital_signature",
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "key_cert_sign",
+            "crl_sign",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
+
+    def name(common: str) -> x509.Name:
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Mutuelle Asclépios"),
+                x509.NameAttribute(NameOID.COMMON_NAME, common),
+            ]
+        )
+
+    def certificate(subject, key, issuer, issuer_key, *, ca: bool, **usage: bool):
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=3 * 365))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(**{**usages, **usage}), critical=True)
+            .sign(issuer_key, hashes.SHA256())
+        )
+
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root_name = name("Racine de confiance de l'étape live")
+    root = certificate(root_name, root_key, root_name, root_key, ca=True, key_cert_sign=True)
+    seal_key = ec.generate_private_key(ec.SECP256R1())
+    seal = certificate(
+        name(SEAL_SUBJECT), seal_key, root_name, root_key, ca=False, content_commitment=True
+    )
+    return pkcs12.serialize_key_and_certificates(
+        b"cachet",
+        seal_key,
+        seal,
+        [root],
+        serialization.BestAvailableEncryption(SEAL_P12_PASSWORD.encode()),
+    )
+
+
+def insurer_admin_imports_seal(page, run: Run) -> None:
+    """The insurer seals its evidence with its own qualified e-seal: the next bundle says so."""
+    login_admin(page, run, HOST_A, "admin@assureur-a.localhost")
+    page.goto(run.url(HOST_A, "/admin/cachet-electronique/"))
+    page.set_input_files(
+        "input[name=p12]",
+        files=[
+            {
+                "name": "cachet-qualifie.p12",
+                "mimeType": "application/x-pkcs12",
+                "buffer": _p12_qualified_seal(),
+            }
+        ],
+    )
+    page.fill("input[name=password]", SEAL_P12_PASSWORD)
+    page.click("#seal-import-form button[type=submit]")
+    page.wait_for_load_state()
+    current = page.locator("#seal-current")
+    origin = current.locator("[data-origin]").get_attribute("data-origin")
+    check(origin == "imported", f"cachet en usage après l'import : {current.inner_text()[:300]}")
+    check(SEAL_SUBJECT in current.inner_text(), "le cachet en usage n'est pas celui importé")
+    body = page.locator("body").inner_text()
+    check("PRIVATE KEY" not in body, "la page montre une clé privée")
+    shot(page, run, "cachet-importe")
+    run.seal_imported = True
 
 
 # --- doctor: claim and capture -----------------------------------------------------------------
@@ -298,6 +404,14 @@ def doctor_claim_capture(page, run: Run) -> None:
     check(
         result.returncode == 0, f"verify-bundle.sh : {result.stdout[-600:]}{result.stderr[-300:]}"
     )
+    if run.seal_imported:
+        with zipfile.ZipFile(bundle) as archive:
+            info = next(n for n in archive.namelist() if n.endswith("/bag-info.txt"))
+            bag_info = archive.read(info).decode("utf-8")
+        check(
+            "Egide-Seal-Origin: imported-qualified" in bag_info and SEAL_SUBJECT in bag_info,
+            f"le lot ne dit pas qu'il est scellé par le cachet importé : {bag_info[-400:]}",
+        )
 
 
 # --- handler -----------------------------------------------------------------------------------
@@ -391,6 +505,65 @@ def handler_works_claim(page, run: Run) -> None:
         "la correction de la date de publication n'est pas au journal",
     )
     shot(page, run, "dossier-gestionnaire")
+    # every access to the bundles is in the insurer's chained custody log, which verifies
+    page.goto(run.url(HOST_A, "/admin/preuves/journal/"))
+    verdict = page.locator("#custody-log-verification").inner_text()
+    check("Chaîne vérifiée" in verdict, f"journal de possession : « {verdict[:300]} »")
+    check(
+        page.locator("#custody-log tr[data-kind=downloaded]").count() >= 1,
+        "le téléchargement du lot par le médecin n'est pas au journal de possession",
+    )
+    shot(page, run, "journal-de-possession")
+
+
+def doctor_follows_captures(page, run: Run) -> None:
+    """The doctor sees the claim's captures (with their first screen), compares the two captures
+    of the page, exports the annex, and asks for a new capture, followed to its end."""
+    check(run.claim_pk is not None, "pas de dossier ouvert à l'étape précédente")
+    login_portal(page, run, HOST_A, "dr.martin@exemple.fr")
+    claim_url = run.url(HOST_A, f"/portail/sinistres/{run.claim_pk}/")
+    page.goto(claim_url)
+    complete = page.locator("#captures .capture[data-status=complete]")
+    check(complete.count() >= 2, f"captures terminées au dossier : {complete.count()}")
+    thumb = complete.first.locator(".capture-thumb img").get_attribute("src")
+    check(thumb, "pas de vignette pour une capture terminée")
+    kind, image = fetch_bytes(page, run.url(HOST_A, thumb))
+    check(image.startswith(b"\x89PNG"), f"la vignette n'est pas une image PNG ({kind})")
+    check(
+        page.locator("[data-capture-outcome=CAPTURE_COMPLETED]").count() >= 2,
+        "les captures terminées ne sont pas au fil du dossier",
+    )
+    shot(page, run, "medecin-captures")
+    compare = page.locator("#capture-comparisons a").first
+    check(compare.count() == 1, "pas de comparaison proposée pour deux captures de la page")
+    compare.click()
+    page.wait_for_load_state()
+    shot(page, run, "medecin-comparaison")
+    hashes = [
+        h.strip() for h in page.locator(".capture-compare .hash.tagmanifest").all_inner_texts()
+    ]
+    check(len(hashes) == 2 and all(len(h) == 64 for h in hashes), f"empreintes : {hashes}")
+    annex = page.locator("#annex-export").get_attribute("href")
+    check(annex, "pas d'export de l'annexe")
+    kind, pdf = fetch_bytes(page, run.url(HOST_A, annex))
+    check(kind == "application/pdf", f"l'annexe est servie en {kind}")
+    text = "".join(pdf_text(pdf).split())
+    check(all(h in text for h in hashes), "l'annexe ne donne pas les empreintes des deux captures")
+    page.goto(claim_url)
+    before = page.locator("#captures .capture").count()
+    with page.expect_navigation():
+        page.click("#capture-new button[type=submit]")
+    check(
+        page.locator("#captures .capture").count() == before + 1,
+        "la nouvelle capture n'apparaît pas au dossier",
+    )
+    newest = page.locator("#captures .capture").last  # in the order they were asked for
+    try:
+        expect(newest).to_have_attribute("data-status", "complete", timeout=5_000)
+    except AssertionError:
+        # followed live by the page itself (progress bar, then the first screen)
+        expect(newest.locator(".capture-thumb img")).to_be_visible(timeout=240_000)
+    shot(page, run, "medecin-nouvelle-capture")
 
 
 def handler_notes_and_refuses_cover(page, run: Run) -> None:

@@ -70,6 +70,7 @@ class Run:
     subscriber_email: str | None = None
     refused_note: str = ""
     claim_reference: str = ""
+    seal_imported: bool = False
 
     def url(self, host: str, path: str = "/") -> str:
         return f"http://{host}:{self.port}{path}"
@@ -241,9 +242,23 @@ def main(argv: list[str]) -> int:
             ("deux assureurs, deux sites distincts", journeys.visitor_sees_two_insurers),
             ("souscription payée, contrat et attestation", journeys.doctor_subscribes),
             ("résiliation en trois clics", journeys.doctor_cancels_in_three_clicks),
-            ("carte refusée puis nouveau paiement", journeys.doctor_declined_pays_again),
+            (
+                "carte refusée, nouvelle carte, cotisation payée",
+                journeys.doctor_declined_pays_again,
+            ),
+            (
+                "assureur : cachet qualifié importé (PKCS#12)",
+                journeys.insurer_admin_imports_seal,
+            ),
             ("sinistre, capture par le worker, lot vérifié", journeys.doctor_claim_capture),
-            ("gestionnaire : file, nouvelle capture, courrier", journeys.handler_works_claim),
+            (
+                "gestionnaire : file, nouvelle capture, courrier, journal de possession",
+                journeys.handler_works_claim,
+            ),
+            (
+                "médecin : ses captures, comparaison, annexe, nouvelle capture",
+                journeys.doctor_follows_captures,
+            ),
             (
                 "gestionnaire : tableau de bord, note interne, refus de garantie",
                 journeys.handler_notes_and_refuses_cover,
