@@ -147,6 +147,7 @@ class Scan(models.Model):
     pages_failed = models.PositiveIntegerField(_("pages en erreur"), default=0)
     queries_total = models.PositiveIntegerField(_("requêtes"), default=0)
     new_reviews = models.PositiveIntegerField(_("nouveaux avis"), default=0)
+    baseline_reviews = models.PositiveIntegerField(_("avis du relevé initial"), default=0)
     edited_reviews = models.PositiveIntegerField(_("avis modifiés"), default=0)
     removed_reviews = models.PositiveIntegerField(_("avis disparus"), default=0)
     new_results = models.PositiveIntegerField(_("nouveaux résultats"), default=0)
@@ -286,6 +287,9 @@ class Alert(models.Model):
         REMOVED_REVIEW = "removed_review", _("Avis disparu")
         NEW_RESULT = "new_result", _("Nouveau résultat sur votre nom")
         RESULT_UP = "result_up", _("Résultat signalé en progression")
+        BASELINE = "baseline", _("Relevé initial")
+        PAGE_EMPTY = "page_empty", _("Plus aucun avis lu sur cette page")
+        EXISTING_REVIEW = "existing_review", _("Avis existant à examiner")
 
     profile = models.ForeignKey(
         WatchProfile, verbose_name=_("profil"), on_delete=models.CASCADE, related_name="alerts"
@@ -332,6 +336,25 @@ class Alert(models.Model):
     def priority(self) -> float:
         """Flagged first, then the most negative."""
         return (1.0 if self.flags else 0.0) + (self.negativity or 0.0)
+
+    @property
+    def severity(self) -> int:
+        """Same scale as ``cleanup.selectors.ALERT_SEVERITY`` (used to order the dashboard):
+        illicit-looking flags 4, negative 3, removed / edited / page gone silent 2, else 1."""
+        if self.flags or (self.kind == self.Kind.BASELINE and self.detail.get("flagged")):
+            return 4
+        if self.negative:
+            return 3
+        if self.kind in ALERT_CHANGE_KINDS:
+            return 2
+        return 1
+
+
+ALERT_CHANGE_KINDS = (
+    Alert.Kind.REMOVED_REVIEW,
+    Alert.Kind.EDITED_REVIEW,
+    Alert.Kind.PAGE_EMPTY,
+)
 
 
 class RemovalRequest(models.Model):

@@ -270,10 +270,60 @@ def _score(*, rating: float | None, text: str) -> ItemScore:
     )
 
 
+# Wording that makes a review negative whatever its stars: a reviewer who edits « Je
+# recommande » into « Je ne recommande plus » often leaves the old rating. Matched on folded
+# text; each phrase is unambiguous on its own (no bare « recommande », which negation flips).
+NEGATIVE_TEXT_PATTERNS: tuple[str, ...] = (
+    r"\bne (?:le |la |vous |te |les )?recommande(?:rai|rais|rons)? (?:pas|plus|jamais|absolument pas)\b",
+    r"\bje (?:le |la |vous |te )?deconseille\b",
+    r"\ba (?:fuir|eviter|proscrire)\b",
+    r"\bfuyez\b",
+    r"\bplus jamais\b",
+    r"\bne (?:reviendrai|retournerai|remettrai les pieds)\b",
+    r"\b(?:tres |vraiment |profondement )?decu(?:e|es|s)?\b",
+    r"\bdecevant(?:e|es|s)?\b",
+    r"\bdeception\b",
+    r"\bincompeten(?:t|te|ts|tes|ce)\b",
+    r"\bmeprisant(?:e|es|s)?\b",
+    r"\bdesagreable(?:s)?\b",
+    r"\bodieu(?:x|se|ses)\b",
+    r"\bexecrable(?:s)?\b",
+    r"\bcatastroph(?:e|ique|iques)\b",
+    r"\bhorrible(?:s)?\b",
+    r"\bscandaleu(?:x|se|ses)\b",
+    r"\ba (?:la|le) pire\b|\ble pire (?:medecin|cabinet|praticien)\b",
+    r"\bmauvais(?:e|es)? (?:medecin|praticien|accueil|experience|diagnostic)\b",
+    r"\baucune? (?:ecoute|empathie|consideration|respect)\b",
+    r"\bnul(?:le|les|s)?\b",
+)  # fmt: skip
+
+_NEGATIVE_TEXT = tuple(re.compile(p) for p in NEGATIVE_TEXT_PATTERNS)
+# A text-negative review rated well is at least "negative" (negativity 0.75, the 2-star level).
+TEXT_NEGATIVE_BAND = ("negative", "Négatif", True)
+TEXT_NEGATIVITY = 0.75
+
+
+def text_negative(*, text: str) -> bool:
+    """Whether the wording itself says the experience was bad (see NEGATIVE_TEXT_PATTERNS)."""
+    folded, _index = text_fold(text=text)
+    return any(regex.search(folded) for regex in _NEGATIVE_TEXT)
+
+
 def review_score(*, review: Review) -> ItemScore:
-    """Score a review: negativity from its rating, flags from its text (offsets index
+    """Score a review: negativity from its rating, raised to "negative" when its wording is
+    plainly negative (an edited text keeps its old stars); flags from its text (offsets index
     `review.text`)."""
-    return _score(rating=review.rating, text=review.text)
+    score = _score(rating=review.rating, text=review.text)
+    if score.negative or not text_negative(text=review.text):
+        return score
+    band, label, negative = TEXT_NEGATIVE_BAND
+    return ItemScore(
+        negativity=max(score.negativity or 0.0, TEXT_NEGATIVITY),
+        band=band,
+        band_label=label,
+        negative=negative,
+        flags=score.flags,
+    )
 
 
 def mention_score(*, result: SearchResult) -> ItemScore:

@@ -8,10 +8,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from cleanup.models import (
+    ALERT_CHANGE_KINDS,
     Alert,
     ComplianceCheck,
     ContentPlanItem,
@@ -38,11 +39,77 @@ def compliance_checks_for_doctor(*, doctor: Doctor, page_id: int) -> QuerySet[Co
     return ComplianceCheck.objects.filter(page__profile__doctor=doctor, page_id=page_id)
 
 
+# Severity of an alert, as ``Alert.severity``: illicit-looking flags (also a baseline listing
+# flagged reviews) 4, negative 3, removed / edited review or a page gone silent 2, else 1.
+ALERT_SEVERITY = Case(
+    When(~Q(flags=[]), then=Value(4)),
+    When(Q(kind=Alert.Kind.BASELINE, detail__flagged__gt=0), then=Value(4)),
+    When(negative=True, then=Value(3)),
+    When(kind__in=ALERT_CHANGE_KINDS, then=Value(2)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
+
+
 def alerts_for_doctor(*, doctor: Doctor, include_dismissed: bool = False) -> QuerySet[Alert]:
+    """The doctor's alerts, most serious first, then newest first."""
     qs = Alert.objects.filter(profile__doctor=doctor).select_related("review__page", "mention")
     if not include_dismissed:
         qs = qs.filter(dismissed_at__isnull=True)
-    return qs.order_by("-created_at", "-pk")
+    return qs.annotate(severity_rank=ALERT_SEVERITY).order_by(
+        "-severity_rank", "-created_at", "-pk"
+    )
+
+
+# Actions the dashboard offers on an alert (each at most once), by what the content is.
+ACTION_CAPTURE = "preuve"
+ACTION_CLAIM = "sinistre"
+ACTION_REMOVAL = "suppression"
+ACTION_REPLY = "reponse"
+
+
+def alert_actions(*, alert: Alert) -> list[str]:
+    """Illicit-looking content (flagged passages) → capture, claim and removal request; a
+    lawful review (negative or fair) → the reply assistant only; a lawful search result → a
+    de-referencing request; a page that no longer shows its reviews → a capture. A claim or
+    capture already made is not offered again."""
+    actions: list[str] = []
+    if alert.kind == Alert.Kind.BASELINE:
+        return actions
+    if alert.kind == Alert.Kind.PAGE_EMPTY:
+        actions.append(ACTION_CAPTURE)
+    elif alert.flags and alert.kind != Alert.Kind.REMOVED_REVIEW:
+        actions += [ACTION_CAPTURE, ACTION_CLAIM, ACTION_REMOVAL]
+    elif alert.review_id and alert.kind != Alert.Kind.REMOVED_REVIEW:
+        actions.append(ACTION_REPLY)
+    elif alert.mention_id:
+        # A result on the doctor's name may be de-referenced (GDPR) even when it is lawful.
+        actions.append(ACTION_REMOVAL)
+    if alert.evidence_ref and ACTION_CAPTURE in actions:
+        actions.remove(ACTION_CAPTURE)
+    if alert.claim_ref and ACTION_CLAIM in actions:
+        actions.remove(ACTION_CLAIM)
+    return actions
+
+
+@dataclass(frozen=True)
+class PageReadState:
+    page: WatchedPage
+    had_reviews: bool
+
+
+def pages_without_reviews(*, profile: WatchProfile) -> list[PageReadState]:
+    """Watched pages whose last successful read found no review: not recognised (never had
+    any) or gone silent (had some before). Shown on the dashboard, never passed over."""
+    states = []
+    for page in profile.pages.all():
+        snapshots = page.snapshots.order_by("-fetched_at", "-pk")
+        latest = snapshots.only("extract").first()
+        if latest is None or latest.extract.get("reviews"):
+            continue
+        had = snapshots.exclude(extract__reviews=[]).exists()
+        states.append(PageReadState(page=page, had_reviews=had))
+    return states
 
 
 def alert_for_doctor(*, doctor: Doctor, alert_id: int) -> Alert | None:

@@ -391,11 +391,18 @@ def _apply_review_changes(
         review.removed_at = None
         review.save()
         seen_ids.add(review.review_id)
+        # Scored on its new text, not only its stars: « Je ne recommande plus » with the old
+        # five stars is negative, and the alert says the edit made it so.
+        score, score_before = review_score(review=edit.after), review_score(review=edit.before)
+        detail: dict[str, Any] = {"fields": list(edit.fields), "before": before}
+        if score.negative and not score_before.negative:
+            detail["became_negative"] = True
+        if score.flags and not score_before.flags:
+            detail["became_flagged"] = True
         alerts.append(
             _review_alert(
-                scan=scan, kind=Alert.Kind.EDITED_REVIEW, review=review,
-                score=review_score(review=edit.after),
-                detail={"fields": list(edit.fields), "before": before},
+                scan=scan, kind=Alert.Kind.EDITED_REVIEW, review=review, score=score,
+                detail=detail,
             )
         )  # fmt: skip
     for gone in changes.removed:
@@ -432,15 +439,130 @@ def _page_read(
     return fetched.final_url, fetched.rendered, extract
 
 
+def _page_name(page: WatchedPage) -> str:
+    return page.label or urlsplit(page.url).hostname or page.url
+
+
+def _review_link(review: Review) -> str:
+    """Where the doctor can read the review: its own address when the markup gives one."""
+    rid = review.review_id
+    return rid if rid.startswith(("http://", "https://")) else review.page.url
+
+
+def _needs_examining(score: ItemScore) -> bool:
+    return score.negative or bool(score.flags)
+
+
+def _baseline_record(
+    *, scan: Scan, page: WatchedPage, extract: PageExtract, now: datetime.datetime
+) -> list[Alert]:
+    """A page's first successful read: its reviews are recorded as the baseline and summed up
+    in ONE alert (not one « Nouvel avis » per existing review). Negative or flagged reviews are
+    listed in it, so the doctor can still act on them (``baseline_review_alert``)."""
+    examine: list[dict[str, Any]] = []
+    flagged = negatives = 0
+    worst: float | None = None
+    for item in extract.reviews:
+        review, created = Review.objects.get_or_create(
+            page=page,
+            review_id=item.review_id,
+            defaults={**_review_fields(item), "first_seen": now, "last_seen": now},
+        )
+        if not created:
+            for key, value in _review_fields(item).items():
+                setattr(review, key, value)
+            review.removed_at, review.last_seen = None, now
+            review.save()
+        score = review_score(review=item)
+        if not _needs_examining(score):
+            continue
+        flagged += bool(score.flags)
+        negatives += score.negative
+        if score.negativity is not None:
+            worst = max(worst or 0.0, score.negativity)
+        examine.append(
+            {
+                "review": review.pk,
+                "author": review.author,
+                "rating": review.rating,
+                "band_label": score.band_label,
+                "flags": list(dict.fromkeys(f.label for f in score.flags)),
+                "excerpt": review.text[:300],
+                "url": _review_link(review),
+            }
+        )
+    count = len(extract.reviews)
+    text = ngettext(
+        "Relevé initial : %(count)d avis enregistré",
+        "Relevé initial : %(count)d avis enregistrés",
+        count,
+    ) % {"count": count}
+    if examine:
+        text += ngettext(
+            ", dont %(n)d négatif ou signalé à examiner.",
+            ", dont %(n)d négatifs ou signalés à examiner.",
+            len(examine),
+        ) % {"n": len(examine)}
+    else:
+        text += _(", aucun à examiner.")
+    # Flagged reviews first, then the most negative, as on the dashboard.
+    examine.sort(key=lambda e: (-len(e["flags"]), e["rating"] if e["rating"] is not None else 9))
+    scan.baseline_reviews += count
+    alert = Alert.objects.create(
+        profile=scan.profile, scan=scan, kind=Alert.Kind.BASELINE, url=page.url,
+        title=_page_name(page)[:500], text=text,
+        negativity=worst, band="", negative=negatives > 0, flags=[],
+        detail={"page_id": page.pk, "count": count, "flagged": flagged, "examine": examine},
+    )  # fmt: skip
+    return [alert]
+
+
+def _page_without_reviews(
+    *, scan: Scan, page: WatchedPage, had_reviews: bool, notes: list[str]
+) -> list[Alert]:
+    """Extraction found no review: never silent. A page that had reviews at the last read
+    raises an alert; one that never gave any is reported as not recognised (a capture lets a
+    person look at it)."""
+    if had_reviews:
+        notes.append(
+            _("Plus aucun avis lu sur %(page)s : vérifiez la page ou demandez une capture.")
+            % {"page": _page_name(page)}
+        )
+        alert = Alert.objects.create(
+            profile=scan.profile, scan=scan, kind=Alert.Kind.PAGE_EMPTY, url=page.url,
+            title=(_("Plus aucun avis lu sur %(page)s") % {"page": _page_name(page)})[:500],
+            text=_(
+                "La page avait des avis au relevé précédent et aucun n'a été lu cette fois : "
+                "avis supprimés, page modifiée ou accès bloqué. Une capture permet de le "
+                "vérifier."
+            ),
+            band="", negative=False, flags=[], detail={"page_id": page.pk},
+        )  # fmt: skip
+        return [alert]
+    notes.append(
+        _("Page non reconnue : aucun avis lu sur %(page)s — demander une capture.")
+        % {"page": _page_name(page)}
+    )
+    return []
+
+
 def _scan_page(
-    *, scan: Scan, page: WatchedPage, allowed: Sequence[Network], render: bool
+    *,
+    scan: Scan,
+    page: WatchedPage,
+    allowed: Sequence[Network],
+    render: bool,
+    notes: list[str] | None = None,
 ) -> list[Alert]:
     final_url, rendered, extract = _page_read(page=page, allowed=allowed, render=render)
+    notes = [] if notes is None else notes
     now = timezone.now()
     with transaction.atomic():
-        previous = page.snapshots.order_by("-fetched_at", "-pk").first()
-        before = extract_from_json(previous.extract) if previous else None
-        changes = reviews_diff(before=before, after=extract)
+        snapshots = page.snapshots.order_by("-fetched_at", "-pk")
+        latest = snapshots.first()
+        # Compare with the last read that had reviews: a read that found none (page blocked,
+        # markup changed) must not turn every tracked review into "removed", then "new".
+        previous = snapshots.exclude(extract__reviews=[]).first()
         ReviewSnapshot.objects.create(
             scan=scan, page=page, fetched_at=now, final_url=final_url,
             source=extract.source, rendered=rendered, extract=extract_to_json(extract),
@@ -449,14 +571,25 @@ def _scan_page(
             page=page, scan=scan, at=now,
             rating=extract.aggregate.rating, count=extract.aggregate.count,
         )  # fmt: skip
-        alerts = _apply_review_changes(scan=scan, page=page, changes=changes, now=now)
+        if not extract.reviews:
+            had_reviews = latest is not None and previous is not None and latest.pk == previous.pk
+            alerts = _page_without_reviews(
+                scan=scan, page=page, had_reviews=had_reviews, notes=notes
+            )
+        elif previous is None:
+            alerts = _baseline_record(scan=scan, page=page, extract=extract, now=now)
+        else:
+            changes = reviews_diff(before=extract_from_json(previous.extract), after=extract)
+            alerts = _apply_review_changes(scan=scan, page=page, changes=changes, now=now)
+            scan.new_reviews += len(changes.new)
+            scan.edited_reviews += len(changes.edited)
+            scan.removed_reviews += len(changes.removed)
         page.last_fetched_at = now
         page.last_error = ""
         page.save(update_fields=["last_fetched_at", "last_error"])
-        scan.new_reviews += len(changes.new)
-        scan.edited_reviews += len(changes.edited)
-        scan.removed_reviews += len(changes.removed)
-        scan.save(update_fields=["new_reviews", "edited_reviews", "removed_reviews"])
+        scan.save(
+            update_fields=["new_reviews", "edited_reviews", "removed_reviews", "baseline_reviews"]
+        )
     return alerts
 
 
@@ -614,11 +747,12 @@ def scan_run(
     scan.pages_total, scan.queries_total = len(pages), len(queries_run)
     scan.save(update_fields=["pages_total", "queries_total", "notes"])
     problems: list[str] = []
+    page_notes: list[str] = []
     done = 0
     try:
         for page in pages:
             try:
-                _scan_page(scan=scan, page=page, allowed=allowed, render=render)
+                _scan_page(scan=scan, page=page, allowed=allowed, render=render, notes=page_notes)
             except FetchError as exc:
                 scan.pages_failed += 1
                 page.last_error = str(exc)
@@ -643,6 +777,7 @@ def scan_run(
         scan.save()
         raise
     scan.alerts_count = scan.alerts.count()
+    scan.notes = "\n".join(n for n in [scan.notes, *page_notes] if n)
     scan.error = "\n".join(problems)
     all_failed = total > 0 and len(problems) == total
     scan.status = Scan.Status.FAILED if all_failed else Scan.Status.DONE
@@ -665,7 +800,7 @@ def scan_digest_send(*, scan: Scan) -> None:
     user = scan.profile.doctor.user
     if not user.email:
         return
-    alerts = sorted(scan.alerts.all(), key=lambda a: (-a.priority, a.pk))
+    alerts = sorted(scan.alerts.all(), key=lambda a: (-a.severity, -a.priority, a.pk))
     tenant = getattr(connection, "tenant", None)
     base = tenant_base_url(tenant) if tenant is not None and hasattr(tenant, "domains") else ""
     context = {
@@ -770,6 +905,45 @@ def alert_capture(*, alert: Alert, user: Any) -> str:
     alert.read_at = alert.read_at or timezone.now()
     alert.save(update_fields=["evidence_ref", "read_at"])
     return alert.evidence_ref
+
+
+@transaction.atomic
+def baseline_review_alert(*, alert: Alert, review_id: int) -> Alert:
+    """Turn one review listed in a baseline summary into its own alert, with the actions that
+    fit it (reply, or capture and claim). Idempotent: a second click returns the same alert."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    listed = {e["review"] for e in alert.detail.get("examine", [])}
+    if alert.kind != Alert.Kind.BASELINE or review_id not in listed:
+        raise ValidationError(_("Cet avis ne fait pas partie de ce relevé initial."))
+    review = Review.objects.select_related("page").get(pk=review_id, page__profile=alert.profile)
+    existing = alert.profile.alerts.filter(
+        kind=Alert.Kind.EXISTING_REVIEW, review=review, detail__baseline=alert.pk
+    ).first()
+    if existing is not None:
+        return existing
+    item = ExtractedReview(
+        review_id=review.review_id, author=review.author or None, date=review.published_on,
+        rating=review.rating, text=review.text, source="", id_from_markup=False,
+        experience_date=review.experience_on,
+    )  # fmt: skip
+    return _review_alert(
+        scan=alert.scan, kind=Alert.Kind.EXISTING_REVIEW, review=review,
+        score=review_score(review=item), detail={"baseline": alert.pk},
+    )  # fmt: skip
+
+
+def watched_page_capture(*, page: WatchedPage, user: Any) -> str:
+    """Ask the evidence app to capture a watched page whose reviews could not be read, so a
+    person can look at what it shows; returns the capture's reference."""
+    capture_request = _service("evidence.services", "capture_request", _("La capture de preuve"))
+    from evidence.selectors import captures_all
+
+    # A capture of this page still queued or running answers a second click.
+    pending = captures_all().filter(url=page.url, requested_by=user).order_by("-pk").first()
+    if pending is not None and not pending.is_finished:
+        return str(pending.pk)
+    reason = _("Veille : page sans avis lisible (%(page)s)") % {"page": _page_name(page)}
+    return str(capture_request(url=page.url, requested_by=user, reason=reason[:500]))
 
 
 def _claim_quotes(alert: Alert) -> list[str]:

@@ -79,8 +79,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                     empty_text=_("Pas encore de relevé"),
                 ),
                 "alerts": [
-                    (a, selectors.text_segments(text=a.text, flags=a.flags)) for a in alerts
+                    (
+                        a,
+                        selectors.text_segments(text=a.text, flags=a.flags),
+                        selectors.alert_actions(alert=a),
+                    )
+                    for a in alerts
                 ],
+                "unread_pages": selectors.pages_without_reviews(profile=profile),
                 "mentions": selectors.mentions_for_doctor(doctor=doctor)[:30],
                 "rank_history": selectors.rank_history(profile=profile),
                 "requests": selectors.removal_requests_for_doctor(doctor=doctor)[:10],
@@ -178,6 +184,7 @@ def _scan_json(scan: Scan) -> dict[str, Any]:
         "finished": scan.status in (Scan.Status.DONE, Scan.Status.FAILED),
         "alerts": scan.alerts_count,
         "new_reviews": scan.new_reviews,
+        "baseline_reviews": scan.baseline_reviews,
         "edited_reviews": scan.edited_reviews,
         "removed_reviews": scan.removed_reviews,
         "new_results": scan.new_results,
@@ -220,6 +227,17 @@ def _alert(request: HttpRequest, alert_id: int) -> Alert:
 @require_POST
 def alert_action(request: HttpRequest, alert_id: int, action: str) -> HttpResponse:
     alert = _alert(request, alert_id)
+    done = {"preuve": alert.evidence_ref, "sinistre": alert.claim_ref}
+    if action in done and not done[action] and action not in selectors.alert_actions(alert=alert):
+        # A fair or lawful review is answered, not taken down: no claim or capture for it.
+        messages.error(
+            request,
+            _(
+                "Cette action n'est pas proposée pour cette alerte : aucun passage n'y est "
+                "signalé comme possiblement illicite."
+            ),
+        )
+        return redirect(f"{_dashboard_url()}#alerte-{alert.pk}")
     try:
         if action == "lue":
             services.alert_mark_read(alert=alert)
@@ -254,6 +272,41 @@ def alert_action(request: HttpRequest, alert_id: int, action: str) -> HttpRespon
         for message in _errors(exc):
             messages.error(request, message)
     return redirect(f"{_dashboard_url()}#alerte-{alert.pk}")
+
+
+@login_required
+@require_POST
+def baseline_examine(request: HttpRequest, alert_id: int, review_id: int) -> HttpResponse:
+    """One review listed in a baseline summary becomes its own alert, with its actions."""
+    alert = _alert(request, alert_id)
+    try:
+        created = services.baseline_review_alert(alert=alert, review_id=review_id)
+    except ValidationError as exc:
+        for message in _errors(exc):
+            messages.error(request, message)
+        return redirect(f"{_dashboard_url()}#alerte-{alert.pk}")
+    messages.success(request, _("Avis ajouté à vos alertes : choisissez l'action qui convient."))
+    return redirect(f"{_dashboard_url()}#alerte-{created.pk}")
+
+
+@login_required
+@require_POST
+def page_capture(request: HttpRequest, page_id: int) -> HttpResponse:
+    """Capture a watched page whose reviews could not be read, for a person to look at."""
+    doctor = _doctor(request)
+    page = selectors.watched_pages_for_doctor(doctor=doctor).filter(pk=page_id).first()
+    if page is None:
+        raise Http404
+    try:
+        ref = services.watched_page_capture(page=page, user=request.user)
+    except services.ActionUnavailable as exc:
+        messages.warning(request, str(exc))
+    except ValidationError as exc:
+        for message in _errors(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Capture de la page demandée (réf. %(ref)s).") % {"ref": ref})
+    return redirect(f"{_dashboard_url()}#pages-illisibles")
 
 
 def _dashboard_url() -> str:

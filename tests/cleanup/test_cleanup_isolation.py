@@ -46,7 +46,8 @@ def test_every_selector_returns_nothing_in_another_tenant(tenant_a, tenant_b, re
         request = RemovalRequest.objects.get(profile=profile)
         item = ContentPlanItem.objects.get(profile=profile)
         # sanity: in its own tenant the data is there
-        assert selectors.alerts_for_doctor(doctor=doctor).count() == 2
+        # the first read of the page is a baseline: one summary alert
+        assert selectors.alerts_for_doctor(doctor=doctor).count() == 1
         assert (
             len(selectors.watch_profiles_due(now=timezone.now() + datetime.timedelta(days=40))) >= 1
         )

@@ -21,8 +21,12 @@ def test_reply_draft_for_a_lawful_and_for_a_flagged_review(tenant_a, review_site
             doctor=doctor, name_variants=["Claire Martin"], practice_name="Cabinet des Lilas",
             city="", specialty="", keywords=[],
         )  # fmt: skip
-        url = review_site.put("/4e910001", jsonld_page(reviews=SCAN2_REVIEWS, rating="2", count=3))
+        # the first read is a baseline (one summary); the reviews then arrive as new ones
+        earlier = {"author": "Yves B.", "date": "2024-01-05", "rating": "4", "text": "Bon suivi."}
+        url = review_site.put("/4e910001", jsonld_page(reviews=[earlier], rating="4", count=1))
         watched_page_add(profile=profile, url=url)
+        scan_run(scan_id=scan_request(profile=profile, enqueue=False).pk)
+        review_site.put("/4e910001", jsonld_page(reviews=SCAN2_REVIEWS, rating="2", count=3))
         scan_run(scan_id=scan_request(profile=profile, enqueue=False).pk)
         lawful = profile.alerts.get(review__author="Sophie L.")
         flagged = profile.alerts.get(review__author="Karim B.")

@@ -71,16 +71,21 @@ def test_jsonld_page_review_added_edited_and_removed(tenant_a, review_site):
         # when the first scan runs
         first = _scan(profile)
 
-        # then every review is new, scored by its rating
+        # then the reviews are recorded as a baseline: one summary listing the negative ones
         assert (first.status, first.progress, first.pages_total, first.pages_failed) == (
             Scan.Status.DONE, 100, 1, 0,
         )  # fmt: skip
-        assert (first.new_reviews, first.edited_reviews, first.removed_reviews) == (3, 0, 0)
-        assert _alerts(first) == [
-            ("new_review", "Sophie L.", 5.0, 0.0, "positive", []),
-            ("new_review", "Marc D.", 1.0, 1.0, "very_negative", []),
-            ("new_review", "Julie P.", 2.0, 0.75, "negative", []),
-        ]
+        assert (first.new_reviews, first.edited_reviews, first.removed_reviews) == (0, 0, 0)
+        assert first.baseline_reviews == 3
+        assert _alerts(first) == [("baseline", url, None, 1.0, "", [])]
+        baseline = first.alerts.get()
+        assert baseline.text == (
+            "Relevé initial : 3 avis enregistrés, dont 2 négatifs ou signalés à examiner."
+        )
+        assert [(e["author"], e["rating"]) for e in baseline.detail["examine"]] == [
+            ("Marc D.", 1.0), ("Julie P.", 2.0),
+        ]  # fmt: skip
+        assert Review.objects.filter(page=page, removed_at__isnull=True).count() == 3
 
         # when the platform changes (Marc edits, Karim posts, Julie's review goes) and we rescan
         review_site.put("/dr-martin", jsonld_page(reviews=SCAN2_REVIEWS, rating="2.3", count=3))
@@ -98,6 +103,7 @@ def test_jsonld_page_review_added_edited_and_removed(tenant_a, review_site):
         edited = second.alerts.get(kind="edited_review")
         assert edited.detail == {
             "fields": ["text"], "before": {"text": "Attente de deux heures, consultation bâclée."},
+            "became_flagged": True,
         }  # fmt: skip
         flag = edited.flags[0]
         assert (flag["passage"], flag["start"], flag["end"]) == (
@@ -141,7 +147,7 @@ def test_microdata_page_and_page_without_markup(tenant_a, review_site):
 
         scan = _scan(profile)
 
-        assert (scan.status, scan.new_reviews, scan.pages_failed) == (Scan.Status.DONE, 4, 0)
+        assert (scan.status, scan.baseline_reviews, scan.pages_failed) == (Scan.Status.DONE, 4, 0)
         assert sorted(
             Review.objects.filter(page__profile=profile).values_list("review_id", "rating")
         ) == [
@@ -223,10 +229,10 @@ def test_a_page_that_fails_is_reported_and_the_others_still_scanned(tenant_a, re
 
         scan = _scan(profile)
 
-        assert (scan.status, scan.pages_failed, scan.new_reviews) == (Scan.Status.DONE, 1, 2)
+        assert (scan.status, scan.pages_failed, scan.baseline_reviews) == (Scan.Status.DONE, 1, 2)
         assert scan.error == f"{review_site.url('/disparue')} : Le site a répondu HTTP 404"
         assert scan.notes == "Recherche sur le nom non configurée par l'assureur."
-        assert Alert.objects.filter(profile=profile).count() == 2
+        assert Alert.objects.filter(profile=profile).count() == 1  # the page's baseline
 
 
 def test_rerunning_a_finished_scan_changes_nothing(tenant_a, review_site):
@@ -238,8 +244,8 @@ def test_rerunning_a_finished_scan_changes_nothing(tenant_a, review_site):
 
         again = scan_run(scan_id=scan.pk)
 
-        assert (again.pk, again.alerts_count) == (scan.pk, 2)
-        assert Alert.objects.filter(profile=profile).count() == 2
+        assert (again.pk, again.alerts_count) == (scan.pk, 1)
+        assert Alert.objects.filter(profile=profile).count() == 1
         assert mail.outbox == []
 
 
@@ -252,7 +258,7 @@ def test_a_javascript_page_is_read_through_the_browser(tenant_a, review_site):
 
         scan = _scan(profile)
 
-        assert (scan.status, scan.new_reviews) == (Scan.Status.DONE, 1)
+        assert (scan.status, scan.baseline_reviews) == (Scan.Status.DONE, 1)
         assert scan.snapshots.get().rendered is True
         review = Review.objects.get(page__profile=profile)
         assert (review.review_id, review.author, review.rating, review.text) == (
