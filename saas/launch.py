@@ -31,6 +31,7 @@ PORTS: tuple[tuple[str, int, str], ...] = (
     ("EGIDE_PORT", 8000, "serveur web"),
     ("EGIDE_STRIPE_PORT", 12111, "Stripe local"),
     ("EGIDE_TSA_PORT", 12112, "autorité d'horodatage locale"),
+    ("EGIDE_DEMO_REVIEWS_PORT", 12113, "site d'avis de démonstration"),
 )
 
 

@@ -138,8 +138,27 @@ def demo_seed(*, platform_domain: str) -> list[str]:
             from cover.claims.services import claims_demo_seed
 
             claims_demo_seed(doctor_email=demo.doctor)
+            demo_monitoring_seed(demo=demo)
     billing = demo_platform_billing_seed()
     return demo_summary() + billing + demo_sites_open()
+
+
+def demo_monitoring_seed(*, demo: DemoInsurer) -> None:
+    """The demo doctor watches their page on the demo review site, baseline recorded (only
+    where the settings define that site: development)."""
+    from django.conf import settings
+
+    base = getattr(settings, "EGIDE_DEMO_REVIEWS_URL", "")
+    if not base:
+        return
+    from cleanup.demo import monitoring_demo_seed
+    from saas.embedded.review_site import PLATFORM_NAME, doctor_slug, page_path
+
+    monitoring_demo_seed(
+        doctor_email=demo.doctor,
+        page_url=base + page_path(doctor_slug(*demo.doctor_name)),
+        label=PLATFORM_NAME,
+    )
 
 
 def demo_sites_open() -> list[str]:
@@ -203,6 +222,10 @@ def demo_summary() -> list[str]:
             f"{demo.name} : {base}{demo.domain}{port}/  admin Wagtail {base}{demo.domain}{port}"
             f"/admin/ ({demo.admin} ; gestionnaire {demo.handler}) ; portail médecin "
             f"{base}{demo.domain}{port}/compte/connexion/ ({demo.doctor})"
+        )
+    if reviews := getattr(settings, "EGIDE_DEMO_REVIEWS_URL", ""):
+        lines.append(
+            f"Site d'avis de démonstration (veille des médecins de démonstration) : {reviews}/"
         )
     lines.append(f"Mot de passe de tous les comptes de démonstration : {DEMO_PASSWORD}")
     lines.append(

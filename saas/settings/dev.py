@@ -1,5 +1,8 @@
 """Development: the embedded defaults, demo hosts under *.localhost, e-mails on the console."""
 
+from saas.embedded.review_site import DEFAULT_PORT as DEMO_REVIEWS_DEFAULT_PORT
+from saas.embedded.review_site import demo_reviews_host
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -30,3 +33,14 @@ EGIDE_TSA_URL = env(
 )
 EGIDE_TSA_CERT_FILE = env("EGIDE_TSA_CERT_FILE", default=str(VAR_DIR / "tsa" / "tsa.pem"))  # noqa: F405
 EGIDE_TSA_CA_FILE = env("EGIDE_TSA_CA_FILE", default=str(VAR_DIR / "tsa" / "tsa-ca.pem"))  # noqa: F405
+
+# Monitoring demo: the loopback review site of the Procfile's "reviews" line
+# (saas.embedded.review_site). Only its address is allow-listed for fetch and capture, and only
+# here: production settings never allow a non-public address.
+EGIDE_DEMO_REVIEWS_HOST = env("EGIDE_DEMO_REVIEWS_HOST", default="") or demo_reviews_host()
+EGIDE_DEMO_REVIEWS_PORT = env.int("EGIDE_DEMO_REVIEWS_PORT", default=DEMO_REVIEWS_DEFAULT_PORT)
+EGIDE_DEMO_REVIEWS_URL = f"http://{EGIDE_DEMO_REVIEWS_HOST}:{EGIDE_DEMO_REVIEWS_PORT}"
+EGIDE_DEMO_REVIEWS_DIR = str(VAR_DIR / "demo-reviews")  # noqa: F405
+_demo_reviews_network = f"{EGIDE_DEMO_REVIEWS_HOST}/32"
+EGIDE_CAPTURE_ALLOW = [*EGIDE_CAPTURE_ALLOW, _demo_reviews_network]  # noqa: F405
+EGIDE_FETCH_ALLOWED_NETWORKS = [*EGIDE_FETCH_ALLOWED_NETWORKS, _demo_reviews_network]  # noqa: F405

@@ -62,6 +62,7 @@ class Run:
     stripe_port: int
     tsa_port: int
     review_url: str
+    demo_reviews_port: int = field(default_factory=free_port)
     marker: str = field(default_factory=lambda: uuid.uuid4().hex)
     process: subprocess.Popen | None = None
     log_path: Path | None = None
@@ -86,6 +87,7 @@ class Run:
             EGIDE_PORT=str(self.port),
             EGIDE_STRIPE_PORT=str(self.stripe_port),
             EGIDE_TSA_PORT=str(self.tsa_port),
+            EGIDE_DEMO_REVIEWS_PORT=str(self.demo_reviews_port),
             # this run only: the loopback review platform may be captured and watched
             EGIDE_CAPTURE_ALLOW="127.0.0.2/32",
             EGIDE_FETCH_ALLOWED_NETWORKS="127.0.0.2/32",

@@ -25,11 +25,12 @@ def test_a_taken_web_port_is_named_with_the_variable_that_moves_it():
 
 def test_free_ports_pass_and_a_bad_value_is_explained():
     free = []
-    for _ in range(3):
+    names = ("EGIDE_PORT", "EGIDE_STRIPE_PORT", "EGIDE_TSA_PORT", "EGIDE_DEMO_REVIEWS_PORT")
+    for _ in names:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             free.append(str(probe.getsockname()[1]))
-    env = dict(zip(("EGIDE_PORT", "EGIDE_STRIPE_PORT", "EGIDE_TSA_PORT"), free, strict=True))
+    env = dict(zip(names, free, strict=True))
     assert ports_check(env) is None
     assert ports_check({**env, "EGIDE_TSA_PORT": "douze"}) == (
         "EGIDE_TSA_PORT=douze n'est pas un numéro de port valide (1 à 65535)."

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from saas.embedded.review_site import demo_reviews_running
 from saas.stripe import stripe_local_running
 from tenants.demo import demo_seed
 
@@ -11,7 +12,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # The seed creates Stripe accounts and subscriptions: the local stand-in must answer
         # before the Procfile starts it (nothing happens against real Stripe).
-        with stripe_local_running():
+        # Likewise the demo review site, which the monitoring baseline reads once.
+        with stripe_local_running(), demo_reviews_running():
             lines = demo_seed(platform_domain=settings.PLATFORM_DOMAIN)
         for line in lines:
             self.stdout.write(line)

@@ -1,0 +1,477 @@
+"""A small review platform on loopback so that monitoring shows real data on the first start.
+
+``./egide run`` serves it as the Procfile's ``reviews`` process (development only: the address
+is allow-listed for fetch and capture in ``saas.settings.dev``, never in production). It
+publishes one page per demo doctor with schema.org ``Review`` markup, as review platforms do,
+and its reviews change over time, deterministically:
+
+- version 1 on the first read of a page (the demo seed records it as the monitoring baseline);
+- version 2 from the second read on: a new defamatory-looking review, and an older review
+  edited by its author to a lower rating (the doctor's first « Lancer la veille » alerts on
+  both);
+- version 3 once version 2 has been served for ``STEP`` (a day): a new, positive review.
+
+Reads are counted per page in ``<data>/state.json``, so a restart, or the seed's own server
+(``demo_reviews_running``) followed by the Procfile's, continues where the last one stopped.
+Every text here is fictitious and written for Égide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import html
+import json
+import os
+import socket
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 12113
+PREFERRED_HOST = "127.0.0.2"
+FALLBACK_HOST = "127.0.0.1"
+STEP = datetime.timedelta(days=1)
+PLATFORM_NAME = "AvisSanté (démonstration)"
+
+
+@dataclass(frozen=True)
+class DemoReview:
+    id: str
+    author: str
+    date: str
+    rating: int
+    text: str
+
+
+@dataclass(frozen=True)
+class DemoDoctor:
+    slug: str
+    name: str
+    specialty: str
+    city: str
+    # reviews[v - 1] is what version v shows, in page order (newest first).
+    versions: tuple[tuple[DemoReview, ...], ...]
+
+
+def _versions(
+    base: tuple[DemoReview, ...],
+    *,
+    added_v2: DemoReview,
+    edited_v2: DemoReview,
+    added_v3: DemoReview,
+) -> tuple[tuple[DemoReview, ...], ...]:
+    v2 = (added_v2, *(edited_v2 if r.id == edited_v2.id else r for r in base))
+    return (base, v2, (added_v3, *v2))
+
+
+MARTIN_BASE = (
+    DemoReview(
+        "avis-1104",
+        "Nathalie P.",
+        "2026-11-04",
+        5,
+        "Médecin à l'écoute, qui prend le temps d'expliquer. Je recommande.",
+    ),
+    DemoReview(
+        "avis-1021",
+        "Marc T.",
+        "2026-10-21",
+        4,
+        "Consultation sérieuse, cabinet propre et bien situé. Je recommande ce cabinet.",
+    ),
+    DemoReview(
+        "avis-0930",
+        "Lucie R.",
+        "2026-09-30",
+        3,
+        "Médecin compétente mais souvent en retard, prévoir de l'attente.",
+    ),
+    DemoReview(
+        "avis-0912",
+        "Olivier B.",
+        "2026-09-12",
+        5,
+        "Très bon suivi de mes enfants, toujours disponible en cas d'urgence.",
+    ),
+)
+BERNARD_BASE = (
+    DemoReview(
+        "avis-2110",
+        "Isabelle M.",
+        "2026-11-10",
+        5,
+        "Excellent cardiologue, diagnostic précis et explications claires.",
+    ),
+    DemoReview(
+        "avis-2026",
+        "Thomas G.",
+        "2026-10-26",
+        4,
+        "Rendez-vous obtenu rapidement, examen complet. Secrétariat aimable.",
+    ),
+    DemoReview(
+        "avis-2003",
+        "Hélène D.",
+        "2026-10-03",
+        2,
+        "Consultation trop rapide à mon goût, peu de temps pour les questions.",
+    ),
+)
+
+DOCTORS: dict[str, DemoDoctor] = {
+    d.slug: d
+    for d in (
+        DemoDoctor(
+            slug="dr-claire-martin",
+            name="Dr Claire Martin",
+            specialty="Médecin généraliste",
+            city="Créteil",
+            versions=_versions(
+                MARTIN_BASE,
+                added_v2=DemoReview(
+                    "avis-1201",
+                    "Patient anonyme",
+                    "2026-12-01",
+                    1,
+                    "Ce médecin est un escroc : elle m'a facturé une consultation jamais "
+                    "réalisée. Une vraie charlatan, fuyez.",
+                ),
+                edited_v2=DemoReview(
+                    "avis-1021",
+                    "Marc T.",
+                    "2026-10-21",
+                    2,
+                    "Je ne recommande plus ce cabinet : secrétariat désagréable et "
+                    "rendez-vous annulé la veille.",
+                ),
+                added_v3=DemoReview(
+                    "avis-1205",
+                    "Sandrine V.",
+                    "2026-12-05",
+                    5,
+                    "Merci au Dr Martin pour sa patience et son suivi attentif.",
+                ),
+            ),
+        ),
+        DemoDoctor(
+            slug="dr-paul-bernard",
+            name="Dr Paul Bernard",
+            specialty="Cardiologue",
+            city="Versailles",
+            versions=_versions(
+                BERNARD_BASE,
+                added_v2=DemoReview(
+                    "avis-2201",
+                    "Julien K.",
+                    "2026-12-02",
+                    1,
+                    "Un menteur qui a falsifié mon dossier pour couvrir une erreur médicale. "
+                    "À éviter absolument.",
+                ),
+                edited_v2=DemoReview(
+                    "avis-2026",
+                    "Thomas G.",
+                    "2026-10-26",
+                    2,
+                    "Rendez-vous obtenu rapidement, mais examen bâclé. Je ne recommande plus.",
+                ),
+                added_v3=DemoReview(
+                    "avis-2204",
+                    "Martine L.",
+                    "2026-12-04",
+                    5,
+                    "Cardiologue rassurant et très professionnel, merci.",
+                ),
+            ),
+        ),
+    )
+}
+
+
+def doctor_slug(first_name: str, last_name: str) -> str:
+    return f"dr-{first_name}-{last_name}".lower()
+
+
+def page_path(slug: str) -> str:
+    return f"/avis/{slug}"
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def version_next(*, entry: dict[str, Any], now: datetime.datetime) -> tuple[int, dict[str, Any]]:
+    """The version the next read of a page shows, and the page's state after that read."""
+    reads = int(entry.get("reads", 0))
+    since_raw = entry.get("v2_since")
+    since = datetime.datetime.fromisoformat(since_raw) if since_raw else None
+    if reads == 0:
+        version = 1
+    elif since is not None and now - since >= STEP:
+        version = 3
+    else:
+        version = 2
+        since = since or now
+    state = {"reads": reads + 1, "v2_since": since.isoformat() if since else None}
+    return version, state
+
+
+class ReadCounter:
+    """Reads per page, kept in a JSON file (written atomically) so restarts continue."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], datetime.datetime] | None = None) -> None:
+        self.path = path
+        self.clock = clock or (lambda: datetime.datetime.now(datetime.UTC))
+        self.lock = threading.Lock()
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def read(self, slug: str) -> int:
+        with self.lock:
+            data = self._load()
+            version, data[slug] = version_next(entry=data.get(slug, {}), now=self.clock())
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+            os.replace(tmp, self.path)
+            return version
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;"
+    "color:#222}.bandeau{background:#fff4d6;border:1px solid #e0c060;padding:.5rem 1rem;"
+    "border-radius:4px}.avis{border-bottom:1px solid #ddd;padding:.75rem 0}"
+    ".note{color:#b36b00;font-weight:bold}"
+)
+
+
+# Review ids do not depend on the address the site is served on (EGIDE_DEMO_REVIEWS_PORT may
+# change between two runs): the reserved ``.example`` domain names them, it is never fetched.
+CANONICAL_BASE = "https://avis-sante.example"
+
+
+def doctor_page(*, doctor: DemoDoctor, version: int) -> str:
+    reviews = doctor.versions[version - 1]
+    url = CANONICAL_BASE + page_path(doctor.slug)
+    average = sum(r.rating for r in reviews) / len(reviews)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Physician",
+        "@id": f"{url}#medecin",
+        "name": doctor.name,
+        "medicalSpecialty": doctor.specialty,
+        "address": {"@type": "PostalAddress", "addressLocality": doctor.city},
+        "aggregateRating": {
+            "@type": "AggregateRating",
+            "ratingValue": f"{average:.1f}",
+            "bestRating": "5",
+            "reviewCount": str(len(reviews)),
+        },
+        "review": [
+            {
+                "@type": "Review",
+                "@id": f"{url}#{r.id}",
+                "author": {"@type": "Person", "name": r.author},
+                "datePublished": r.date,
+                "reviewRating": {
+                    "@type": "Rating",
+                    "ratingValue": str(r.rating),
+                    "bestRating": "5",
+                },
+                "reviewBody": r.text,
+            }
+            for r in reviews
+        ],
+    }
+    items = "".join(
+        f"<article class='avis' id='{_esc(r.id)}'><strong>{_esc(r.author)}</strong>, "
+        f"le {_esc(r.date)} — <span class='note'>{r.rating}/5</span><p>{_esc(r.text)}</p>"
+        "</article>"
+        for r in reviews
+    )
+    payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    return (
+        "<!doctype html><html lang='fr'><head><meta charset='utf-8'>"
+        f"<title>{_esc(doctor.name)} — avis patients — {_esc(PLATFORM_NAME)}</title>"
+        f"<style>{STYLE}</style>"
+        f"<script type='application/ld+json'>{payload}</script></head><body>"
+        f"<p class='bandeau'>{_esc(PLATFORM_NAME)} : site de démonstration d'Égide, avis "
+        "fictifs.</p>"
+        f"<h1>{_esc(doctor.name)}</h1><p>{_esc(doctor.specialty)}, {_esc(doctor.city)} — "
+        f"note moyenne {average:.1f}/5 sur {len(reviews)} avis</p>{items}</body></html>"
+    )
+
+
+def index_page() -> str:
+    links = "".join(
+        f"<li><a href='{page_path(d.slug)}'>{_esc(d.name)}</a>, {_esc(d.specialty)}</li>"
+        for d in DOCTORS.values()
+    )
+    return (
+        "<!doctype html><html lang='fr'><head><meta charset='utf-8'>"
+        f"<title>{_esc(PLATFORM_NAME)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{_esc(PLATFORM_NAME)}</h1><p class='bandeau'>Site de démonstration d'Égide : "
+        f"les médecins et les avis sont fictifs.</p><ul>{links}</ul></body></html>"
+    )
+
+
+# --------------------------------------------------------------------------- server
+
+
+class DemoReviewSite:
+    """The platform in a thread: ``start()``, ``stop()``; ``url`` is its base address."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        data_dir: Path,
+        clock: Callable[[], datetime.datetime] | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.counter = ReadCounter(Path(data_dir) / "state.json", clock=clock)
+        self.log = log
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                path = self.path.split("?", 1)[0].split("#", 1)[0]
+                if path == "/":
+                    site._send(self, 200, index_page())
+                    return
+                if path == "/robots.txt":
+                    site._send(self, 200, "User-agent: *\nAllow: /\n", "text/plain")
+                    return
+                slug = path.removeprefix("/avis/") if path.startswith("/avis/") else ""
+                doctor = DOCTORS.get(slug)
+                if doctor is None:
+                    site._send(self, 404, "<!doctype html><p>Page introuvable.</p>")
+                    return
+                version = site.counter.read(slug)
+                if site.log:
+                    site.log(f"{path} : version {version}")
+                site._send(self, 200, doctor_page(doctor=doctor, version=version))
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @staticmethod
+    def _send(
+        handler: BaseHTTPRequestHandler, status: int, body: str, kind: str = "text/html"
+    ) -> None:
+        data = body.encode("utf-8")
+        handler.send_response(status)
+        handler.send_header("Content-Type", f"{kind}; charset=utf-8")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.send_header("Cache-Control", "no-store")
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> DemoReviewSite:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def demo_reviews_host() -> str:
+    """127.0.0.2 where it can be bound (Linux routes all of 127/8), else 127.0.0.1 (macOS)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((PREFERRED_HOST, 0))
+        except OSError:
+            return FALLBACK_HOST
+    return PREFERRED_HOST
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/robots.txt", timeout=2):  # noqa: S310 - loopback
+            return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def demo_reviews_running() -> Iterator[str]:
+    """Make sure the demo review site answers while the block runs; yields its base URL ("" when
+    this environment has none, as in production).
+
+    Why: ``./egide run`` seeds the demo (and its monitoring baseline) before the Procfile starts
+    the ``reviews`` process, so the seed serves the site itself on the same address and data
+    directory, then stops it.
+    """
+    from django.conf import settings
+
+    base = getattr(settings, "EGIDE_DEMO_REVIEWS_URL", "")
+    if not base or _answers(base):
+        yield base
+        return
+    host, _, port = base.removeprefix("http://").partition(":")
+    try:
+        site = DemoReviewSite(
+            host=host,
+            port=int(port or DEFAULT_PORT),
+            data_dir=Path(getattr(settings, "EGIDE_DEMO_REVIEWS_DIR", "var/demo-reviews")),
+        ).start()
+    except OSError:
+        yield base  # the page stays unread; the doctor's first scan then sets the baseline
+        return
+    try:
+        yield base
+    finally:
+        site.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Site d'avis de démonstration (boucle locale).")
+    parser.add_argument("--host", default=os.environ.get("EGIDE_DEMO_REVIEWS_HOST") or "")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--data", default="var/demo-reviews")
+    args = parser.parse_args(argv)
+    host = args.host or demo_reviews_host()
+    site = DemoReviewSite(
+        host=host, port=args.port, data_dir=Path(args.data), log=lambda t: print(t, flush=True)
+    )
+    print(f"Site d'avis de démonstration : {site.url}/", flush=True)
+    try:
+        site.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        site.server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
