@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("cover.urls")),
     path("", include("cover.claims.urls")),
     path("", include("cleanup.urls")),
+    path("veille/google/", include("cleanup.google.urls")),
     path("", include("evidence.urls")),
 ]
 

@@ -15,7 +15,15 @@ django.setup()
 # dramatiq_crontab's scheduler sends its own "heartbeat" actor: declare it here too.
 importlib.import_module("dramatiq_crontab.tasks")
 
-for _app in ("tenants", "cover", "cover.claims", "evidence", "cleanup", "mailing"):
+for _app in (
+    "tenants",
+    "cover",
+    "cover.claims",
+    "evidence",
+    "cleanup",
+    "cleanup.google",
+    "mailing",
+):
     try:
         importlib.import_module(f"{_app}.tasks")
     except ModuleNotFoundError as exc:  # an app without actors yet

@@ -64,6 +64,8 @@ ROLES: tuple[Role, ...] = (
             "cover.add_policy",
             # Monitoring (cleanup): the insurer's search API settings.
             "cleanup.change_searchsettings",
+            # Google Business Profile: the insurer's OAuth client (cleanup.google).
+            "google_reviews.change_googlebusinesssettings",
             # E-mails (mailing): sender identity, digest period, e-mail wording.
             "mailing.change_mailsettings",
             "mailing.view_mailtemplate",

@@ -87,6 +87,7 @@ TENANT_APPS = [
     "cover.claims.apps.ClaimsConfig",
     "evidence.apps.EvidenceConfig",
     "cleanup.apps.CleanupConfig",
+    "cleanup.google.apps.GoogleReviewsConfig",
     "mailing.apps.MailingConfig",
 ]
 
