@@ -13,6 +13,7 @@ All of it lives in the insurer's schema: tenants never see each other's monitori
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import json
 import re
@@ -21,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
@@ -653,6 +655,15 @@ def search_api_url_validate(url: str) -> None:
         ) from exc
 
 
+# Google's Custom Search JSON API: closed to new customers, it stops on 1 January 2027
+# (developers.google.com/custom-search/v1/overview). Kept for keys configured before.
+GOOGLE_CSE_END = datetime.date(2027, 1, 1)
+
+
+def google_cse_closed(*, today: datetime.date | None = None) -> bool:
+    return (today or timezone.localdate()) >= GOOGLE_CSE_END
+
+
 @register_setting(icon="search")
 class SearchSettings(BaseSiteSetting):
     """The insurer's own search API (its key, its quota) used for the results on doctors'
@@ -660,11 +671,26 @@ class SearchSettings(BaseSiteSetting):
 
     class Provider(models.TextChoices):
         NONE = "", _("Aucun (recherche désactivée)")
-        GOOGLE_CSE = "google-cse", _("Google Programmable Search (JSON API)")
         BRAVE = "brave", _("Brave Search API")
+        GOOGLE_CSE = (
+            "google-cse",
+            _(
+                "Google Programmable Search (JSON API) — clés existantes seulement, arrêt le 1er "
+                "janvier 2027"
+            ),
+        )
 
     provider = models.CharField(
-        _("fournisseur"), max_length=20, choices=Provider.choices, blank=True
+        _("fournisseur"),
+        max_length=20,
+        choices=Provider.choices,
+        blank=True,
+        default=Provider.BRAVE,
+        help_text=_(
+            "Brave Search API par défaut. L'API JSON de Google Programmable Search est fermée aux "
+            "nouveaux clients et s'arrête le 1er janvier 2027 : elle reste utilisable jusque-là "
+            "avec une clé déjà configurée ici ; passez à Brave avant cette date."
+        ),
     )
     api_key = models.CharField(_("clé d'API"), max_length=200, blank=True)
     cx = models.CharField(
@@ -691,6 +717,22 @@ class SearchSettings(BaseSiteSetting):
         super().clean()
         if self.provider and not self.api_key:
             raise ValidationError({"api_key": _("La clé d'API est obligatoire.")})
+        if self.provider == self.Provider.GOOGLE_CSE:
+            saved = (
+                SearchSettings.objects.filter(pk=self.pk).values_list("provider", flat=True).first()
+                if self.pk
+                else None
+            )
+            if google_cse_closed():
+                raise ValidationError(
+                    {"provider": _("L'API de Google Programmable Search s'est arrêtée le 1er "
+                                   "janvier 2027 : choisissez Brave Search API.")}
+                )  # fmt: skip
+            if saved != self.Provider.GOOGLE_CSE:
+                raise ValidationError(
+                    {"provider": _("Google Programmable Search n'accepte plus de nouveaux clients "
+                                   "(arrêt le 1er janvier 2027) : choisissez Brave Search API.")}
+                )  # fmt: skip
         if self.provider == self.Provider.GOOGLE_CSE and not self.cx:
             raise ValidationError({"cx": _("L'identifiant cx est obligatoire pour Google.")})
         if self.base_url:

@@ -31,6 +31,7 @@ from cleanup.extract import AggregateRating, PageExtract, reviews_extract
 from cleanup.extract import Review as ExtractedReview
 from cleanup.fetch import FetchError, Network, page_render, page_scan, url_check
 from cleanup.models import (
+    GOOGLE_CSE_END,
     Alert,
     ComplianceCheck,
     ContentPlanItem,
@@ -45,6 +46,7 @@ from cleanup.models import (
     SearchSettings,
     WatchedPage,
     WatchProfile,
+    google_cse_closed,
 )
 from cleanup.scoring import ItemScore, mention_score, mention_text, review_score
 from cleanup.search_providers import (
@@ -99,13 +101,27 @@ def _clean_list(values: Sequence[str]) -> list[str]:
     return list(seen)
 
 
-def _queries_for(profile: WatchProfile) -> list[str]:
-    """Name queries (quoted, as a patient types them), the practice name, then the keywords."""
-    queries = [f'"{v}"' for v in profile.name_variants]
-    if profile.practice_name:
-        queries.append(f'"{profile.practice_name}"')
-    queries.extend(profile.keywords)
+def watch_queries(
+    *, name_variants: Sequence[str], practice_name: str, keywords: Sequence[str]
+) -> list[str]:
+    """Name queries (quoted, as a patient types them), the practice name, then each keyword
+    with the doctor's main name and with the practice name: a keyword alone (« escroc ») would
+    search the whole web, not what is said of this doctor."""
+    names = [f'"{v}"' for v in _clean_list(name_variants)]
+    practice = f'"{practice_name.strip()}"' if practice_name.strip() else ""
+    anchors = [*names[:1], *([practice] if practice else [])]
+    queries = [*names, *([practice] if practice else [])]
+    for keyword in _clean_list(keywords):
+        queries.extend(f"{anchor} {keyword}" for anchor in anchors)
     return _clean_list(queries)
+
+
+def _queries_for(profile: WatchProfile) -> list[str]:
+    return watch_queries(
+        name_variants=profile.name_variants,
+        practice_name=profile.practice_name,
+        keywords=profile.keywords,
+    )
 
 
 @transaction.atomic
@@ -602,6 +618,11 @@ def search_provider_for_site() -> tuple[SearchProvider | None, int]:
         return None, 0
     conf = SearchSettings.for_site(site)
     if not conf.provider or not conf.api_key:
+        return None, 0
+    if conf.provider == SearchSettings.Provider.GOOGLE_CSE and google_cse_closed():
+        logger.warning(
+            "Google Custom Search JSON API stopped on %s: search disabled", GOOGLE_CSE_END
+        )
         return None, 0
     options: dict[str, Any] = {"api_key": conf.api_key}
     if conf.provider == SearchSettings.Provider.GOOGLE_CSE:

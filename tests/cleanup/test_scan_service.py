@@ -15,8 +15,7 @@ from cleanup.models import Alert, Mention, RatingPoint, Review, Scan, SearchSett
 from cleanup.selectors import rank_history
 from cleanup.services import scan_request, scan_run, watch_profile_save, watched_page_add
 from tests.cleanup.conftest import (
-    GOOGLE_CX,
-    GOOGLE_KEY,
+    BRAVE_TOKEN,
     JS_APP,
     JS_SHELL_PAGE,
     LATIN1_REVIEWS,
@@ -46,7 +45,7 @@ def _scan(profile):
 
 def _search_on(api):
     settings = SearchSettings.for_site(Site.objects.get(is_default_site=True))
-    settings.provider, settings.api_key, settings.cx = "google-cse", GOOGLE_KEY, GOOGLE_CX
+    settings.provider, settings.api_key = "brave", BRAVE_TOKEN
     settings.base_url, settings.results_per_query = api.base_url, 10
     settings.save()
 
@@ -216,8 +215,8 @@ def test_search_results_moving_rank_between_scans(tenant_a, search_api):
         assert [s.pk for s in history["scans"]] == [first.pk, second.pk]
         assert [(row["mention"].url, row["ranks"]) for row in history["rows"]] == [(blog, [2, 1])]
         request = search_api.requests[-1]
-        assert (request["path"], request["params"]["q"], request["params"]["num"]) == (
-            "/customsearch/v1", QUERY, "10",
+        assert (request["path"], request["params"]["q"], request["params"]["count"]) == (
+            "/res/v1/web/search", QUERY, "10",
         )  # fmt: skip
 
 

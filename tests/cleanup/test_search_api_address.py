@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def _settings(base_url: str) -> SearchSettings:
     conf = SearchSettings.for_site(Site.objects.get(is_default_site=True))
-    conf.provider, conf.api_key, conf.cx = "google-cse", "AIza-secret", "cx-1"
+    conf.provider, conf.api_key = "brave", "BSA-secret"
     conf.base_url = base_url
     return conf
 

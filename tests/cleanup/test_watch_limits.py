@@ -48,8 +48,44 @@ def test_profile_within_limits_creates_its_name_queries(tenant_a):
             ('"Dr Claire Martin"', True),
             ('"Claire Martin"', True),
             ('"Cabinet des Lilas"', True),
-            ("cabinet Lyon", True),
+            ('"Dr Claire Martin" cabinet Lyon', True),
+            ('"Cabinet des Lilas" cabinet Lyon', True),
         ]
+
+
+def test_a_keyword_is_never_searched_alone(tenant_a):
+    """« escroc » alone returns the whole web: each keyword goes with the doctor's main name
+    and the practice name; changing the keywords retires the old queries (history kept)."""
+    with tenant_context(tenant_a.insurer):
+        doctor = doctor_with_policy(max_keywords=2, tag="11a10005")
+        profile = watch_profile_save(
+            doctor=doctor, name_variants=["Dr Paul Durand", "Paul Durand"], practice_name="",
+            city="", specialty="", keywords=["escroc", "arnaque"],
+        )  # fmt: skip
+        active = set(
+            SearchQuery.objects.filter(profile=profile, active=True).values_list("text", flat=True)
+        )
+        assert active == {
+            '"Dr Paul Durand"',
+            '"Paul Durand"',
+            '"Dr Paul Durand" escroc',
+            '"Dr Paul Durand" arnaque',
+        }
+        assert not {"escroc", "arnaque"} & active
+
+        watch_profile_save(
+            doctor=doctor, name_variants=["Dr Paul Durand"], practice_name="Cabinet Durand",
+            city="", specialty="", keywords=["escroc"],
+        )  # fmt: skip
+        queries = dict(SearchQuery.objects.filter(profile=profile).values_list("text", "active"))
+        assert queries == {
+            '"Dr Paul Durand"': True,
+            '"Paul Durand"': False,
+            '"Dr Paul Durand" escroc': True,
+            '"Dr Paul Durand" arnaque': False,
+            '"Cabinet Durand"': True,
+            '"Cabinet Durand" escroc': True,
+        }
 
 
 def test_watched_pages_are_capped_by_the_plan(tenant_a):
@@ -110,3 +146,29 @@ def test_portal_form_shows_the_limit_message(tenant_a):
     )
     with tenant_context(tenant_a.insurer):
         assert WatchProfile.objects.filter(doctor=doctor).count() == 0
+
+
+def test_profiles_saved_before_get_their_keywords_with_the_name(tenant_a):
+    """The migration recomputes the queries of profiles saved when keywords went alone."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("cleanup.migrations.0004_keyword_queries_with_name")
+    with tenant_context(tenant_a.insurer):
+        doctor = doctor_with_policy(max_keywords=2, tag="11a10006")
+        profile = watch_profile_save(
+            doctor=doctor, name_variants=["Dr Anne Roux"], practice_name="", city="",
+            specialty="", keywords=["escroc"],
+        )  # fmt: skip
+        # as saved before: the keyword alone, active
+        SearchQuery.objects.filter(profile=profile).exclude(text='"Dr Anne Roux"').delete()
+        SearchQuery.objects.create(profile=profile, text="escroc")
+
+        migration.queries_recompute(apps, None)
+
+        assert dict(SearchQuery.objects.filter(profile=profile).values_list("text", "active")) == {
+            '"Dr Anne Roux"': True,
+            "escroc": False,
+            '"Dr Anne Roux" escroc': True,
+        }
