@@ -1,18 +1,31 @@
-"""Capture cost: Égide's evidence pipeline vs a bare Playwright goto + full-page screenshot.
+"""Capture cost: Égide's warm evidence worker vs a bare fresh-process Playwright capture.
 
-Usage: .venv/bin/python bench/bench_capture.py [--rounds 3] [--throughput 12]
+Usage: .venv/bin/python bench/bench_capture.py [--rounds 3] [--quick]
 
-Everything runs on 127.0.0.1: the script serves the test pages (lazy-loaded reviews, consent
-banner, "lire la suite", long page, iframe, redirect chain) and a local RFC 3161 TSA. Both
-methods share one Chromium (a fresh context per capture), driven from its own thread as the
-evidence worker drives it (``evidence.browser.BrowserThread``), and run in the same process,
-page after page, alternating, so machine load affects them alike.
+Issue 15.4: on a page set like real review sites (lazy list, consent wall, redirect chain,
+ISO-8859-1 page, 30,000 px page, 3 s script, iframe, microdata), the warm evidence worker's full
+sealed bundle must take no longer than a bare fresh-process Playwright ``goto`` + full-page
+screenshot of the same pages, in the same run (Σ ratio ≤ 1.0), and one evidence worker must
+stay under 800 MiB of peak RSS.
 
-Égide's pipeline is the whole thing a worker does except the database: pre-checks, capture with
-interactions, screenshots, PDF, DOM, WARC, WACZ, French report, BagIt bag, CMS seal, RFC 3161
-timestamp and the bundle's self-check. Prints the median and p95 seconds of each method and
-their ratio, the peak memory (RSS of this process plus its browser and tools), then captures
-per minute with 1 and 2 worker processes (each with its own browser, as the evidence workers).
+Everything runs on 127.0.0.1: this script serves the pages (``tests/evidence/pages.py`` plus a
+few of its own, no third-party assets) and a local RFC 3161 TSA.
+
+- **Bare**: for each page, a new Python process (``sync_playwright`` → ``chromium.launch`` with
+  the capture's Chromium arguments → ``new_page`` → ``goto(url, wait_until="load")`` →
+  ``screenshot(full_page=True)`` → close), timed from process start to exit.
+- **Égide**: one worker process, started once, whose browser is already warm (as a running
+  evidence worker), given the page set as its queue: for each page, pre-checks, capture with
+  interactions, screenshots, PDF, DOM, WARC, WACZ, French report, BagIt bag, CMS seal and RFC
+  3161 timestamp — the whole sealed bundle, as ``evidence.services._pipeline`` builds it (the
+  database aside). As in the worker, browser work runs in the browser thread and the
+  post-processing in the worker's own thread (not yet overlapped with the next capture).
+  Per-step times (capture, WACZ, report, bag) of each page go to stderr.
+
+Rounds alternate which side goes first. Printed: per-page median seconds of each side, the
+median over rounds of each side's Σ (the Égide Σ is the wall time of its queue), their ratio,
+and the peak RSS of the Égide worker's process tree (its Python process, Playwright driver and
+Chromium), sampled every 20 ms.
 """
 
 from __future__ import annotations
@@ -20,61 +33,131 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evidence.bag import bundle_build  # noqa: E402
-from evidence.browser import BrowserThread, browser_thread  # noqa: E402
-from evidence.capture import capture_run  # noqa: E402
+from evidence.capture import CHROMIUM_ARGS  # noqa: E402
 from evidence.pki import SealPki, TsaPki, seal_pki_generate, tsa_pki_generate  # noqa: E402
-from evidence.report import data_file_hashes, report_render  # noqa: E402
 from evidence.tsa_server import TsaServer  # noqa: E402
-from evidence.wacz_pack import wacz_pack  # noqa: E402
-from tests.evidence.pages import Site, _handler, _routes, _serve  # noqa: E402
+from tests.evidence.pages import Site, _handler, _html, _routes, _serve  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-PATHS = ["/lazy", "/consent", "/expander", "/long", "/iframe", "/redirect-start"]
+RSS_LIMIT_MIB = 800
+
+# label → path; the kinds named by the issue.
+PAGES: dict[str, str] = {
+    "lazy list": "/lazy",
+    "consent wall": "/consent",
+    "redirect chain": "/redirect-start",
+    "ISO-8859-1": "/latin1",
+    "30,000 px": "/long",
+    "3 s script": "/script-3s",
+    "iframe": "/iframe",
+    "microdata": "/microdata",
+}
+QUICK_PAGES = ["lazy list", "consent wall", "ISO-8859-1", "30,000 px"]
+
+LATIN1_PAGE = (
+    "<!doctype html><html lang='fr'><head><meta charset='iso-8859-1'>"
+    "<title>Cabinet médical : avis</title></head><body><h1>Avis sur le Dr Lefèvre</h1>"
+    "<p>« Très à l'écoute, ponctuel ; accueil chaleureux. » Hélène (Besançon)</p>"
+    "<p>Tarif : 30 EUR la consultation ; ça a été très bien, même à l'accueil. ÿ ñ ß</p>"
+    "</body></html>"
+)
+
+SCRIPT_3S_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<title>Script de 3 secondes</title></head><body><h1>Avis calculés par un script lent</h1>
+<p id="status">Calcul en cours…</p>
+<script>
+const start = performance.now();
+while (performance.now() - start < 3000) { /* a page whose own script runs for 3 s */ }
+document.getElementById('status').textContent = 'Avis affichés après 3 s de script.';
+</script></body></html>
+"""
+
+MICRODATA_PAGE = (
+    """<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<title>Fiche praticien (microdonnées)</title></head><body>
+<div itemscope itemtype="https://schema.org/Physician">
+<h1 itemprop="name">Dr Claire Martin</h1>
+<div itemprop="aggregateRating" itemscope itemtype="https://schema.org/AggregateRating">
+Note <span itemprop="ratingValue">2.1</span>/5 sur <span itemprop="reviewCount">3</span> avis</div>
+"""
+    + "".join(
+        f"""<div itemprop="review" itemscope itemtype="https://schema.org/Review">
+<span itemprop="author" itemscope itemtype="https://schema.org/Person">
+<span itemprop="name">Patient {n}</span></span>
+<meta itemprop="datePublished" content="2026-11-0{n}">
+<p itemprop="reviewBody">Avis n°{n} : attente trop longue, praticien pressé.</p></div>
+"""
+        for n in range(1, 4)
+    )
+    + "</div></body></html>\n"
+)
+
+# The bare side: a fresh Python process per page, nothing else.
+BARE_SCRIPT = """
+import json, sys
+from playwright.sync_api import sync_playwright
+url, out, chromium, args = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path=chromium, args=args)
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(url, wait_until="load", timeout=30_000)
+    page.screenshot(path=out, full_page=True)
+    browser.close()
+"""
 
 
 class PeakRss:
-    """Peak resident memory of this process and all its descendants, sampled every 50 ms."""
+    """Peak resident memory of a process and all its descendants, sampled every 20 ms."""
 
-    def __init__(self) -> None:
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
         self.peak = 0
+        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _sample(self) -> int:
-        root = psutil.Process()
+    def _sample(self, *, pss: bool = False) -> int:
+        try:
+            root = psutil.Process(self.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return 0
         total = 0
-        for proc in [root, *root.children(recursive=True)]:
+        for proc in procs:
             try:
-                total += proc.memory_info().rss
+                total += proc.memory_full_info().pss if pss else proc.memory_info().rss
             except psutil.Error:
                 pass
         return total
 
     def _run(self) -> None:
+        tick = 0
         while not self._stop.is_set():
             self.peak = max(self.peak, self._sample())
-            time.sleep(0.05)
+            if tick % 10 == 0:
+                # PSS counts the pages Chromium's processes share once (slower to read).
+                self.peak_pss = max(self.peak_pss, self._sample(pss=True))
+            tick += 1
+            time.sleep(0.02)
 
-    def __enter__(self) -> PeakRss:
-        self.peak = 0
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+    def start(self) -> PeakRss:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self._stop.set()
         self._thread.join()
 
@@ -82,164 +165,198 @@ class PeakRss:
 def site_start() -> tuple[Site, ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     site = Site(port=server.server_address[1], forbidden_port=9, tls_port=9)
-    server.RequestHandlerClass = _handler(site, site.hits, _routes(site))
+    routes = _routes(site)
+    routes["/latin1"] = lambda _q: (
+        200,
+        [("Content-Type", "text/html; charset=iso-8859-1")],
+        LATIN1_PAGE.encode("iso-8859-1"),
+    )
+    routes["/script-3s"] = lambda _q: _html(SCRIPT_3S_PAGE)
+    routes["/microdata"] = lambda _q: _html(MICRODATA_PAGE)
+    server.RequestHandlerClass = _handler(site, site.hits, routes)
     _serve(server)
     return site, server
 
 
-def _capture_in_thread(thread: BrowserThread, **kwargs):
-    return capture_run(browser=thread.browser(), browser_args=thread.args, **kwargs)
+# --- Égide worker process ----------------------------------------------------------------
 
 
-def egide_capture(
-    *,
-    browser: BrowserThread,
-    url: str,
-    work: Path,
-    n: int,
-    tsa_url: str,
-    tsa: TsaPki,
-    seal: SealPki,
-) -> None:
-    # As the evidence worker: the browser part in the browser thread, the rest in this one.
-    result = browser.call(
-        _capture_in_thread,
-        browser,
-        url=url,
-        out_dir=work / f"c{n}",
-        chromium_path=CHROMIUM,
-        allow={"127.0.0.1"},
-        timeout_s=30,
-        idle_timeout_s=5,
-        behaviors_timeout_s=20,
-    )
-    data = result.data_dir
-    wacz_pack(
-        warc_paths=result.warc_paths,
-        out_path=data / "capture.wacz",
-        url=result.final_url,
-        title=result.title or url,
-        ts=result.main_response_date,
-    )
-    hashes = data_file_hashes(data_dir=data, extra={"warc/capture.warc.gz": result.warc_paths[0]})
-    report_render(capture=result, file_hashes=hashes, out_path=data / "report.pdf")
-    (data / "provenance" / "custody.jsonl").write_text("{}\n", "utf-8")
-    bundle_build(
-        capture_id=f"bench-{n}",
-        data_dir=data,
-        out_dir=work / "bundles",
-        bag_info={"Source-Organization": "Banc d'essai"},
-        tsa_url=tsa_url,
-        tsa_chain_pem=tsa.cert_pem,
-        tsa_ca_pem=tsa.ca_cert_pem,
-        seal_key_pem=seal.key_pem,
-        seal_cert_pem=seal.cert_pem,
-        seal_ca_pem=seal.ca_cert_pem,
-    )
+def _worker_main(conn: Connection, tsa_url: str, tsa: TsaPki, seal: SealPki) -> None:
+    """An evidence worker without a database: a warm browser, then batches of URLs."""
+    from evidence.browser import browser_thread
 
-
-def bare_capture(*, browser: BrowserThread, url: str, work: Path, n: int) -> None:
-    browser.call(_bare_in_thread, browser, url=url, work=work, n=n)
-
-
-def _bare_in_thread(thread: BrowserThread, *, url: str, work: Path, n: int) -> None:
-    context = thread.browser().new_context(viewport={"width": 1366, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto(url, wait_until="load", timeout=30_000)
-        page.screenshot(path=str(work / f"bare-{n}.png"), full_page=True)
-    finally:
-        context.close()
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def _worker(args: tuple[list[str], str, TsaPki, SealPki]) -> int:
-    urls, tsa_url, tsa, seal = args
-    with (
-        tempfile.TemporaryDirectory(prefix="egide-bench-") as tmp,
-        browser_thread(chromium_path=CHROMIUM) as browser,
-    ):
-        for n, url in enumerate(urls):
-            egide_capture(
-                browser=browser, url=url, work=Path(tmp), n=n, tsa_url=tsa_url, tsa=tsa, seal=seal
-            )
-    return len(urls)
-
-
-def throughput(*, processes: int, urls: list[str], tsa_url: str, tsa, seal) -> float:
-    """Captures per minute with ``processes`` workers sharing the list (browser start included)."""
-    shares = [urls[i::processes] for i in range(processes)]
-    started = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        done = sum(pool.map(_worker, [(share, tsa_url, tsa, seal) for share in shares]))
-    return done / ((time.perf_counter() - started) / 60)
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3, help="passes over the page set")
-    parser.add_argument("--throughput", type=int, default=12, help="captures per throughput run")
-    args = parser.parse_args()
-
-    site, server = site_start()
-    tsa = tsa_pki_generate(common_name="TSA banc d'essai")
-    seal = seal_pki_generate(organisation="Banc d'essai")
-    tsa_server = TsaServer(pki=tsa, host="127.0.0.1", port=0).start()
-    timings: dict[str, list[float]] = {"egide": [], "bare": []}
-    peaks: dict[str, int] = {"egide": 0, "bare": 0}
-    meter = PeakRss()
     with (
         tempfile.TemporaryDirectory(prefix="egide-bench-") as tmp,
         browser_thread(chromium_path=CHROMIUM) as browser,
     ):
         work = Path(tmp)
-        n = 0
-        # warm-up, not measured
-        bare_capture(browser=browser, url=site.url("/consent"), work=work, n=-1)
-        for _round in range(args.rounds):
-            for path in PATHS:
-                n += 1
-                url = site.url(path)
-                for method in ("egide", "bare"):
-                    with meter:
-                        started = time.perf_counter()
-                        if method == "egide":
-                            egide_capture(
-                                browser=browser, url=url, work=work, n=n,
-                                tsa_url=tsa_server.url, tsa=tsa, seal=seal,
-                            )  # fmt: skip
-                        else:
-                            bare_capture(browser=browser, url=url, work=work, n=n)
-                        timings[method].append(time.perf_counter() - started)
-                    peaks[method] = max(peaks[method], meter.peak)
+        conn.send("ready")
+        batch = 0
+        while True:
+            message = conn.recv()
+            if message is None:
+                break
+            batch += 1
+            started = time.perf_counter()
+            latencies = egide_queue_run(
+                browser=browser,
+                urls=message,
+                work=work / f"b{batch}",
+                tsa_url=tsa_url,
+                tsa=tsa,
+                seal=seal,
+            )
+            conn.send((latencies, time.perf_counter() - started))
 
-    print(f"Pages: {len(PATHS)} × {args.rounds} rounds = {len(timings['egide'])} captures each")
-    print(f"{'method':<34}{'median s':>10}{'p95 s':>10}{'peak MiB':>10}")
-    labels = {"egide": "Égide (full evidence bundle)", "bare": "bare goto + full-page screenshot"}
-    for method, values in timings.items():
+
+def _capture_in_thread(thread, **kwargs):
+    from evidence.capture import capture_run
+
+    return capture_run(browser=thread.browser(), browser_args=thread.args, **kwargs)
+
+
+def egide_queue_run(
+    *, browser, urls: list[str], work: Path, tsa_url: str, tsa: TsaPki, seal: SealPki
+) -> list[float]:
+    """The worker's queue: each URL captured then bundled; per-URL latency to the sealed zip."""
+    from evidence.bag import bundle_build
+    from evidence.report import data_file_hashes, report_render
+    from evidence.wacz_pack import wacz_pack
+
+    latencies = []
+    for n, url in enumerate(urls):
+        started = time.perf_counter()
+        result = browser.call(
+            _capture_in_thread,
+            browser,
+            url=url,
+            out_dir=work / f"c{n}",
+            chromium_path=CHROMIUM,
+            allow={"127.0.0.1"},
+            timeout_s=30,
+            idle_timeout_s=5,
+            behaviors_timeout_s=20,
+        )
+        t1 = time.perf_counter()
+        data = result.data_dir
+        wacz_pack(
+            warc_paths=result.warc_paths,
+            out_path=data / "capture.wacz",
+            url=result.final_url,
+            title=result.title or url,
+            ts=result.main_response_date,
+        )
+        t2 = time.perf_counter()
+        hashes = data_file_hashes(
+            data_dir=data, extra={"warc/capture.warc.gz": result.warc_paths[0]}
+        )
+        report_render(capture=result, file_hashes=hashes, out_path=data / "report.pdf")
+        t3 = time.perf_counter()
+        (data / "provenance" / "custody.jsonl").write_text("{}\n", "utf-8")
+        bundle_build(
+            capture_id=f"bench-{n}",
+            data_dir=data,
+            out_dir=work / "bundles",
+            bag_info={"Source-Organization": "Banc d'essai"},
+            tsa_url=tsa_url,
+            tsa_chain_pem=tsa.cert_pem,
+            tsa_ca_pem=tsa.ca_cert_pem,
+            seal_key_pem=seal.key_pem,
+            seal_cert_pem=seal.cert_pem,
+            seal_ca_pem=seal.ca_cert_pem,
+        )
+        t4 = time.perf_counter()
         print(
-            f"{labels[method]:<34}{statistics.median(values):>10.2f}"
-            f"{percentile(values, 0.95):>10.2f}{peaks[method] / 2**20:>10.0f}"
+            f"  [{url.rsplit('/', 1)[-1]}] capture {t1 - started:.2f} wacz {t2 - t1:.2f} "
+            f"report {t3 - t2:.2f} bag {t4 - t3:.2f}",
+            file=sys.stderr,
         )
-    print(
-        "ratio Égide / bare: median "
-        f"{statistics.median(timings['egide']) / statistics.median(timings['bare']):.1f}×, "
-        f"p95 {percentile(timings['egide'], 0.95) / percentile(timings['bare'], 0.95):.1f}×"
-    )
+        latencies.append(time.perf_counter() - started)
+    return latencies
 
-    urls = [site.url(PATHS[i % len(PATHS)]) for i in range(args.throughput)]
-    for processes in (1, 2):
-        rate = throughput(
-            processes=processes, urls=urls, tsa_url=tsa_server.url, tsa=tsa, seal=seal
-        )
-        print(f"throughput, {processes} worker process(es): {rate:.1f} captures/min")
+
+def _receive(conn: Connection, worker):
+    while not conn.poll(1):
+        if not worker.is_alive():
+            raise SystemExit(f"the Égide worker died (exit code {worker.exitcode})")
+    return conn.recv()
+
+
+def bare_capture(*, url: str, out: Path) -> float:
+    import json
+
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", BARE_SCRIPT, url, str(out), CHROMIUM, json.dumps(CHROMIUM_ARGS)],
+        check=True,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the page set")
+    parser.add_argument("--quick", action="store_true", help="4 pages, 1 round")
+    args = parser.parse_args()
+    labels = QUICK_PAGES if args.quick else list(PAGES)
+    rounds = 1 if args.quick else args.rounds
+
+    site, server = site_start()
+    tsa = tsa_pki_generate(common_name="TSA banc d'essai")
+    seal = seal_pki_generate(organisation="Banc d'essai")
+    tsa_server = TsaServer(pki=tsa, host="127.0.0.1", port=0).start()
+    urls = [site.url(PAGES[label]) for label in labels]
+
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    worker = ctx.Process(target=_worker_main, args=(child, tsa_server.url, tsa, seal))
+    worker.start()
+    meter = PeakRss(worker.pid or 0).start()
+    assert _receive(parent, worker) == "ready"
+    # Warm-up, not measured: the worker's browser starts; the bare side's caches fill.
+    parent.send([site.url("/consent")])
+    _receive(parent, worker)
+    with tempfile.TemporaryDirectory(prefix="egide-bench-bare-") as tmp:
+        bare_capture(url=site.url("/consent"), out=Path(tmp) / "warm.png")
+
+        per_page: dict[str, dict[str, list[float]]] = {"egide": {}, "bare": {}}
+        sums: dict[str, list[float]] = {"egide": [], "bare": []}
+        for round_no in range(rounds):
+            order = ("egide", "bare") if round_no % 2 == 0 else ("bare", "egide")
+            for side in order:
+                if side == "egide":
+                    parent.send(urls)
+                    latencies, wall = _receive(parent, worker)
+                    sums["egide"].append(wall)
+                    times = latencies
+                else:
+                    times = [
+                        bare_capture(url=url, out=Path(tmp) / f"bare-{round_no}-{i}.png")
+                        for i, url in enumerate(urls)
+                    ]
+                    sums["bare"].append(sum(times))
+                for label, seconds in zip(labels, times, strict=True):
+                    per_page[side].setdefault(label, []).append(seconds)
+    parent.send(None)
+    worker.join(60)
+    meter.stop()
     tsa_server.stop()
     server.shutdown()
+
+    print(f"Pages: {len(labels)} × {rounds} round(s); medians in seconds")
+    print(f"{'page':<18}{'Égide bundle':>14}{'bare fresh':>12}")
+    for label in labels:
+        egide = statistics.median(per_page["egide"][label])
+        bare = statistics.median(per_page["bare"][label])
+        print(f"{label:<18}{egide:>14.2f}{bare:>12.2f}")
+    egide_sum = statistics.median(sums["egide"])
+    bare_sum = statistics.median(sums["bare"])
+    print(f"{'Σ (median)':<18}{egide_sum:>14.2f}{bare_sum:>12.2f}")
+    ratio = egide_sum / bare_sum
+    print(f"Σ ratio Égide / bare: {ratio:.2f} (target ≤ 1.00)")
+    peak_mib = meter.peak / 2**20
+    print(f"peak RSS of the Égide worker tree: {peak_mib:.0f} MiB (target ≤ {RSS_LIMIT_MIB} MiB)")
+    print(f"peak PSS of the same tree (sampled every 0.2 s): {meter.peak_pss / 2**20:.0f} MiB")
     return 0
 
 

@@ -40,6 +40,7 @@ The phrase lists and the consent-manager table are data: extend them, not the co
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -721,16 +722,18 @@ class _Network:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.pending: dict[Request, float] = {}
+        self.last_change = time.monotonic()
         page.on("request", self._started)
         page.on("requestfinished", self._ended)
         page.on("requestfailed", self._ended)
 
     def _started(self, request: Request) -> None:
         if request.resource_type not in _LONG_LIVED_TYPES:
-            self.pending[request] = time.monotonic()
+            self.pending[request] = self.last_change = time.monotonic()
 
     def _ended(self, request: Request) -> None:
-        self.pending.pop(request, None)
+        if self.pending.pop(request, None) is not None:
+            self.last_change = time.monotonic()
 
     def busy_since(self, since: float) -> bool:
         return any(started >= since for started in self.pending.values())
@@ -739,6 +742,29 @@ class _Network:
         self.page.remove_listener("request", self._started)
         self.page.remove_listener("requestfinished", self._ended)
         self.page.remove_listener("requestfailed", self._ended)
+
+
+class NetworkWatch(_Network):
+    """Requests of a page still pending, for ``network_quiet`` (a public ``_Network``)."""
+
+
+def network_quiet(
+    *, page: Page, net: _Network, quiet_ms: int = 150, timeout_s: float = 10.0
+) -> bool:
+    """Wait until no request of the page has been pending for ``quiet_ms``; False on timeout.
+
+    Playwright's ``networkidle`` always waits a fixed 500 ms after the last request; this waits
+    only as long as the page is actually loading something (long-lived requests aside).
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        now = time.monotonic()
+        if not net.pending and (now - net.last_change) * 1000 >= quiet_ms:
+            return True
+        if now >= deadline:
+            return False
+        # Lets Playwright dispatch the request events of the page while waiting.
+        page.wait_for_timeout(25)
 
 
 def _signatures(page: Page) -> dict[str, dict]:
@@ -1258,6 +1284,9 @@ _SCROLL_STEP_JS = """
 """
 
 
+SCROLL_ENGINE_OWN = "egide-scroll"
+
+
 def autoscroll_run(*, page: Page, log: ActionLog, timeout_s: float = 30.0) -> str:
     """Scroll the page so lazy content loads; return the engine that did it."""
     started = time.monotonic()
@@ -1267,6 +1296,34 @@ def autoscroll_run(*, page: Page, log: ActionLog, timeout_s: float = 30.0) -> st
         script_sha256=behaviors_js_sha256(),
         timeout_s=timeout_s,
     )
+    # Our own pass first: scroll every frame by whole screens and wait only while the page
+    # loads, until it stops growing. The engine's pass then finds the content already there
+    # instead of crawling down 30 px every 75 ms.
+    net = _Network(page)
+    try:
+        grew = _scroll_until_stable(page=page, net=net, log=log, deadline=started + timeout_s)
+    finally:
+        net.close()
+    if not grew:
+        # Every frame was scrolled to the bottom and nothing came: the engine would only
+        # repeat that check after a fixed half-second wait.
+        height = page.evaluate(
+            "(document.scrollingElement || document.documentElement).scrollHeight"
+        )
+        log.record(
+            "scroll-done",
+            engine=SCROLL_ENGINE_OWN,
+            duration_s=round(time.monotonic() - started, 3),
+            page_height_px=height,
+            messages=[
+                {"msg": f"{BEHAVIORS_NAME} non lancé : la page ne s'allonge pas au défilement"}
+            ],
+        )
+        return SCROLL_ENGINE_OWN
+    # From the top, the engine checks at once that the page no longer grows (from the
+    # bottom it would crawl back up).
+    with contextlib.suppress(PlaywrightError):
+        page.evaluate("window.scrollTo(0, 0)")
     try:
         page.evaluate(behaviors_js())
         messages = page.evaluate(

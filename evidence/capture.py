@@ -84,7 +84,17 @@ CHROMIUM_ARGS: tuple[str, ...] = (
     # Fewer connections the guard cannot see: DNS prefetch and WebRTC to local addresses.
     "--dns-prefetch-disable",
     "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    # Memory of a long-lived worker (issue 15.4: ≤ 800 MiB for a worker and its browser): no
+    # zygote processes (the sandbox is off anyway), the GPU (software) compositor inside the
+    # browser process rather than a process of its own, few renderers at once.
+    "--no-zygote",
+    "--in-process-gpu",
+    "--renderer-process-limit=2",
 )
+
+# A page is "quiet" when none of its requests has been pending for this long (Playwright's
+# ``networkidle`` waits a fixed 500 ms instead).
+QUIET_MS = 150
 
 DATA_DIR = "data"
 WARC_DIR = "warc"
@@ -829,6 +839,7 @@ def _capture_in_context(
                 main_navigations.append(request)
 
     page.on("request", on_main_request)
+    net = behaviors.NetworkWatch(page)
     error: str | None = None
     response = None
     log.record("navigate", url=url, wait_until="load", timeout_s=timeout_s)
@@ -862,11 +873,11 @@ def _capture_in_context(
         with contextlib.suppress(PlaywrightError):
             page.wait_for_url("chrome-error://**", timeout=3000)
     if page_loaded and error is None:
-        log.record("wait", until="networkidle", timeout_s=idle_timeout_s)
-        try:
-            page.wait_for_load_state("networkidle", timeout=idle_timeout_s * 1000)
-        except PlaywrightTimeoutError:
-            log.record("wait-timeout", until="networkidle", timeout_s=idle_timeout_s)
+        log.record("wait", until="network-quiet", quiet_ms=QUIET_MS, timeout_s=idle_timeout_s)
+        if not behaviors.network_quiet(
+            page=page, net=net, quiet_ms=QUIET_MS, timeout_s=idle_timeout_s
+        ):
+            log.record("wait-timeout", until="network-quiet", timeout_s=idle_timeout_s)
 
     if page_loaded:
         _progress(on_progress, "consent")
@@ -875,8 +886,9 @@ def _capture_in_context(
         behaviors.autoscroll_run(page=page, log=log, timeout_s=behaviors_timeout_s)
         _progress(on_progress, "expand")
         behaviors.content_expand(page=page, log=log)
-        with contextlib.suppress(PlaywrightTimeoutError):
-            page.wait_for_load_state("networkidle", timeout=min(idle_timeout_s, 5.0) * 1000)
+        behaviors.network_quiet(
+            page=page, net=net, quiet_ms=QUIET_MS, timeout_s=min(idle_timeout_s, 5.0)
+        )
         behaviors.scroll_to_top(page=page, log=log)
     else:
         log.record("interactions-skipped", reason="aucune réponse du serveur", url=page.url)
@@ -890,6 +902,7 @@ def _capture_in_context(
             blocked=guard.blocked,
         )
 
+    net.close()
     _progress(on_progress, "screenshots")
     capture_moment = utc_now()
     final_url = page.url

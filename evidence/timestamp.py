@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 
 import httpx
@@ -75,12 +77,31 @@ def _request_der(*, digest: bytes, nonce: int, hash_algorithm: str = "sha256") -
     ).dump()
 
 
+_client_lock = threading.Lock()
+_client: tuple[int, httpx.Client] | None = None
+
+
+def _tsa_client() -> httpx.Client:
+    """One HTTP client per process: its keep-alive connection to the TSA is reused from one
+    bundle to the next (a new client after a fork: connections are not shared across
+    processes)."""
+    global _client
+    with _client_lock:
+        if _client is None or _client[0] != os.getpid():
+            # trust_env=False: the TSA URL is a setting; an HTTP(S)_PROXY inherited from the
+            # environment must not silently re-route (or, in tests, leak) the request.
+            _client = (
+                os.getpid(),
+                httpx.Client(trust_env=False, follow_redirects=False),
+            )
+        return _client[1]
+
+
 def _post(*, url: str, body: bytes, timeout: float) -> bytes:
-    # trust_env=False: the TSA URL is a setting; an HTTP(S)_PROXY inherited from the
-    # environment must not silently re-route (or, in tests, leak) the request.
     try:
-        with httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False) as client:
-            response = client.post(url, content=body, headers={"Content-Type": QUERY_CONTENT_TYPE})
+        response = _tsa_client().post(
+            url, content=body, headers={"Content-Type": QUERY_CONTENT_TYPE}, timeout=timeout
+        )
     except httpx.HTTPError as exc:
         raise TimestampUnavailable(f"TSA injoignable ({url}) : {exc!r}") from exc
     if response.status_code >= 500:

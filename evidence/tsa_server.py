@@ -170,6 +170,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:  # noqa: N802 - http.server API
+        if self.server.stopped:
+            # A client's keep-alive connection outlived stop(): the TSA is down for it too.
+            self.close_connection = True
+            return
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -212,6 +216,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _TsaHttpServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     tsa: TsaServer
+    stopped = False
 
 
 class TsaServer:
@@ -260,6 +265,7 @@ class TsaServer:
         """Stop listening; the URL then refuses connections (the "TSA down" case)."""
         if self._httpd is None:
             return
+        self._httpd.stopped = True
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
