@@ -29,7 +29,10 @@ def _dashboards_watch() -> None:
     from evidence.models import Capture
 
     def written(**kwargs: object) -> None:
-        transaction.on_commit(dashboards_invalidate)
+        connection = transaction.get_connection()
+        # once per transaction is enough, however many rows it writes
+        if not any(entry[1] is dashboards_invalidate for entry in connection.run_on_commit):
+            transaction.on_commit(dashboards_invalidate)
 
     for model in (Claim, ClaimEvent, Capture):
         for signal in (post_save, post_delete):

@@ -9,6 +9,7 @@ from django_tenants.utils import tenant_context
 
 from cover.claims import services
 from cover.claims.models import Claim, ClaimEvent
+from cover.claims.selectors import dashboards_invalidate
 from tests.cover.claims_factories import (
     DEFAMATORY,
     INSULT,
@@ -59,7 +60,9 @@ def test_opening_stores_exact_passages_with_offsets_and_requests_a_capture(
         assert claim.state == "INTAKE"
         assert sorted(claim.facts) == ["AUTHOR_IS_DOCTOR"]
         # after commit: two captures queued and one e-mail to the doctor (the opening)
-        assert len(callbacks) == 3
+        assert len([c for c in callbacks if c is not dashboards_invalidate]) == 3
+        # and the handlers' dashboards are refreshed once, whatever the rows written
+        assert [c for c in callbacks if c is dashboards_invalidate] == [dashboards_invalidate]
         # and before qualification the queue presumes the press-law deadline
         assert claim.next_deadline_date == datetime.date(2025, 6, 9)
 
