@@ -660,6 +660,30 @@ def scan_now(page, run: Run, site) -> None:
     shot(page, run, "veille-alerte")
 
 
+def demo_monitoring_first_scan(page, run: Run) -> None:
+    """A demo doctor's first visit: the seeded baseline is there, and the first « Lancer une
+    veille » finds what changed on the demo review site since (a new review, an edited one)."""
+    login_portal(page, run, HOST_B, "dr.bernard@exemple.fr")
+    page.goto(run.url(HOST_B, "/veille/"))
+    kinds = page.locator("#alerts article .alert-meta strong").all_inner_texts()
+    check("Relevé initial" in kinds, f"pas de relevé initial sur /veille/ : {kinds}")
+    page.get_by_role("button", name="Lancer une veille maintenant").click()
+
+    def alerts_after_scan() -> list[str] | None:
+        page.goto(run.url(HOST_B, "/veille/"))
+        if page.locator("#scan-summary").count() == 0:  # queued or running
+            return None
+        found = page.locator("#alerts article .alert-meta strong").all_inner_texts()
+        return found if "Nouvel avis" in found else None
+
+    kinds = wait_for(alerts_after_scan, timeout_s=120, what="veille de la démo terminée", every_s=2)
+    check(
+        "Nouvel avis" in kinds and "Avis modifié" in kinds,
+        f"la première veille de la démo ne montre pas les avis nouveaux et modifiés : {kinds}",
+    )
+    shot(page, run, "veille-demo")
+
+
 # --- platform operator -------------------------------------------------------------------------
 
 

@@ -274,6 +274,10 @@ def main(argv: list[str]) -> int:
                 "veille : analyse immédiate et alerte",
                 lambda page, run: journeys.scan_now(page, run, site),
             ),  # fmt: skip
+            (
+                "démo : première veille, avis nouveaux et modifiés",
+                journeys.demo_monitoring_first_scan,
+            ),
             ("opérateur : nouvel assureur, « bientôt disponible »", journeys.operator_onboards),
         ]
         try:
