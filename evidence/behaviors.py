@@ -652,7 +652,9 @@ _SCROLL_MAX_MS = 8000
 _SCROLL_STEPS_PER_ROUND = 400
 _CLICK_FIRST_MS = 1500
 _CLICK_QUIET_MS = 200
-_CONSENT_QUIET_MS = 150
+# Content often arrives on a timer after the answer (450 ms seen on CMP-gated widgets): the
+# banner vanishing is a change, so the quiet window after it must outlast such timers.
+_CONSENT_QUIET_MS = 800
 _CLICK_MAX_MS = 6000
 _EXPAND_FIRST_MS = 300
 _CONSENT_FIRST_MS = 800

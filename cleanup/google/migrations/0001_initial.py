@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cleanup', '0003_alert_trust'),
-        ('cover', '0012_portal_onboarding'),
+        ('cover', '0002_offers_policies'),
         ('wagtailcore', '0098_apitoken'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
