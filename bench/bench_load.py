@@ -96,6 +96,11 @@ def production_env() -> dict[str, str]:
             (tsa / name).write_text("-----BEGIN CERTIFICATE-----\n")
     for folder in ("media", "evidence", "static"):
         (VAR / folder).mkdir(parents=True, exist_ok=True)
+    # Production refuses to start without the master key that wraps the seal keys.
+    from evidence.keys import master_key_file_create
+
+    master_key = VAR / "keys" / "master.key"
+    master_key_file_create(master_key)
     redis = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     env = {
         key: value
@@ -127,6 +132,7 @@ def production_env() -> dict[str, str]:
             "EGIDE_TSA_URL": f"http://{LOOPBACK}:{_closed_port()}/tsa",
             "EGIDE_TSA_CERT_FILE": str(tsa / "tsa.pem"),
             "EGIDE_TSA_CA_FILE": str(tsa / "tsa-ca.pem"),
+            "EGIDE_MASTER_KEY_FILE": str(master_key),
             "EGIDE_MEDIA_ROOT": str(VAR / "media"),
             "EGIDE_EVIDENCE_ROOT": str(VAR / "evidence"),
             "EGIDE_STATIC_ROOT": str(VAR / "static"),
