@@ -15,7 +15,13 @@ from saas.stripe import stripe_client
 from tests.browser import expect
 from tests.cover.factories import DoctorFactory, PlanFactory
 from tests.cover.test_cancellation import Insured, _remove
-from tests.e2e.test_policy_life import DECLINED_CARD, GOOD_CARD, _base, _events_applied, _login
+from tests.e2e.test_policy_life import (
+    DECLINED_CARD,
+    GOOD_CARD,
+    _base,
+    _events_applied,
+    subscribe_with_declined_card,
+)
 
 
 def test_a_declined_card_is_replaced_and_the_policy_comes_into_force(
@@ -27,15 +33,7 @@ def test_a_declined_card_is_replaced_and_the_policy_comes_into_force(
         plan = PlanFactory(slug=f"carte-{unique}", name=f"Carte {unique}", price_cents=2490)
     insured = Insured(client=Client(), doctor=doctor, plan=plan, policy=Policy())
     try:
-        _login(page, base, doctor.user.email)
-        page.goto(f"{base}/portail/souscrire/")
-        page.check(f"input[name=plan][value='{plan.pk}']")
-        page.check("#id_accept_conditions")
-        page.click("main button[type=submit]")
-        page.wait_for_url(re.compile(r"/pay/cs_test_"))
-        page.fill("input[name=card_number]", DECLINED_CARD)
-        page.click("button:has-text('Payer')")
-        page.wait_for_url(re.compile(r"/portail/souscrire/retour/"))
+        subscribe_with_declined_card(page, base, email=doctor.user.email, plan=plan)
         expect(page.locator("h1")).to_have_text("Paiement refusé")
 
         page.click("button:has-text('Changer de carte')")

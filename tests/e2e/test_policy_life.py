@@ -62,6 +62,19 @@ class Clicks:
         self.page.click(selector)
 
 
+def subscribe_with_declined_card(page, base: str, *, email: str, plan) -> None:
+    """The doctor logs in, picks ``plan`` and pays with the declined card: back on the return page."""
+    _login(page, base, email)
+    page.goto(f"{base}/portail/souscrire/")
+    page.check(f"input[name=plan][value='{plan.pk}']")
+    page.check("#id_accept_conditions")
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r"/pay/cs_test_"))
+    page.fill("input[name=card_number]", DECLINED_CARD)
+    page.click("button:has-text('Payer')")
+    page.wait_for_url(re.compile(r"/portail/souscrire/retour/"))
+
+
 @pytest.fixture
 def insured(committed_db, stripe_server, tenant_a, unique):
     made = _subscribe(tenant_a, stripe_server, unique, "vie")
@@ -78,15 +91,7 @@ def test_a_declined_card_is_paid_again_and_the_policy_comes_into_force(
         plan = PlanFactory(slug=f"vie-{unique}", name=f"Vie {unique}", price_cents=2490)
     insured = Insured(client=Client(), doctor=doctor, plan=plan, policy=Policy())
     try:
-        _login(page, base, doctor.user.email)
-        page.goto(f"{base}/portail/souscrire/")
-        page.check(f"input[name=plan][value='{plan.pk}']")
-        page.check("#id_accept_conditions")
-        page.click("main button[type=submit]")
-        page.wait_for_url(re.compile(r"/pay/cs_test_"))
-        page.fill("input[name=card_number]", DECLINED_CARD)
-        page.click("button:has-text('Payer')")
-        page.wait_for_url(re.compile(r"/portail/souscrire/retour/"))
+        subscribe_with_declined_card(page, base, email=doctor.user.email, plan=plan)
 
         expect(page.locator("h1")).to_have_text("Paiement refusé")
         expect(page.get_by_text("Merci !")).to_have_count(0)
