@@ -11,3 +11,7 @@ class SaasConfig(AppConfig):
         from saas.broker import broker_setup
 
         broker_setup()
+
+        from saas.page_cache import signals_connect
+
+        signals_connect()
