@@ -18,9 +18,12 @@ few of its own, no third-party assets) and a local RFC 3161 TSA.
   evidence worker), given the page set as its queue: for each page, pre-checks, capture with
   interactions, screenshots, PDF, DOM, WARC, WACZ, French report, BagIt bag, CMS seal and RFC
   3161 timestamp — the whole sealed bundle, as ``evidence.services._pipeline`` builds it (the
-  database aside). As in the worker, browser work runs in the browser thread and the
-  post-processing in the worker's own thread (not yet overlapped with the next capture).
-  Per-step times (capture, WACZ, report, bag) of each page go to stderr.
+  database aside). As in the worker, the queue is consumed by as many worker threads as the
+  Procfile's "evidence" line gives (``--threads``; ``--threads 1`` here to compare), sharing one
+  browser thread (``evidence.browser.SharedBrowser``, what ``evidence.tasks.worker_browser``
+  hands out): browser work is serialized there, and one thread's post-processing overlaps the
+  other's capture. Per-step times (capture including the wait for the browser, WACZ, report,
+  bag) of each page go to stderr; a page's latency counts from when a worker thread takes it.
 
 Rounds alternate which side goes first. Printed: per-page median seconds of each side, the
 median over rounds of each side's Σ (the Égide Σ is the wall time of its queue), their ratio,
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import queue
 import statistics
 import subprocess
 import sys
@@ -181,15 +185,24 @@ def site_start() -> tuple[Site, ThreadingHTTPServer]:
 # --- Égide worker process ----------------------------------------------------------------
 
 
-def _worker_main(conn: Connection, tsa_url: str, tsa: TsaPki, seal: SealPki) -> None:
-    """An evidence worker without a database: a warm browser, then batches of URLs."""
-    from evidence.browser import browser_thread
+def procfile_evidence_threads() -> int:
+    """The ``--threads`` of the Procfile's "evidence" line: the bench runs what the worker runs."""
+    procfile = Path(__file__).resolve().parent.parent / "Procfile"
+    for line in procfile.read_text("utf-8").splitlines():
+        if line.startswith("evidence:"):
+            words = line.split()
+            return int(words[words.index("--threads") + 1])
+    raise SystemExit("Procfile: no evidence line")
 
-    with (
-        tempfile.TemporaryDirectory(prefix="egide-bench-") as tmp,
-        browser_thread(chromium_path=CHROMIUM) as browser,
-    ):
+
+def _worker_main(conn: Connection, tsa_url: str, tsa: TsaPki, seal: SealPki, threads: int) -> None:
+    """An evidence worker without a database: a warm browser, then batches of URLs."""
+    from evidence.browser import SharedBrowser
+
+    shared = SharedBrowser(name="evidence-browser", chromium_path=CHROMIUM)
+    with tempfile.TemporaryDirectory(prefix="egide-bench-") as tmp:
         work = Path(tmp)
+        shared.take().call(lambda: None)  # the worker is up; Chromium starts on first capture
         conn.send("ready")
         batch = 0
         while True:
@@ -199,7 +212,8 @@ def _worker_main(conn: Connection, tsa_url: str, tsa: TsaPki, seal: SealPki) -> 
             batch += 1
             started = time.perf_counter()
             latencies = egide_queue_run(
-                browser=browser,
+                shared=shared,
+                threads=threads,
                 urls=message,
                 work=work / f"b{batch}",
                 tsa_url=tsa_url,
@@ -207,6 +221,7 @@ def _worker_main(conn: Connection, tsa_url: str, tsa: TsaPki, seal: SealPki) -> 
                 seal=seal,
             )
             conn.send((latencies, time.perf_counter() - started))
+        shared.release()
 
 
 def _capture_in_thread(thread, **kwargs):
@@ -216,63 +231,102 @@ def _capture_in_thread(thread, **kwargs):
 
 
 def egide_queue_run(
-    *, browser, urls: list[str], work: Path, tsa_url: str, tsa: TsaPki, seal: SealPki
+    *,
+    shared,
+    threads: int,
+    urls: list[str],
+    work: Path,
+    tsa_url: str,
+    tsa: TsaPki,
+    seal: SealPki,
 ) -> list[float]:
-    """The worker's queue: each URL captured then bundled; per-URL latency to the sealed zip."""
+    """The worker's queue, consumed by ``threads`` worker threads sharing one browser thread
+    (``evidence.browser.SharedBrowser``, as ``evidence.tasks.worker_browser``); per-URL latency
+    from the moment a worker thread takes the URL to its sealed zip."""
+    jobs: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
+    for job in enumerate(urls):
+        jobs.put(job)
+    latencies = [0.0] * len(urls)
+    errors: list[BaseException] = []
+
+    def worker_thread() -> None:
+        browser = shared.take()
+        try:
+            while True:
+                try:
+                    n, url = jobs.get_nowait()
+                except queue.Empty:
+                    return
+                started = time.perf_counter()
+                egide_bundle_make(
+                    browser=browser, n=n, url=url, work=work, tsa_url=tsa_url, tsa=tsa, seal=seal
+                )
+                latencies[n] = time.perf_counter() - started
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller
+            errors.append(exc)
+
+    pool = [threading.Thread(target=worker_thread) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return latencies
+
+
+def egide_bundle_make(
+    *, browser, n: int, url: str, work: Path, tsa_url: str, tsa: TsaPki, seal: SealPki
+) -> None:
+    """One message of the worker: capture in the browser thread, then bundle in this thread."""
     from evidence.bag import bundle_build
     from evidence.report import data_file_hashes, report_render
     from evidence.wacz_pack import wacz_pack
 
-    latencies = []
-    for n, url in enumerate(urls):
-        started = time.perf_counter()
-        result = browser.call(
-            _capture_in_thread,
-            browser,
-            url=url,
-            out_dir=work / f"c{n}",
-            chromium_path=CHROMIUM,
-            allow={"127.0.0.1"},
-            timeout_s=30,
-            idle_timeout_s=5,
-            behaviors_timeout_s=20,
-        )
-        t1 = time.perf_counter()
-        data = result.data_dir
-        wacz_pack(
-            warc_paths=result.warc_paths,
-            out_path=data / "capture.wacz",
-            url=result.final_url,
-            title=result.title or url,
-            ts=result.main_response_date,
-        )
-        t2 = time.perf_counter()
-        hashes = data_file_hashes(
-            data_dir=data, extra={"warc/capture.warc.gz": result.warc_paths[0]}
-        )
-        report_render(capture=result, file_hashes=hashes, out_path=data / "report.pdf")
-        t3 = time.perf_counter()
-        (data / "provenance" / "custody.jsonl").write_text("{}\n", "utf-8")
-        bundle_build(
-            capture_id=f"bench-{n}",
-            data_dir=data,
-            out_dir=work / "bundles",
-            bag_info={"Source-Organization": "Banc d'essai"},
-            tsa_url=tsa_url,
-            tsa_chain_pem=tsa.cert_pem,
-            tsa_ca_pem=tsa.ca_cert_pem,
-            seal_key_pem=seal.key_pem,
-            seal_cert_pem=seal.cert_pem,
-            seal_ca_pem=seal.ca_cert_pem,
-        )
-        t4 = time.perf_counter()
-        print(
-            f"  [{url.rsplit('/', 1)[-1]}] capture {t1 - started:.2f} wacz {t2 - t1:.2f} "
-            f"report {t3 - t2:.2f} bag {t4 - t3:.2f}",
-            file=sys.stderr,
-        )
-        latencies.append(time.perf_counter() - started)
-    return latencies
+    started = time.perf_counter()
+    result = browser.call(
+        _capture_in_thread,
+        browser,
+        url=url,
+        out_dir=work / f"c{n}",
+        chromium_path=CHROMIUM,
+        allow={"127.0.0.1"},
+        timeout_s=30,
+        idle_timeout_s=5,
+        behaviors_timeout_s=20,
+    )
+    t1 = time.perf_counter()
+    data = result.data_dir
+    wacz_pack(
+        warc_paths=result.warc_paths,
+        out_path=data / "capture.wacz",
+        url=result.final_url,
+        title=result.title or url,
+        ts=result.main_response_date,
+    )
+    t2 = time.perf_counter()
+    hashes = data_file_hashes(data_dir=data, extra={"warc/capture.warc.gz": result.warc_paths[0]})
+    report_render(capture=result, file_hashes=hashes, out_path=data / "report.pdf")
+    t3 = time.perf_counter()
+    (data / "provenance" / "custody.jsonl").write_text("{}\n", "utf-8")
+    bundle_build(
+        capture_id=f"bench-{n}",
+        data_dir=data,
+        out_dir=work / "bundles",
+        bag_info={"Source-Organization": "Banc d'essai"},
+        tsa_url=tsa_url,
+        tsa_chain_pem=tsa.cert_pem,
+        tsa_ca_pem=tsa.ca_cert_pem,
+        seal_key_pem=seal.key_pem,
+        seal_cert_pem=seal.cert_pem,
+        seal_ca_pem=seal.ca_cert_pem,
+    )
+    t4 = time.perf_counter()
+    print(
+        f"  [{url.rsplit('/', 1)[-1]}] capture (with wait for the browser) {t1 - started:.2f} "
+        f"wacz {t2 - t1:.2f} report {t3 - t2:.2f} bag {t4 - t3:.2f}",
+        file=sys.stderr,
+    )
 
 
 def _receive(conn: Connection, worker):
@@ -297,6 +351,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3, help="passes over the page set")
     parser.add_argument("--quick", action="store_true", help="4 pages, 1 round")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="worker threads (default: the Procfile's evidence line); 1 to compare",
+    )
     args = parser.parse_args()
     labels = QUICK_PAGES if args.quick else list(PAGES)
     rounds = 1 if args.quick else args.rounds
@@ -309,7 +369,8 @@ def main() -> int:
 
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    worker = ctx.Process(target=_worker_main, args=(child, tsa_server.url, tsa, seal))
+    threads = args.threads or procfile_evidence_threads()
+    worker = ctx.Process(target=_worker_main, args=(child, tsa_server.url, tsa, seal, threads))
     worker.start()
     meter = PeakRss(worker.pid or 0).start()
     assert _receive(parent, worker) == "ready"
@@ -343,7 +404,7 @@ def main() -> int:
     tsa_server.stop()
     server.shutdown()
 
-    print(f"Pages: {len(labels)} × {rounds} round(s); medians in seconds")
+    print(f"Pages: {len(labels)} × {rounds} round(s); {threads} worker thread(s); medians in s")
     print(f"{'page':<18}{'Égide bundle':>14}{'bare fresh':>12}")
     for label in labels:
         egide = statistics.median(per_page["egide"][label])

@@ -13,6 +13,10 @@ the database; the browser thread never touches it.
   process); a call that fails leaves the thread ready for the next one.
 - Progress reported by the browser work (``on_progress(label, percent)``) is relayed to the
   caller's thread, where it may be written to the database.
+- Several caller threads may share one browser thread (``SharedBrowser``): the evidence worker
+  runs two worker threads on one Chromium, so that while one capture is in the browser the
+  other capture's post-processing (WACZ, report, bag, seal, timestamp) runs in its own worker
+  thread. Browser work stays serialized, one capture at a time, in the browser thread.
 """
 
 from __future__ import annotations
@@ -189,6 +193,41 @@ class BrowserThread:
         self._jobs.put(_STOP)
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout_s)
+
+
+class SharedBrowser:
+    """One ``BrowserThread`` per process, shared by the threads that take it.
+
+    ``take()`` hands the caller the shared browser thread (started, or restarted after it
+    died, on demand) and counts the caller; ``release()`` uncounts it and closes the browser
+    thread when the last caller has released it (a worker thread shutting down).
+    """
+
+    def __init__(self, *, name: str, **kwargs: Any) -> None:
+        self.name = name
+        self._kwargs = kwargs
+        self._lock = threading.Lock()
+        self._thread: BrowserThread | None = None
+        self._users: set[int] = set()
+
+    def take(self) -> BrowserThread:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive:
+                self._thread = BrowserThread(name=self.name, **self._kwargs)
+            self._users.add(threading.get_ident())
+            return self._thread
+
+    def release(self) -> None:
+        with self._lock:
+            self._users.discard(threading.get_ident())
+            if self._users or self._thread is None:
+                return
+            thread, self._thread = self._thread, None
+        thread.close()
+
+    @property
+    def users(self) -> int:
+        return len(self._users)
 
 
 @contextlib.contextmanager

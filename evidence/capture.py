@@ -17,7 +17,11 @@ browser (rebinding) — every response's server address is re-checked afterwards
 is discarded if one is not allowed; ``<link rel=preconnect>`` can open a TCP connection (no
 request is sent) to a host the guard never saw.
 
-Playwright's sync API is used: a capture worker owns its browser and runs one capture at a time.
+Playwright's sync API is used: a capture worker owns its browser and runs one capture at a time
+in its browser thread (``evidence.browser``). ``capture_run`` checks the URL and stages the
+files; a ``CaptureSession`` runs the steps (page, load, interactions, screenshots, PDF, DOM,
+TLS, WARC, result) with the settings of a frozen ``CaptureSettings``. Tall pages are
+screenshotted in tiles streamed into one PNG (``screenshot_full_write``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import socket
 import sys
 import tempfile
 import textwrap
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -49,8 +54,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Request as PlaywrightRequest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from evidence import behaviors, tls_chain
-from evidence.netguard import (
+from common.address_guard import (
     ADDRESS_CLASS_FR,
     DEFAULT_PORTS,
     Resolver,
@@ -61,6 +65,7 @@ from evidence.netguard import (
     system_resolver,
     url_check,
 )
+from evidence import behaviors, tls_chain
 from evidence.prechecks import (
     PrecheckConfig,
     clock_check,
@@ -91,6 +96,11 @@ CHROMIUM_ARGS: tuple[str, ...] = (
     "--in-process-gpu",
     "--renderer-process-limit=2",
 )
+
+# Full-page screenshots of pages taller than this are taken in tiles of this height and
+# stitched into one PNG streamed to disk: a 30,000 px page in one piece costs Chromium a bitmap
+# of the whole page (about +500 MiB of the worker's memory); in tiles, about +80 MiB.
+SCREENSHOT_TILE_PX = 4000
 
 # A page is "quiet" when none of its requests has been pending for this long (Playwright's
 # ``networkidle`` waits a fixed 500 ms instead).
@@ -480,6 +490,71 @@ def screenshot_banner_add(*, png: bytes, lines: list[str], out_path: Path) -> No
         canvas.save(out_path, format="PNG")
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+
+def _png_tile_write(*, png: bytes, size: tuple[int, int], out: Any, z: Any) -> None:
+    """Append one tile's rows (filter byte 0, RGB) to the PNG being streamed to ``out``."""
+    with Image.open(io.BytesIO(png)) as tile:
+        rgb = tile.convert("RGB")
+    if rgb.size != size:
+        raise RuntimeError(f"tuile de capture d'écran inattendue : {rgb.size} au lieu de {size}")
+    raw, row = rgb.tobytes(), size[0] * 3
+    del rgb
+    rows = b"".join(b"\x00" + raw[i : i + row] for i in range(0, len(raw), row))
+    del raw
+    out.write(_png_chunk(b"IDAT", z.compress(rows)))
+
+
+def screenshot_full_write(*, page: Page, out_path: Path, tile_px: int = SCREENSHOT_TILE_PX) -> dict:
+    """Write a full-page screenshot of ``page`` to ``out_path``; its size and tiling.
+
+    A page up to ``tile_px`` high is taken in one piece (Playwright's ``full_page``). A taller
+    one is taken in tiles of ``tile_px`` (the same full-page rendering, clipped), whose rows are
+    streamed into one PNG (8-bit RGB, no filter): the same pixels, without a whole-page bitmap
+    in Chromium or in Python.
+    """
+    width, height = page.evaluate(
+        "() => { const d = document.documentElement, b = document.body || d;"
+        " return [Math.max(d.scrollWidth, b.scrollWidth, d.clientWidth),"
+        " Math.max(d.scrollHeight, b.scrollHeight, d.clientHeight)]; }"
+    )
+    if height <= tile_px:
+        out_path.write_bytes(page.screenshot(full_page=True, timeout=60_000))
+        with Image.open(out_path) as image:
+            return {"width": image.width, "height": image.height, "tiles": 1}
+    # Chromium renders tile n + 1 while another thread decodes and compresses tile n (Pillow
+    # and zlib release the GIL); one encoder thread keeps the rows in order.
+    compressor = zlib.compressobj(1)
+    tiles = 0
+    encoder = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="screenshot-png")
+    with out_path.open("wb") as out, contextlib.ExitStack() as stack:
+        stack.callback(encoder.shutdown)
+        out.write(b"\x89PNG\r\n\x1a\n")
+        out.write(_png_chunk(b"IHDR", width.to_bytes(4, "big") + height.to_bytes(4, "big")
+                             + bytes([8, 2, 0, 0, 0])))  # fmt: skip
+        pending: concurrent.futures.Future | None = None
+        for top in range(0, height, tile_px):
+            tile_height = min(tile_px, height - top)
+            png = page.screenshot(
+                full_page=True,
+                clip={"x": 0, "y": top, "width": width, "height": tile_height},
+                timeout=60_000,
+            )
+            if pending is not None:
+                pending.result()
+            pending = encoder.submit(
+                _png_tile_write, png=png, size=(width, tile_height), out=out, z=compressor
+            )
+            tiles += 1
+        if pending is not None:
+            pending.result()
+        out.write(_png_chunk(b"IDAT", compressor.flush()))
+        out.write(_png_chunk(b"IEND", b""))
+    return {"width": width, "height": height, "tiles": tiles}
+
+
 def _versions() -> dict[str, str]:
     names = ("playwright", "warcio", "pillow", "weasyprint", "httpx")
     found = {"python": platform.python_version()}
@@ -564,6 +639,24 @@ def _certificates_fetch(
     return written
 
 
+@dataclass(frozen=True)
+class CaptureSettings:
+    """What one capture is asked to do: its URL, limits and browser profile (see capture_run)."""
+
+    url: str
+    chromium_path: str
+    allow: set[str]
+    timeout_s: float
+    user_agent: str | None = None
+    locale: str = "fr-FR"
+    timezone_id: str = "Europe/Paris"
+    viewport: tuple[int, int] = (1366, 900)
+    prechecks: PrecheckConfig = field(default_factory=PrecheckConfig)
+    idle_timeout_s: float = 10.0
+    behaviors_timeout_s: float = 30.0
+    tls_extra_ca_file: str | Path | None = None
+
+
 def capture_run(
     *,
     url: str,
@@ -596,8 +689,21 @@ def capture_run(
     out_dir = Path(out_dir)
     if (out_dir / DATA_DIR).exists() or (out_dir / WARC_DIR).exists():
         raise FileExistsError(f"la capture existe déjà dans {out_dir} (fichiers non réécrits)")
+    settings = CaptureSettings(
+        url=url,
+        chromium_path=chromium_path,
+        allow=allow,
+        timeout_s=timeout_s,
+        user_agent=user_agent,
+        locale=locale,
+        timezone_id=timezone_id,
+        viewport=viewport,
+        prechecks=prechecks or PrecheckConfig(),
+        idle_timeout_s=idle_timeout_s,
+        behaviors_timeout_s=behaviors_timeout_s,
+        tls_extra_ca_file=tls_extra_ca_file,
+    )
     resolve = resolver or system_resolver()
-    config = prechecks or PrecheckConfig()
 
     _progress(on_progress, "check")
     try:
@@ -610,26 +716,14 @@ def capture_run(
     staging = Path(tempfile.mkdtemp(prefix=".capture-", dir=out_dir))
     try:
         result = _capture(
-            url=url,
-            target_host=target.host,
-            target_port=target.port,
+            settings=settings,
+            target=(target.host, target.port),
             staging=staging,
             out_dir=out_dir,
-            chromium_path=chromium_path,
-            allow=allow,
-            timeout_s=timeout_s,
-            user_agent=user_agent,
-            locale=locale,
-            timezone_id=timezone_id,
-            viewport=viewport,
             on_progress=on_progress,
-            config=config,
             resolver=resolve,
             browser=browser,
             browser_args=browser_args,
-            idle_timeout_s=idle_timeout_s,
-            behaviors_timeout_s=behaviors_timeout_s,
-            tls_extra_ca_file=tls_extra_ca_file,
         )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -646,39 +740,30 @@ def capture_run(
 
 def _capture(
     *,
-    url: str,
-    target_host: str,
-    target_port: int,
+    settings: CaptureSettings,
+    target: tuple[str, int],
     staging: Path,
     out_dir: Path,
-    chromium_path: str,
-    allow: set[str],
-    timeout_s: float,
-    user_agent: str | None,
-    locale: str,
-    timezone_id: str,
-    viewport: tuple[int, int],
     on_progress: Callable[[str, int], None] | None,
-    config: PrecheckConfig,
     resolver: Resolver,
     browser: Browser | None,
     browser_args: Sequence[str] | None,
-    idle_timeout_s: float,
-    behaviors_timeout_s: float,
-    tls_extra_ca_file: str | Path | None,
 ) -> CaptureResult:
     data = staging / DATA_DIR
-    provenance = data / "provenance"
-    provenance.mkdir(parents=True)
-    log = behaviors.ActionLog(provenance / "actions.jsonl")
+    (data / "provenance").mkdir(parents=True)
+    log = behaviors.ActionLog(data / "provenance" / "actions.jsonl")
     started_at = utc_now()
-    log.record("capture-start", url=url)
+    log.record("capture-start", url=settings.url)
 
     _progress(on_progress, "prechecks")
     # Clock, egress IP and DNS are asked of outside servers while the browser gets ready and
     # loads the page; the result is awaited before anything is written (``_prechecks_wait``).
     checks = _in_background(
-        prechecks_run, config=config, host=target_host, port=target_port, resolver=resolver
+        prechecks_run,
+        config=settings.prechecks,
+        host=target[0],
+        port=target[1],
+        resolver=resolver,
     )
 
     _progress(on_progress, "browser")
@@ -687,53 +772,45 @@ def _capture(
             playwright = stack.enter_context(sync_playwright())
             launch_args: list[str] | str = [
                 *CHROMIUM_ARGS,
-                *tls_chain.chromium_trust_args(tls_extra_ca_file),
+                *tls_chain.chromium_trust_args(settings.tls_extra_ca_file),
             ]
             browser = playwright.chromium.launch(
-                executable_path=chromium_path, args=launch_args, timeout=30_000
+                executable_path=settings.chromium_path, args=launch_args, timeout=30_000
             )
             stack.callback(browser.close)
         elif browser_args is not None:
             launch_args = list(browser_args)
         else:
             launch_args = "navigateur fourni par le processus de capture (arguments non relus)"
-        guard = RequestGuard(allow=allow, resolver=resolver)
+        guard = RequestGuard(allow=settings.allow, resolver=resolver)
         guard.attach(browser)
         stack.callback(guard.detach)
+        width, height = settings.viewport
         context = browser.new_context(
-            viewport={"width": viewport[0], "height": viewport[1]},
-            screen={"width": viewport[0], "height": viewport[1]},
-            user_agent=user_agent,
-            locale=locale,
-            timezone_id=timezone_id,
+            viewport={"width": width, "height": height},
+            screen={"width": width, "height": height},
+            user_agent=settings.user_agent,
+            locale=settings.locale,
+            timezone_id=settings.timezone_id,
             service_workers="block",
             accept_downloads=False,
             ignore_https_errors=False,
         )
         stack.callback(context.close)
-        return _capture_in_context(
-            url=url,
+        session = CaptureSession(
+            settings=settings,
             browser=browser,
             context=context,
             guard=guard,
             log=log,
             checks=checks,
-            data=data,
             staging=staging,
             out_dir=out_dir,
             started_at=started_at,
-            chromium_path=chromium_path,
             launch_args=launch_args,
-            locale=locale,
-            timezone_id=timezone_id,
-            viewport=viewport,
-            timeout_s=timeout_s,
-            idle_timeout_s=idle_timeout_s,
-            behaviors_timeout_s=behaviors_timeout_s,
             on_progress=on_progress,
-            config=config,
-            tls_extra_ca_file=tls_extra_ca_file,
         )
+        return session.run()
 
 
 def _in_background(function: Callable[..., Any], /, **kwargs: Any) -> concurrent.futures.Future:
@@ -757,367 +834,434 @@ def _prechecks_wait(pending: concurrent.futures.Future, log: behaviors.ActionLog
     return checks
 
 
-def _capture_in_context(
-    *,
-    url: str,
-    browser: Browser,
-    context: BrowserContext,
-    guard: RequestGuard,
-    log: behaviors.ActionLog,
-    checks: concurrent.futures.Future,
-    data: Path,
-    staging: Path,
-    out_dir: Path,
-    started_at: datetime,
-    chromium_path: str,
-    launch_args: list[str] | str,
-    locale: str,
-    timezone_id: str,
-    viewport: tuple[int, int],
-    timeout_s: float,
-    idle_timeout_s: float,
-    behaviors_timeout_s: float,
-    on_progress: Callable[[str, int], None] | None,
-    config: PrecheckConfig,
-    tls_extra_ca_file: str | Path | None,
-) -> CaptureResult:
-    provenance = data / "provenance"
-    recorder = _Recorder(networks=guard.networks, guard=guard)
-    context.on("request", recorder.on_request)
-    context.on("requestfinished", recorder.on_finished)
-    context.on("requestfailed", recorder.on_failed)
+def _tls_details(response: dict) -> dict | None:
+    """The TLS details of a CDP ``Network.responseReceived`` response, if it has some."""
+    details = response.get("securityDetails")
+    if not details:
+        return None
+    return {
+        "protocol": details.get("protocol"),
+        "key_exchange": details.get("keyExchange") or details.get("keyExchangeGroup"),
+        "cipher": details.get("cipher"),
+        "subject": details.get("subjectName"),
+        "issuer": details.get("issuer"),
+        "san": details.get("sanList"),
+        "valid_from": details.get("validFrom"),
+        "valid_to": details.get("validTo"),
+        "certificate_transparency": details.get("certificateTransparencyCompliance"),
+    }
 
-    def websocket_guard(ws_route: Any) -> None:
-        allowed, reason, verdict = guard.url_verdict(ws_route.url)
-        if allowed:
-            ws_route.connect_to_server()
-        else:
-            guard._record_block(ws_route.url, reason, verdict, "WebSocket")
-            ws_route.close(code=1008, reason="blocked")
 
-    context.route_web_socket("**/*", websocket_guard)
+class CaptureSession:
+    """One capture in a fresh browser context, one method per step, in the order of ``run``.
 
-    page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp_tls: dict[str, dict] = {}
+    Each step reads what earlier steps left on the session (page, response, files written)
+    and leaves its own results there; ``result`` assembles the ``CaptureResult``.
+    """
 
-    def on_cdp_response(event: dict) -> None:
-        details = event.get("response", {}).get("securityDetails")
-        if details:
-            netloc = urlsplit(event["response"]["url"]).netloc
-            cdp_tls[netloc] = {
-                "protocol": details.get("protocol"),
-                "key_exchange": details.get("keyExchange") or details.get("keyExchangeGroup"),
-                "cipher": details.get("cipher"),
-                "subject": details.get("subjectName"),
-                "issuer": details.get("issuer"),
-                "san": details.get("sanList"),
-                "valid_from": details.get("validFrom"),
-                "valid_to": details.get("validTo"),
-                "certificate_transparency": details.get("certificateTransparencyCompliance"),
-            }
+    def __init__(
+        self,
+        *,
+        settings: CaptureSettings,
+        browser: Browser,
+        context: BrowserContext,
+        guard: RequestGuard,
+        log: behaviors.ActionLog,
+        checks: concurrent.futures.Future,
+        staging: Path,
+        out_dir: Path,
+        started_at: datetime,
+        launch_args: list[str] | str,
+        on_progress: Callable[[str, int], None] | None,
+    ) -> None:
+        self.settings = settings
+        self.browser = browser
+        self.context = context
+        self.guard = guard
+        self.log = log
+        self.checks = checks
+        self.staging = staging
+        self.out_dir = out_dir
+        self.data = staging / DATA_DIR
+        self.provenance = self.data / "provenance"
+        self.started_at = started_at
+        self.launch_args = launch_args
+        self.on_progress = on_progress
+        self.recorder = _Recorder(networks=guard.networks, guard=guard)
+        self.cdp_tls: dict[str, dict] = {}
+        self.main_navigations: list[PlaywrightRequest] = []
+        self.response: Any = None
+        self.error: str | None = None
+        self.prechecks: dict = {}
+        self.redirect_chain: list[dict] = []
+        self.warc_path = staging / WARC_DIR / WARC_NAME
+        self.main_exchange_date: datetime | None = None
+        self.title = self.html = self.text = self.user_agent_seen = self.final_url = ""
 
-    cdp.on("Network.responseReceived", on_cdp_response)
-    cdp.send("Network.enable")
-    cdp.send("Network.clearBrowserCache")
-    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-    cookies_at_start = len(context.cookies())
-    log.record(
-        "profile-clean",
-        fresh_context=True,
-        cookies_at_start=cookies_at_start,
-        cache="vidé et désactivé (Network.clearBrowserCache, Network.setCacheDisabled)",
-        service_workers="bloqués",
-    )
+    def run(self) -> CaptureResult:
+        self.page_open()
+        self.load()
+        self.interact()
+        self.screenshots()
+        self.pdf()
+        self.dom()
+        self.tls()
+        self.warc()
+        return self.result()
 
-    _progress(on_progress, "load")
-    main_navigations: list[PlaywrightRequest] = []
+    def progress(self, step: str) -> None:
+        _progress(self.on_progress, step)
 
-    def on_main_request(request: PlaywrightRequest) -> None:
-        with contextlib.suppress(PlaywrightError):
-            if request.is_navigation_request() and request.frame == page.main_frame:
-                main_navigations.append(request)
-
-    page.on("request", on_main_request)
-    net = behaviors.NetworkWatch(page)
-    error: str | None = None
-    response = None
-    log.record("navigate", url=url, wait_until="load", timeout_s=timeout_s)
-    try:
-        response = page.goto(url, wait_until="load", timeout=timeout_s * 1000)
-    except PlaywrightTimeoutError:
-        error = f"délai de chargement dépassé ({timeout_s:g} s)"
-        log.record("navigate-timeout", url=url, timeout_s=timeout_s)
-    except PlaywrightError as exc:
-        error = _first_line(exc)
-        log.record("navigate-error", url=url, error=error)
-    main_blocked = [
-        request for request in main_navigations if (request.failure or "").startswith(BLOCKED_ERROR)
-    ]
-    if main_blocked:
-        raise CaptureBlocked(
-            "Capture refusée : la page redirige vers une adresse non autorisée ("
-            + ", ".join(request.url for request in main_blocked)
-            + ").",
-            url=url,
-            blocked=guard.blocked,
-        )
-    if response is None and main_navigations:
-        with contextlib.suppress(PlaywrightError):
-            response = main_navigations[-1].response()
-    page_loaded = response is not None
-    if response is not None:
-        log.record("navigate-done", url=page.url, status=response.status)
-    elif error and "net::ERR_" in error:
-        # Let the browser's own error page commit, so that the screenshots show it.
-        with contextlib.suppress(PlaywrightError):
-            page.wait_for_url("chrome-error://**", timeout=3000)
-    if page_loaded and error is None:
-        log.record("wait", until="network-quiet", quiet_ms=QUIET_MS, timeout_s=idle_timeout_s)
-        if not behaviors.network_quiet(
-            page=page, net=net, quiet_ms=QUIET_MS, timeout_s=idle_timeout_s
-        ):
-            log.record("wait-timeout", until="network-quiet", timeout_s=idle_timeout_s)
-
-    if page_loaded:
-        _progress(on_progress, "consent")
-        behaviors.consent_click(page=page, log=log)
-        _progress(on_progress, "scroll")
-        behaviors.autoscroll_run(page=page, log=log, timeout_s=behaviors_timeout_s)
-        _progress(on_progress, "expand")
-        behaviors.content_expand(page=page, log=log)
-        behaviors.network_quiet(
-            page=page, net=net, quiet_ms=QUIET_MS, timeout_s=min(idle_timeout_s, 5.0)
-        )
-        behaviors.scroll_to_top(page=page, log=log)
-    else:
-        log.record("interactions-skipped", reason="aucune réponse du serveur", url=page.url)
-    main_blocked = [
-        request for request in main_navigations if (request.failure or "").startswith(BLOCKED_ERROR)
-    ]
-    if main_blocked:
-        raise CaptureBlocked(
-            "Capture refusée : la page a navigué vers une adresse non autorisée.",
-            url=url,
-            blocked=guard.blocked,
-        )
-
-    net.close()
-    _progress(on_progress, "screenshots")
-    capture_moment = utc_now()
-    final_url = page.url
-    full_png = page.screenshot(full_page=True, timeout=60_000)
-    (data / "screenshot-full.png").write_bytes(full_png)
-    log.record("screenshot", file="screenshot-full.png", full_page=True)
-    viewport_png = page.screenshot(full_page=False, timeout=30_000)
-    screenshot_banner_add(
-        png=viewport_png,
-        lines=[
-            f"URL : {final_url}",
-            f"Capturé le {capture_moment.strftime('%Y-%m-%d %H:%M:%S')} UTC "
-            f"({iso_utc(capture_moment)}) — Égide",
-        ],
-        out_path=data / "screenshot-viewport.png",
-    )
-    log.record(
-        "screenshot",
-        file="screenshot-viewport.png",
-        full_page=False,
-        banner_time_utc=iso_utc(capture_moment),
-    )
-
-    _progress(on_progress, "pdf")
-    page.pdf(path=str(data / "page.pdf"), print_background=True, format="A4")
-    log.record("pdf", file="page.pdf")
-
-    _progress(on_progress, "dom")
-    title = ""
-    with contextlib.suppress(PlaywrightError):
-        title = page.title()
-    html = page.content()
-    (data / "page.html").write_bytes(b"\xef\xbb\xbf" + html.encode("utf-8"))
-    text = ""
-    with contextlib.suppress(PlaywrightError):
-        text = _page_text(page)
-    (data / "page.txt").write_text(text, encoding="utf-8")
-    log.record("dom-saved", files=["page.html", "page.txt"], encoding="utf-8")
-    user_agent_seen = page.evaluate("navigator.userAgent")
-
-    prechecks = _prechecks_wait(checks, log)
-    _progress(on_progress, "tls")
-    https_origins = sorted(
-        {
-            _origin(exchange.url)
-            for exchange in recorder.warc_exchanges()
-            if exchange.url.startswith("https://")
-        }
-    )
-    for netloc, details in cdp_tls.items():
-        recorder.tls_by_host.setdefault(netloc, {}).update(details)
-    _certificates_fetch(
-        cdp=cdp,
-        origins=https_origins,
-        tls_dir=provenance / "tls",
-        tls_by_host=recorder.tls_by_host,
-    )
-    for netloc, details in recorder.tls_by_host.items():
-        if details.get("chain_file"):
-            details["chain_verification"] = tls_chain.tls_chain_verify(
-                chain_pem=(data / details["chain_file"]).read_bytes(),
-                host=urlsplit(f"https://{netloc}").hostname or netloc,
-                at=utc_now(),
-                extra_ca_file=tls_extra_ca_file,
+    def _blocked_check(self, message: str) -> None:
+        """Raise ``CaptureBlocked`` if a main-frame navigation went to a refused address."""
+        blocked = [
+            request
+            for request in self.main_navigations
+            if (request.failure or "").startswith(BLOCKED_ERROR)
+        ]
+        if blocked:
+            raise CaptureBlocked(
+                message.format(urls=", ".join(request.url for request in blocked)),
+                url=self.settings.url,
+                blocked=self.guard.blocked,
             )
 
-    if recorder.violations:
-        raise CaptureBlocked(
-            "Capture annulée : un serveur a répondu depuis une adresse non autorisée "
-            "(résolution DNS différente de celle vérifiée).",
-            url=url,
-            blocked=recorder.violations,
+    # --- steps ---------------------------------------------------------------------------
+
+    def page_open(self) -> None:
+        """A page in the fresh context, its requests recorded and guarded, cache off."""
+        context, recorder, guard = self.context, self.recorder, self.guard
+        context.on("request", recorder.on_request)
+        context.on("requestfinished", recorder.on_finished)
+        context.on("requestfailed", recorder.on_failed)
+
+        def websocket_guard(ws_route: Any) -> None:
+            allowed, reason, verdict = guard.url_verdict(ws_route.url)
+            if allowed:
+                ws_route.connect_to_server()
+            else:
+                guard._record_block(ws_route.url, reason, verdict, "WebSocket")
+                ws_route.close(code=1008, reason="blocked")
+
+        context.route_web_socket("**/*", websocket_guard)
+        self.page = page = context.new_page()
+        self.cdp = cdp = context.new_cdp_session(page)
+
+        def on_cdp_response(event: dict) -> None:
+            details = _tls_details(event.get("response", {}))
+            if details:
+                self.cdp_tls[urlsplit(event["response"]["url"]).netloc] = details
+
+        cdp.on("Network.responseReceived", on_cdp_response)
+        cdp.send("Network.enable")
+        cdp.send("Network.clearBrowserCache")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        self.cookies_at_start = len(context.cookies())
+        self.log.record(
+            "profile-clean",
+            fresh_context=True,
+            cookies_at_start=self.cookies_at_start,
+            cache="vidé et désactivé (Network.clearBrowserCache, Network.setCacheDisabled)",
+            service_workers="bloqués",
         )
 
-    redirect_chain = _redirect_chain(response)
-    if response is None and main_navigations:
-        redirect_chain = [{"url": request.url, "status": None} for request in main_navigations]
+    def load(self) -> None:
+        """Navigate, wait for ``load`` then for the network to be quiet; errors are kept."""
+        self.progress("load")
+        page, log, settings = self.page, self.log, self.settings
+        url, timeout_s = settings.url, settings.timeout_s
 
-    _progress(on_progress, "warc")
-    clock_end_pending = _in_background(
-        clock_check, servers=config.ntp_servers, timeout_s=config.timeout_s
-    )
-    warc_path = staging / WARC_DIR / WARC_NAME
-    main_exchange_date = None
-    exchanges = recorder.warc_exchanges()
-    for exchange in exchanges:
-        if exchange.url == final_url and exchange.resource_type == "document":
-            main_exchange_date = exchange.started_at
-    resources = [
-        WarcResource(
-            uri=f"urn:view:{final_url}",
-            content_type="image/png",
-            data=(data / "screenshot-viewport.png").read_bytes(),
-            created_at=capture_moment,
-        ),
-        WarcResource(
-            uri=f"urn:text:{final_url}",
-            content_type="text/plain; charset=utf-8",
-            data=text.encode("utf-8"),
-            created_at=capture_moment,
-        ),
-        WarcResource(
-            uri=f"urn:dom:{final_url}",
-            content_type="text/html; charset=utf-8",
-            data=html.encode("utf-8"),
-            created_at=capture_moment,
-        ),
-    ]
-    record_counts = warc_write(
-        path=warc_path,
-        exchanges=exchanges,
-        resources=resources,
-        info={
-            "software": f"Égide evidence.capture (Playwright {_versions()['playwright']}, "
-            f"Chromium {browser.version})",
-            "format": "WARC File Format 1.1",
-            "isPartOf": url,
-            "http-header-user-agent": user_agent_seen,
-        },
-    )
-    log.record("warc-written", file=f"{WARC_DIR}/{WARC_NAME}", records=record_counts)
+        def on_main_request(request: PlaywrightRequest) -> None:
+            with contextlib.suppress(PlaywrightError):
+                if request.is_navigation_request() and request.frame == page.main_frame:
+                    self.main_navigations.append(request)
 
-    _progress(on_progress, "clock")
-    clock_end = clock_end_pending.result()
-    finished_at = utc_now()
-    log.record("capture-end", final_url=final_url)
+        page.on("request", on_main_request)
+        self.net = behaviors.NetworkWatch(page)
+        log.record("navigate", url=url, wait_until="load", timeout_s=timeout_s)
+        try:
+            self.response = page.goto(url, wait_until="load", timeout=timeout_s * 1000)
+        except PlaywrightTimeoutError:
+            self.error = f"délai de chargement dépassé ({timeout_s:g} s)"
+            log.record("navigate-timeout", url=url, timeout_s=timeout_s)
+        except PlaywrightError as exc:
+            self.error = _first_line(exc)
+            log.record("navigate-error", url=url, error=self.error)
+        self._blocked_check(
+            "Capture refusée : la page redirige vers une adresse non autorisée ({urls})."
+        )
+        if self.response is None and self.main_navigations:
+            with contextlib.suppress(PlaywrightError):
+                self.response = self.main_navigations[-1].response()
+        if self.response is not None:
+            log.record("navigate-done", url=page.url, status=self.response.status)
+        elif self.error and "net::ERR_" in self.error:
+            # Let the browser's own error page commit, so that the screenshots show it.
+            with contextlib.suppress(PlaywrightError):
+                page.wait_for_url("chrome-error://**", timeout=3000)
+        if self.response is not None and self.error is None:
+            idle_s = settings.idle_timeout_s
+            log.record("wait", until="network-quiet", quiet_ms=QUIET_MS, timeout_s=idle_s)
+            if not behaviors.network_quiet(
+                page=page, net=self.net, quiet_ms=QUIET_MS, timeout_s=idle_s
+            ):
+                log.record("wait-timeout", until="network-quiet", timeout_s=idle_s)
 
-    environment = {
-        "software": {
-            **_versions(),
-            "behaviors": {
-                "name": behaviors.BEHAVIORS_NAME,
-                "version": behaviors.BEHAVIORS_VERSION,
-                "sha256": behaviors.behaviors_js_sha256(),
-                "licence": "AGPL-3.0-or-later",
+    def interact(self) -> None:
+        """Consent, scrolling, « lire la suite »: only on a page the server answered."""
+        page, log, settings = self.page, self.log, self.settings
+        if self.response is not None:
+            self.progress("consent")
+            behaviors.consent_click(page=page, log=log)
+            self.progress("scroll")
+            behaviors.autoscroll_run(page=page, log=log, timeout_s=settings.behaviors_timeout_s)
+            self.progress("expand")
+            behaviors.content_expand(page=page, log=log)
+            behaviors.network_quiet(
+                page=page,
+                net=self.net,
+                quiet_ms=QUIET_MS,
+                timeout_s=min(settings.idle_timeout_s, 5.0),
+            )
+            behaviors.scroll_to_top(page=page, log=log)
+        else:
+            log.record("interactions-skipped", reason="aucune réponse du serveur", url=page.url)
+        self._blocked_check("Capture refusée : la page a navigué vers une adresse non autorisée.")
+        self.net.close()
+
+    def screenshots(self) -> None:
+        """The full page (in tiles when tall) and the first screen with URL and UTC time."""
+        self.progress("screenshots")
+        page, data, log = self.page, self.data, self.log
+        self.capture_moment = moment = utc_now()
+        self.final_url = page.url
+        full = screenshot_full_write(page=page, out_path=data / "screenshot-full.png")
+        log.record("screenshot", file="screenshot-full.png", full_page=True, **full)
+        viewport_png = page.screenshot(full_page=False, timeout=30_000)
+        screenshot_banner_add(
+            png=viewport_png,
+            lines=[
+                f"URL : {self.final_url}",
+                f"Capturé le {moment.strftime('%Y-%m-%d %H:%M:%S')} UTC "
+                f"({iso_utc(moment)}) — Égide",
+            ],
+            out_path=data / "screenshot-viewport.png",
+        )
+        log.record(
+            "screenshot",
+            file="screenshot-viewport.png",
+            full_page=False,
+            banner_time_utc=iso_utc(moment),
+        )
+
+    def pdf(self) -> None:
+        self.progress("pdf")
+        self.page.pdf(path=str(self.data / "page.pdf"), print_background=True, format="A4")
+        self.log.record("pdf", file="page.pdf")
+
+    def dom(self) -> None:
+        """The DOM after interactions (UTF-8 with BOM) and the visible text."""
+        self.progress("dom")
+        page, data = self.page, self.data
+        with contextlib.suppress(PlaywrightError):
+            self.title = page.title()
+        self.html = page.content()
+        (data / "page.html").write_bytes(b"\xef\xbb\xbf" + self.html.encode("utf-8"))
+        with contextlib.suppress(PlaywrightError):
+            self.text = _page_text(page)
+        (data / "page.txt").write_text(self.text, encoding="utf-8")
+        self.log.record("dom-saved", files=["page.html", "page.txt"], encoding="utf-8")
+        self.user_agent_seen = page.evaluate("navigator.userAgent")
+
+    def tls(self) -> None:
+        """Certificate chains of the HTTPS origins, from this session, and their verification."""
+        self.prechecks = _prechecks_wait(self.checks, self.log)
+        self.progress("tls")
+        recorder, data = self.recorder, self.data
+        https_origins = sorted(
+            {
+                _origin(exchange.url)
+                for exchange in recorder.warc_exchanges()
+                if exchange.url.startswith("https://")
+            }
+        )
+        for netloc, details in self.cdp_tls.items():
+            recorder.tls_by_host.setdefault(netloc, {}).update(details)
+        _certificates_fetch(
+            cdp=self.cdp,
+            origins=https_origins,
+            tls_dir=self.provenance / "tls",
+            tls_by_host=recorder.tls_by_host,
+        )
+        for netloc, details in recorder.tls_by_host.items():
+            if details.get("chain_file"):
+                details["chain_verification"] = tls_chain.tls_chain_verify(
+                    chain_pem=(data / details["chain_file"]).read_bytes(),
+                    host=urlsplit(f"https://{netloc}").hostname or netloc,
+                    at=utc_now(),
+                    extra_ca_file=self.settings.tls_extra_ca_file,
+                )
+        if recorder.violations:
+            raise CaptureBlocked(
+                "Capture annulée : un serveur a répondu depuis une adresse non autorisée "
+                "(résolution DNS différente de celle vérifiée).",
+                url=self.settings.url,
+                blocked=recorder.violations,
+            )
+        self.redirect_chain = _redirect_chain(self.response)
+        if self.response is None and self.main_navigations:
+            self.redirect_chain = [
+                {"url": request.url, "status": None} for request in self.main_navigations
+            ]
+
+    def warc(self) -> None:
+        """Every exchange, plus the browser's view, text and DOM as resource records."""
+        self.progress("warc")
+        config = self.settings.prechecks
+        self.clock_end_pending = _in_background(
+            clock_check, servers=config.ntp_servers, timeout_s=config.timeout_s
+        )
+        final_url, moment = self.final_url, self.capture_moment
+        exchanges = self.recorder.warc_exchanges()
+        for exchange in exchanges:
+            if exchange.url == final_url and exchange.resource_type == "document":
+                self.main_exchange_date = exchange.started_at
+        resources = [
+            WarcResource(
+                uri=f"urn:view:{final_url}",
+                content_type="image/png",
+                data=(self.data / "screenshot-viewport.png").read_bytes(),
+                created_at=moment,
+            ),
+            WarcResource(
+                uri=f"urn:text:{final_url}",
+                content_type="text/plain; charset=utf-8",
+                data=self.text.encode("utf-8"),
+                created_at=moment,
+            ),
+            WarcResource(
+                uri=f"urn:dom:{final_url}",
+                content_type="text/html; charset=utf-8",
+                data=self.html.encode("utf-8"),
+                created_at=moment,
+            ),
+        ]
+        record_counts = warc_write(
+            path=self.warc_path,
+            exchanges=exchanges,
+            resources=resources,
+            info={
+                "software": f"Égide evidence.capture (Playwright {_versions()['playwright']}, "
+                f"Chromium {self.browser.version})",
+                "format": "WARC File Format 1.1",
+                "isPartOf": self.settings.url,
+                "http-header-user-agent": self.user_agent_seen,
             },
-        },
-        "browser": {
-            "name": "Chromium",
-            "version": browser.version,
-            "executable": chromium_path,
-            "headless": True,
-            "launch_args": launch_args,
-            "user_agent": user_agent_seen,
-            "extensions": "aucune",
-        },
-        "context": {
-            "viewport": {"width": viewport[0], "height": viewport[1]},
-            "locale": locale,
-            "timezone_id": timezone_id,
-            "fresh_context": True,
-            "cookies_at_start": cookies_at_start,
-            "cache": "vidé et désactivé",
-            "service_workers": "bloqués",
-        },
-        "os": {
-            "name": _os_release(),
-            "platform": platform.platform(),
-            "kernel": platform.release(),
-            "machine": platform.machine(),
-            "hostname": socket.gethostname(),
-            "python_executable": sys.executable,
-            "container": _container(),
-        },
-        "proxy": prechecks["proxy"],
-    }
-    network = {
-        "egress": prechecks["egress"],
-        "dns": prechecks["dns"],
-        "dns_by_host": list(guard.hosts.values()),
-        "redirect_chain": redirect_chain,
-        "final_url": final_url,
-        "http_status": response.status if response is not None else None,
-        "error": error,
-        "requests": recorder.requests,
-        "failed": recorder.failed,
-        "blocked": guard.blocked,
-        "tls_by_host": recorder.tls_by_host,
-        "guard": {
-            "allow_list": guard.allow,
-            "rule": "adresses publiques uniquement, plus la liste d'autorisation",
-            "server_address_recheck": "aucune adresse de serveur hors liste",
-        },
-    }
-    clock = {"start": prechecks["clock"], "end": clock_end}
-    _write_json(provenance / "environment.json", environment)
-    _write_json(provenance / "network.json", network)
-    _write_json(provenance / "clock.json", clock)
+        )
+        self.log.record("warc-written", file=f"{WARC_DIR}/{WARC_NAME}", records=record_counts)
 
-    files = {
-        path.relative_to(data).as_posix(): file_sha256(path)
-        for path in sorted(data.rglob("*"))
-        if path.is_file()
-    }
-    return CaptureResult(
-        url=url,
-        final_url=final_url,
-        http_status=response.status if response is not None else None,
-        error=error,
-        title=title,
-        started_at=started_at,
-        finished_at=finished_at,
-        out_dir=out_dir,
-        data_dir=out_dir / DATA_DIR,
-        warc_paths=[out_dir / WARC_DIR / WARC_NAME],
-        main_response_date=main_exchange_date,
-        redirect_chain=redirect_chain,
-        blocked=guard.blocked,
-        files=files,
-        warc_sha256={f"{WARC_DIR}/{WARC_NAME}": file_sha256(warc_path)},
-        environment=environment,
-        network=network,
-        clock=clock,
-        actions=log.entries,
-    )
+    def environment(self) -> dict:
+        settings, (width, height) = self.settings, self.settings.viewport
+        return {
+            "software": {
+                **_versions(),
+                "behaviors": {
+                    "name": behaviors.BEHAVIORS_NAME,
+                    "version": behaviors.BEHAVIORS_VERSION,
+                    "sha256": behaviors.behaviors_js_sha256(),
+                    "licence": "AGPL-3.0-or-later",
+                },
+            },
+            "browser": {
+                "name": "Chromium",
+                "version": self.browser.version,
+                "executable": settings.chromium_path,
+                "headless": True,
+                "launch_args": self.launch_args,
+                "user_agent": self.user_agent_seen,
+                "extensions": "aucune",
+            },
+            "context": {
+                "viewport": {"width": width, "height": height},
+                "locale": settings.locale,
+                "timezone_id": settings.timezone_id,
+                "fresh_context": True,
+                "cookies_at_start": self.cookies_at_start,
+                "cache": "vidé et désactivé",
+                "service_workers": "bloqués",
+            },
+            "os": {
+                "name": _os_release(),
+                "platform": platform.platform(),
+                "kernel": platform.release(),
+                "machine": platform.machine(),
+                "hostname": socket.gethostname(),
+                "python_executable": sys.executable,
+                "container": _container(),
+            },
+            "proxy": self.prechecks["proxy"],
+        }
+
+    def network(self) -> dict:
+        guard, recorder, response = self.guard, self.recorder, self.response
+        return {
+            "egress": self.prechecks["egress"],
+            "dns": self.prechecks["dns"],
+            "dns_by_host": list(guard.hosts.values()),
+            "redirect_chain": self.redirect_chain,
+            "final_url": self.final_url,
+            "http_status": response.status if response is not None else None,
+            "error": self.error,
+            "requests": recorder.requests,
+            "failed": recorder.failed,
+            "blocked": guard.blocked,
+            "tls_by_host": recorder.tls_by_host,
+            "guard": {
+                "allow_list": guard.allow,
+                "rule": "adresses publiques uniquement, plus la liste d'autorisation",
+                "server_address_recheck": "aucune adresse de serveur hors liste",
+            },
+        }
+
+    def result(self) -> CaptureResult:
+        """Final clock check, provenance files, hashes: the ``CaptureResult``."""
+        self.progress("clock")
+        clock_end = self.clock_end_pending.result()
+        finished_at = utc_now()
+        self.log.record("capture-end", final_url=self.final_url)
+        environment, network = self.environment(), self.network()
+        clock = {"start": self.prechecks["clock"], "end": clock_end}
+        _write_json(self.provenance / "environment.json", environment)
+        _write_json(self.provenance / "network.json", network)
+        _write_json(self.provenance / "clock.json", clock)
+        data = self.data
+        files = {
+            path.relative_to(data).as_posix(): file_sha256(path)
+            for path in sorted(data.rglob("*"))
+            if path.is_file()
+        }
+        response = self.response
+        return CaptureResult(
+            url=self.settings.url,
+            final_url=self.final_url,
+            http_status=response.status if response is not None else None,
+            error=self.error,
+            title=self.title,
+            started_at=self.started_at,
+            finished_at=finished_at,
+            out_dir=self.out_dir,
+            data_dir=self.out_dir / DATA_DIR,
+            warc_paths=[self.out_dir / WARC_DIR / WARC_NAME],
+            main_response_date=self.main_exchange_date,
+            redirect_chain=self.redirect_chain,
+            blocked=self.guard.blocked,
+            files=files,
+            warc_sha256={f"{WARC_DIR}/{WARC_NAME}": file_sha256(self.warc_path)},
+            environment=environment,
+            network=network,
+            clock=clock,
+            actions=self.log.entries,
+        )
 
 
 def _redirect_chain(response: Any) -> list[dict]:

@@ -1,13 +1,15 @@
 """Capture actors, on their own "evidence" queue and worker processes.
 
-The evidence worker runs with ``--threads 1`` (Procfile line "evidence"). Its worker thread
-keeps the database; browser work goes to a ``BrowserThread`` of its own (``evidence.browser``),
-whose Chromium is launched on the first capture and reused for the next ones; each capture
-still opens a fresh browser context (no cache, cookies or history). The browser thread is
-closed when the worker thread shuts down.
+The evidence worker runs with ``--threads 2`` (Procfile line "evidence"). Its worker threads
+keep the database; browser work goes to one ``BrowserThread`` shared by the process's worker
+threads (``evidence.browser.SharedBrowser``), whose Chromium is launched on the first capture
+and reused for the next ones; each capture still opens a fresh browser context (no cache,
+cookies or history). Browser work is serialized in that thread, so one worker thread's
+post-processing (WACZ, report, bag, seal, timestamp) overlaps the other's capture, with one
+Chromium's memory. The browser thread is closed when the last worker thread shuts down.
 
 Retries: a failed attempt raises and Dramatiq retries it with backoff (``max_retries=3``); when
-retries are exhausted ``capture_execute_exhausted`` marks the capture failed with the last
+retries are exhausted ``capture_execute_exhausted_task`` marks the capture failed with the last
 reason. A worker killed mid-capture never acknowledges its message: the Redis broker re-queues
 it once the worker's heartbeat is older than ``DRAMATIQ_HEARTBEAT_TIMEOUT_MS`` (RabbitMQ does
 so when the connection drops), and ``capture_execute`` counts that re-delivery as an attempt,
@@ -17,42 +19,39 @@ bounded by ``EGIDE_CAPTURE_MAX_ATTEMPTS``.
 from __future__ import annotations
 
 import logging
-import threading
 
 import dramatiq
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_tenant_model, tenant_context
+from dramatiq.middleware import CurrentMessage
 from dramatiq_crontab import cron
 
+from common.tasks import SCHEMA_OPTION, tenants_fan_out
 from evidence import services
-from evidence.browser import BrowserThread
+from evidence.browser import BrowserThread, SharedBrowser
 from evidence.models import Capture
+from outbox.services import outbox_done, outbox_heartbeat, outbox_lease_take
 
 logger = logging.getLogger(__name__)
 
 QUEUE = "evidence"
 
-_local = threading.local()
+_shared = SharedBrowser(name="evidence-browser")
 
 
 def worker_browser() -> BrowserThread:
-    """This worker thread's browser thread (its Chromium is launched on first use)."""
-    thread = getattr(_local, "browser", None)
-    if thread is None or not thread.is_alive:
-        thread = _local.browser = BrowserThread(name=f"{threading.current_thread().name}-browser")
-    return thread
+    """The process's browser thread, shared by its worker threads (Chromium launched on use)."""
+    return _shared.take()
 
 
 def worker_browser_close() -> None:
-    """Close this worker thread's browser thread, if any."""
-    thread, _local.browser = getattr(_local, "browser", None), None
-    if thread is not None:
-        thread.close()
+    """This worker thread is done with the browser; the last one out closes it."""
+    _shared.release()
 
 
 class WorkerBrowserMiddleware(dramatiq.Middleware):
-    """Close a worker thread's browser when the worker thread stops."""
+    """Release the shared browser when a worker thread stops (the last one closes it)."""
 
     def before_worker_thread_shutdown(self, broker, thread):
         worker_browser_close()
@@ -69,7 +68,7 @@ if not any(isinstance(m, WorkerBrowserMiddleware) for m in _broker.middleware):
     min_backoff=settings.EGIDE_CAPTURE_MIN_BACKOFF_MS,
     max_backoff=settings.EGIDE_CAPTURE_MAX_BACKOFF_MS,
     time_limit=15 * 60 * 1000,
-    on_retry_exhausted="capture_execute_exhausted",
+    on_retry_exhausted="capture_execute_exhausted_task",
 )
 def capture_execute_task(capture_id: int) -> None:
     """One delivery of a capture, under the outbox lease of its capture.
@@ -78,10 +77,6 @@ def capture_execute_task(capture_id: int) -> None:
     capture is captured once. A re-delivery of the same message after its worker died takes
     over. A finished capture (complete or failed) acknowledges its outbox row.
     """
-    from dramatiq.middleware import CurrentMessage
-
-    from outbox.services import outbox_done, outbox_heartbeat, outbox_lease_take
-
     key = services.capture_outbox_key(capture_id=capture_id)
     if not Capture.objects.filter(pk=capture_id).exists():
         logger.warning("Capture %s no longer exists: delivery acknowledged", capture_id)
@@ -99,14 +94,12 @@ def capture_execute_task(capture_id: int) -> None:
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=3)
-def capture_execute_exhausted(message_data: dict, retry_info: dict) -> None:
+def capture_execute_exhausted_task(message_data: dict, retry_info: dict) -> None:
     """Retries used up: the capture is failed with the reason of its last attempt.
 
     The schema is read from the failed message itself, so it does not depend on which schema
     the worker connection was in when Dramatiq sent this message.
     """
-    from tenants.task_middleware import SCHEMA_OPTION
-
     schema = message_data.get("options", {}).get(SCHEMA_OPTION)
     capture_id = message_data.get("kwargs", {}).get("capture_id")
     insurer = get_tenant_model().objects.filter(schema_name=schema).first()
@@ -121,8 +114,6 @@ def capture_execute_exhausted(message_data: dict, retry_info: dict) -> None:
         last = capture.error or _("erreur inconnue (voir le journal du processus de capture)")
         reason = services.attempts_exhausted_reason(attempts=capture.attempts, last_error=last)
         services.capture_fail(capture_id=capture_id, reason=reason)
-        from outbox.services import outbox_done
-
         outbox_done(key=services.capture_outbox_key(capture_id=capture_id))
 
 
@@ -130,7 +121,7 @@ def capture_execute_exhausted(message_data: dict, retry_info: dict) -> None:
 
 
 @dramatiq.actor(max_retries=3, min_backoff=60_000, time_limit=60 * 60 * 1000)
-def evidence_renew_due() -> None:
+def evidence_renew_due_task() -> None:
     """Renew, in the current insurer's schema, every bundle whose timestamp renewal is due.
 
     Idempotent: a renewed bundle is no longer due. A capture whose renewal failed (TSA down)
@@ -149,8 +140,6 @@ def evidence_renew_due() -> None:
 
 @cron("41 4 * * Mon")
 @dramatiq.actor(max_retries=0)
-def evidence_renew_all_tenants() -> None:
+def evidence_renew_all_tenants_task() -> None:
     """Weekly: one renewal message per ready insurer."""
-    from tenants.services import tenants_fan_out
-
-    tenants_fan_out(actor=evidence_renew_due)
+    tenants_fan_out(actor=evidence_renew_due_task)

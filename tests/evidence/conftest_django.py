@@ -112,13 +112,13 @@ def capture_browser_fixture(browser_thread_shared):
 
 @contextlib.contextmanager
 def evidence_worker() -> Iterator[None]:
-    """Run the "evidence" queue in this process (one thread, as the real worker) meanwhile."""
+    """Run the "evidence" queue in this process (two threads, as the real worker) meanwhile."""
     import dramatiq
 
     from evidence.tasks import QUEUE
 
     broker = dramatiq.get_broker()
-    worker = dramatiq.Worker(broker, queues={QUEUE}, worker_threads=1, worker_timeout=100)
+    worker = dramatiq.Worker(broker, queues={QUEUE}, worker_threads=2, worker_timeout=100)
     worker.start()
     try:
         yield

@@ -16,18 +16,17 @@ from django_tenants.utils import tenant_context
 
 from evidence import selectors, services
 from evidence.models import Capture
-from evidence.tasks import capture_execute_task
+from evidence.tasks import _shared, capture_execute_task
 from evidence.verify import bundle_verdicts_ok
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
+from tests.evidence.conftest_django import (
     REPO,
     VENV,
     capture_status,
     captures_delete,
-    evidence_env_fixture,
     evidence_worker,
     wait_until,
 )
-from tests.evidence.pages import Site, site_fixture  # noqa: F401 — fixtures
+from tests.evidence.pages import Site
 from tests.tenants.factories import DoctorUserFactory
 
 pytestmark = pytest.mark.usefixtures("evidence_env")
@@ -89,6 +88,46 @@ def test_worker_runs_a_requested_capture_to_a_complete_bundle(
             200,
         )
         assert bundle_verdicts_ok(verdicts=selectors.capture_verdicts(capture=capture))
+
+
+def _custody_at(insurer, capture_id: int, kind: str):
+    with tenant_context(insurer):
+        return Capture.objects.get(pk=capture_id).custody.get(kind=kind).at
+
+
+def test_two_worker_threads_process_two_captures_at_once_on_one_browser_and_both_verify(
+    tenant_a, doctor, created, site: Site
+):
+    # given two captures queued together
+    with tenant_context(tenant_a.insurer):
+        for path in ("/iframe", "/lazy"):
+            created.append(
+                services.capture_request(url=site.url(path), requested_by=doctor, reason="")
+            )
+    # when the worker (two threads, one shared browser thread) runs them
+    with evidence_worker():
+        wait_until(
+            lambda: all(
+                capture_status(tenant_a.insurer, pk)[0] in ("complete", "failed") for pk in created
+            ),
+            timeout_s=120,
+            what="deux captures terminées",
+        )
+        # one browser thread for the process, taken by the worker threads that ran captures
+        assert _shared.users >= 1
+    # then both are complete and verify
+    with tenant_context(tenant_a.insurer):
+        for pk in created:
+            capture = Capture.objects.get(pk=pk)
+            assert (capture.status, capture.attempts, capture.http_status) == ("complete", 1, 200)
+            assert bundle_verdicts_ok(verdicts=selectors.capture_verdicts(capture=capture))
+    # and they overlapped: the second had started before the first was complete
+    first, second = sorted(created, key=lambda pk: _custody_at(tenant_a.insurer, pk, "started"))
+    assert _custody_at(tenant_a.insurer, second, "started") < _custody_at(
+        tenant_a.insurer, first, "completed"
+    )
+    # the worker stopped: the last worker thread out closed the shared browser thread
+    assert _shared.users == 0
 
 
 def test_tsa_down_is_retried_three_times_then_the_capture_fails_with_its_reason(
@@ -195,7 +234,7 @@ def _running_past(insurer, capture_id: int, *, percent: int) -> bool:
 
 def _worker_process(env: dict, log_path) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(VENV / "bin" / "dramatiq"), "saas.worker", "--processes", "1", "--threads", "1",
+        [str(VENV / "bin" / "dramatiq"), "saas.worker", "--processes", "1", "--threads", "2",
          "--queues", "evidence"],
         cwd=REPO,
         env=env,

@@ -33,12 +33,7 @@ from pathlib import Path
 import pytest
 from django_tenants.utils import tenant_context
 
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
-    REPO,
-    VENV,
-    captures_delete,
-    evidence_env_fixture,
-)
+from tests.evidence.conftest_django import REPO, VENV, captures_delete
 from tests.tenants.factories import DoctorUserFactory
 
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -167,7 +162,7 @@ def own_redis(tmp_path) -> Iterator[RedisProcess]:
 def worker_process(env: dict, log_path: Path, queues: tuple[str, ...] = ("evidence",)):
     """``dramatiq saas.worker`` on the evidence queue, as the Procfile's "evidence" line."""
     return subprocess.Popen(  # noqa: S603
-        [str(VENV / "bin" / "dramatiq"), "saas.worker", "--processes", "1", "--threads", "1",
+        [str(VENV / "bin" / "dramatiq"), "saas.worker", "--processes", "1", "--threads", "2",
          "--queues", *queues],
         cwd=REPO,
         env=env,
