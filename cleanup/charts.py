@@ -1,4 +1,5 @@
-"""Server-side SVG line charts for the doctor's dashboard (rating trend, review count).
+"""Server-side SVG line charts for the doctor's dashboard (rating trend, review count, ranks
+on the doctor's name with the publication dates of positive content as markers).
 
 Why: the portal must not load anything from a CDN and the charts must be visible without
 JavaScript (and in a screenshot or a printed page), so they are drawn here as inline SVG.
@@ -7,6 +8,7 @@ Pure: values in, markup out (escaped).
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections.abc import Sequence
 from html import escape
@@ -29,9 +31,13 @@ def line_chart_svg(
     y_min: float | None = None,
     y_max: float | None = None,
     empty_text: str = "",
+    markers: Sequence[tuple[datetime.datetime, str]] = (),
+    invert: bool = False,
 ) -> str:
     """One polyline per series over a shared time axis; points are drawn as dots with a
-    <title> tooltip. Missing values break nothing: they are skipped."""
+    <title> tooltip. Missing values break nothing: they are skipped. ``markers`` are dated
+    events (a publication) drawn as dashed vertical lines between the points around them;
+    ``invert`` puts low values on top (ranks: 1 is the best)."""
     values = [v for _label, pts in series for _at, v in pts if v is not None]
     times = sorted({at for _label, pts in series for at, _v in pts})
     head = (
@@ -56,7 +62,22 @@ def line_chart_svg(
         return PAD_L + (plot_w * index[at] / (len(times) - 1) if len(times) > 1 else plot_w / 2)
 
     def y(v: float) -> float:
-        return PAD_T + plot_h * (1 - (v - lo) / (hi - lo))
+        share = (v - lo) / (hi - lo)
+        return PAD_T + plot_h * (share if invert else 1 - share)
+
+    def x_between(at: datetime.datetime) -> float:
+        """A date that is not a point: placed between its neighbours (or at an edge)."""
+        if len(times) < 2:
+            return PAD_L + plot_w / 2
+        i = bisect.bisect_left(times, at)
+        if i <= 0:
+            return PAD_L
+        if i >= len(times):
+            return PAD_L + plot_w
+        before, after = times[i - 1], times[i]
+        span = (after - before).total_seconds() or 1.0
+        frac = (at - before).total_seconds() / span
+        return PAD_L + plot_w * (i - 1 + frac) / (len(times) - 1)
 
     parts = [head]
     for i in range(5):
@@ -73,6 +94,17 @@ def line_chart_svg(
         parts.append(
             f'<text x="{x(at):.1f}" y="{HEIGHT - PAD_B + 16}" text-anchor="middle" '
             f'font-size="11" fill="#555">{label}</text>'
+        )
+    for at, text in markers:
+        mx = x_between(at)
+        when = timezone.localtime(at).strftime("%d/%m/%Y") if timezone.is_aware(at) else ""
+        parts.append(
+            f'<g class="chart-marker" data-marker="{escape(when)}">'
+            f'<line x1="{mx:.1f}" y1="{PAD_T}" x2="{mx:.1f}" y2="{HEIGHT - PAD_B}" '
+            f'stroke="#6a4c93" stroke-width="1.5" stroke-dasharray="4 3"/>'
+            f'<text x="{mx + 3:.1f}" y="{PAD_T + 10}" font-size="10" fill="#6a4c93">'
+            f"{escape(text[:28])}</text>"
+            f"<title>{escape(text)} — {escape(when)}</title></g>"
         )
     for n, (label, pts) in enumerate(series):
         colour = PALETTE[n % len(PALETTE)]

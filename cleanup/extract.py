@@ -14,17 +14,24 @@ import hashlib
 import html as html_lib
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import extruct
 from extruct.utils import parse_xmldom_html
 from lxml import etree
+from lxml import html as lxml_html
 
-from cleanup.platforms import PLATFORM_PROFILES, FieldSelector, PlatformProfile, platform_for_url
+from cleanup.platforms import (
+    DATE_FORMATS,
+    PLATFORM_PROFILES,
+    FieldSelector,
+    PlatformProfile,
+    platform_for_url,
+)
 
 RATING_SCALE = 5.0
 # Syntaxes in the order they are trusted: JSON-LD is written for machines, microdata and RDFa are
@@ -59,6 +66,7 @@ class Review:
     source: str
     id_from_markup: bool
     experience_date: _Date | None = None
+    permalink: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,19 +137,21 @@ _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
 _FRENCH_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+([a-z]+)\.?\s+(\d{4})\b")
 
 
-def date_parse(value: Any) -> date | None:
-    """Parse the date formats review pages use: ISO 8601 (date part), dd/mm/yyyy and French
-    long dates ("2 février 2024", "1er janv. 2024"). Relative dates ("il y a un an") give None:
-    they cannot anchor a limitation period."""
+def date_parse(value: Any, *, formats: Sequence[str] = ()) -> date | None:
+    """Parse the date formats review pages use: ISO 8601 (date part, "iso"), dd/mm/yyyy
+    ("dmy") and French long dates ("2 février 2024", "1er janv. 2024": "french"); `formats`
+    limits the notations tried (empty: all). Relative dates ("il y a un an", "il y a 3 jours")
+    give None: they cannot anchor a limitation period, and a date is never guessed."""
     text = _fold(_clean_text(value))
     if not text:
         return None
+    allowed = set(formats or DATE_FORMATS)
     try:
-        if m := _ISO_DATE.search(text):
+        if "iso" in allowed and (m := _ISO_DATE.search(text)):
             return date(int(m[1]), int(m[2]), int(m[3]))
-        if m := _NUMERIC_DATE.search(text):
+        if "dmy" in allowed and (m := _NUMERIC_DATE.search(text)):
             return date(int(m[3]), int(m[2]), int(m[1]))
-        if (m := _FRENCH_DATE.search(text)) and m[2] in FRENCH_MONTHS:
+        if "french" in allowed and (m := _FRENCH_DATE.search(text)) and m[2] in FRENCH_MONTHS:
             return date(int(m[3]), FRENCH_MONTHS[m[2]], int(m[1]))
     except ValueError:
         return None
@@ -177,7 +187,7 @@ def rating_normalise(
 
 def _count(value: Any) -> int | None:
     digits = re.sub(r"[\s\u00a0\u202f.,]", "", _clean_text(value))
-    m = re.match(r"\d+", digits)
+    m = re.search(r"\d+", digits)
     return int(m[0]) if m else None
 
 
@@ -333,13 +343,22 @@ def _select_value(block: etree._Element, selector: FieldSelector | None) -> str 
     return _clean_text(element.text_content()) or None
 
 
+def _permalink(value: str | None, *, url: str) -> str | None:
+    """An absolute http(s) link from an href (relative ones and « #p12 » anchors included)."""
+    if not value:
+        return None
+    link = urljoin(url, value.strip())
+    return link if urlsplit(link).scheme in ("http", "https") else None
+
+
 def _fallback_extract(
-    tree: etree._Element, *, profile: PlatformProfile
+    tree: etree._Element, *, profile: PlatformProfile, url: str
 ) -> tuple[list[Review], AggregateRating | None]:
     reviews: dict[str, Review] = {}
+    formats = profile.date_formats
     for block in tree.cssselect(profile.review):
         author = _select_value(block, profile.author)
-        published = date_parse(_select_value(block, profile.date))
+        published = date_parse(_select_value(block, profile.date), formats=formats)
         text = _select_value(block, profile.text) or ""
         raw_rating = _select_value(block, profile.rating)
         rating = (
@@ -348,8 +367,11 @@ def _fallback_extract(
             else None
         )
         raw_id = _select_value(block, profile.review_id)
+        permalink = _permalink(_select_value(block, profile.permalink), url=url)
         if raw_id:
             review_id, from_markup = f"{profile.key}:{raw_id}", True
+        elif permalink:
+            review_id, from_markup = permalink, True
         else:
             review_id = review_hash_id(author=author, published=published, text=text)
             from_markup = False
@@ -363,7 +385,10 @@ def _fallback_extract(
                 text=text,
                 source="fallback",
                 id_from_markup=from_markup,
-                experience_date=date_parse(_select_value(block, profile.experience_date)),
+                experience_date=date_parse(
+                    _select_value(block, profile.experience_date), formats=formats
+                ),
+                permalink=permalink,
             ),
         )
     aggregate = None
@@ -444,7 +469,10 @@ def reviews_extract(
                 source = syntax
 
     if not reviews and profile is not None:
-        fb_reviews, fb_aggregate = _fallback_extract(tree, profile=profile)
+        # A tree of its own: pyRdfa rewrites some attributes (`role`) of the one it walked.
+        fb_reviews, fb_aggregate = _fallback_extract(
+            parse_xmldom_html(html, encoding="UTF-8"), profile=profile, url=url
+        )
         if fb_reviews:
             reviews, source = fb_reviews, "fallback"
         if aggregate is None and fb_aggregate is not None:
@@ -463,4 +491,61 @@ def reviews_extract(
         aggregate=aggregate or AggregateRating(None, None),
         reviews=tuple(reviews),
         needs_javascript=needs_js,
+    )
+
+
+# --------------------------------------------------------------------------- later pages
+
+
+def profile_resolve(
+    *,
+    platform: str | None,
+    url: str,
+    profiles: Mapping[str, PlatformProfile] = PLATFORM_PROFILES,
+) -> PlatformProfile | None:
+    """The profile named by `platform`, else the one matching the URL's host (None if neither:
+    the generic hReview profile is a reading fallback, it has no pages to follow)."""
+    if platform:
+        return profiles.get(platform)
+    return platform_for_url(url=url, profiles=profiles)
+
+
+def page_next_url(*, html: str, url: str, profile: PlatformProfile) -> str | None:
+    """The profile's « page suivante » link on this page, absolute, on the same host and scheme
+    family as `url`; None when there is none (or it leaves the site)."""
+    if profile.pagination is None or not html.strip():
+        return None
+    try:
+        tree = lxml_html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html))
+    except (etree.ParserError, ValueError):
+        return None
+    for link in tree.cssselect(profile.pagination.next_css):
+        href = (link.get("href") or "").strip()
+        if not href or href.startswith("#"):
+            continue
+        target = urljoin(url, href)
+        here, there = urlsplit(url), urlsplit(target)
+        if there.scheme not in ("http", "https") or there.netloc.lower() != here.netloc.lower():
+            return None
+        return target.split("#", 1)[0]
+    return None
+
+
+def extracts_merge(*, first: PageExtract, later: Sequence[PageExtract]) -> PageExtract:
+    """One extract for a paginated listing: the first page's aggregate and source, the reviews
+    of every page in order (a review shown on two pages, as pages shift, is kept once)."""
+    reviews: dict[str, Review] = {r.review_id: r for r in first.reviews}
+    for extract in later:
+        for review in extract.reviews:
+            reviews.setdefault(review.review_id, review)
+    source = first.source
+    if source == "none" and reviews:
+        source = next(e.source for e in later if e.reviews)
+    return PageExtract(
+        url=first.url,
+        platform=first.platform,
+        source=source,
+        aggregate=first.aggregate,
+        reviews=tuple(reviews.values()),
+        needs_javascript=first.needs_javascript and not reviews,
     )

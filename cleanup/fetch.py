@@ -3,7 +3,7 @@
 Why: a scan downloads pages whose URLs were typed by doctors or staff. Every fetch therefore has
 explicit timeouts and a size cap (a hostile or broken site must not stall or exhaust a worker),
 refuses non-public addresses on the first URL and on every redirect (server-side request forgery;
-tests allow-list loopback explicitly) through the outbound guard (``saas.net_guard``), which
+tests allow-list loopback explicitly) through the outbound guard (``common.net_guard``), which
 resolves each host once and connects to the very address it checked (no DNS rebinding), decodes whatever charset the page uses (many French sites
 still serve ISO-8859-1 / windows-1252), and turns each failure into one clear exception that the
 caller can show or retry. A headless browser is used only when the page is a JavaScript shell,
@@ -16,14 +16,22 @@ import ipaddress
 import socket
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 from w3lib.encoding import html_to_unicode
 
-from cleanup.extract import PageExtract, reviews_extract
-from saas.net_guard import (
+from cleanup.extract import (
+    PageExtract,
+    extracts_merge,
+    page_next_url,
+    profile_resolve,
+    reviews_extract,
+)
+from cleanup.platforms import LoadMore
+from common.address_guard import address_allowed as netguard_allowed
+from common.net_guard import (
     GUARD_EXTENSION,
     OutboundGuard,
     OutboundRefused,
@@ -82,6 +90,9 @@ class FetchedPage:
     size: int
     elapsed_s: float
     rendered: bool = False
+    # Pages read for this listing (« page suivante » links followed) and « Voir plus » clicks.
+    pages_read: int = 1
+    load_more_clicks: int = 0
 
 
 class FetchError(Exception):
@@ -140,11 +151,9 @@ class TooManyRedirectsError(FetchError):
 def address_allowed(*, address: str, allowed_networks: Sequence[Network] = ()) -> bool:
     """True for a public unicast address, or one inside an allow-listed network.
 
-    The classification is evidence's (``evidence.netguard``), so monitoring and captures refuse
+    The classification is evidence's (``common.address_guard``), so monitoring and captures refuse
     exactly the same ranges: loopback, private, link-local and cloud metadata, CGNAT, multicast,
     reserved, and IPv4 hidden in IPv6 (mapped, 6to4, Teredo)."""
-    from evidence.netguard import address_allowed as netguard_allowed
-
     return netguard_allowed(address, tuple(allowed_networks))
 
 
@@ -177,7 +186,7 @@ def _refusal_error(exc: OutboundRefused, *, url: str) -> FetchError:
 def fetch_guard(
     *, allowed_networks: Sequence[Network] = (), resolver: Resolver = _system_resolver
 ) -> OutboundGuard:
-    """The outbound guard (``saas.net_guard``) for these rules."""
+    """The outbound guard (``common.net_guard``) for these rules."""
     return OutboundGuard(allowed_networks=tuple(allowed_networks), resolver=resolver)
 
 
@@ -243,7 +252,7 @@ def http_client_build(
     verify: Any = True,
 ) -> httpx.Client:
     """One client per worker: connection reuse matters when a scan hits the same platform for
-    many doctors. Its transport is the outbound guard's (``saas.net_guard``): each request is
+    many doctors. Its transport is the outbound guard's (``common.net_guard``): each request is
     resolved once, checked and connected to the checked address. Environment proxies are never
     used (``trust_env`` is accepted for old callers and ignored): a proxy would resolve the name
     itself, out of the guard's sight."""
@@ -389,6 +398,7 @@ def page_render(
     resolver: Resolver = _system_resolver,
     browser_path: str = CHROMIUM_PATH,
     settle_ms: int = 500,
+    platform: str | None = None,
 ) -> FetchedPage:
     """Render a JavaScript page in headless Chromium and return the resulting DOM.
 
@@ -400,12 +410,15 @@ def page_render(
     discards the whole rendering. One browser per call: this path is rare (only for JavaScript
     shells) and a fresh browser leaves no state behind. The browser runs in a thread of its own
     (``evidence.browser``), so the caller's thread can go on using the database.
+
+    When the page's platform profile (`platform`, else found from the URL) has a « Voir plus »
+    control, it is clicked until no new review appears, at most the profile's `max_clicks`
+    times and within the page's time budget; whatever it loads passes the same guard.
     """
     from playwright.sync_api import Error as PlaywrightError
 
     from evidence.browser import BrowserThread, browser_thread
     from evidence.capture import RequestGuard
-    from evidence.netguard import address_allowed
 
     url_check(url=url, allowed_networks=allowed_networks, resolver=resolver)
     started = time.monotonic()
@@ -414,6 +427,9 @@ def page_render(
         resolver=lambda host, port: list(resolver(host, port)),
     )
     timeout_ms = int(limits.total_s * 1000)
+    profile = profile_resolve(platform=platform, url=url)
+    load_more = profile.load_more if profile is not None else None
+    review_css = profile.review if profile is not None else ""
 
     def websocket_guard(ws_route) -> None:  # type: ignore[no-untyped-def]
         allowed, reason, verdict = guard.url_verdict(ws_route.url)
@@ -423,7 +439,7 @@ def page_render(
             guard._record_block(ws_route.url, reason, verdict, "WebSocket")
             ws_route.close(code=1008, reason="blocked")
 
-    def render(thread: BrowserThread) -> tuple[str, int, str, list[tuple[str, str]]]:
+    def render(thread: BrowserThread) -> tuple[str, int, str, list[tuple[str, str]], int]:
         # Runs in the browser thread: no database work here.
         browser = thread.browser()
         guard.attach(browser, bodies=False)
@@ -435,20 +451,27 @@ def page_render(
             page.on("response", lambda response: responses.append(response))
             response = page.goto(url, timeout=timeout_ms, wait_until="load")
             page.wait_for_timeout(settle_ms)
+            clicks = (
+                _load_more_click(page, load_more=load_more, review_css=review_css,
+                                 deadline=started + limits.total_s, settle_ms=settle_ms)
+                if load_more is not None
+                else 0
+            )  # fmt: skip
             html = page.content()
             servers = [(r.url, (r.server_addr() or {}).get("ipAddress", "")) for r in responses]
-            return html, (response.status if response is not None else 0), page.url, servers
+            status = response.status if response is not None else 0
+            return html, status, page.url, servers, clicks
         finally:
             context.close()
             guard.detach()
 
     try:
         with browser_thread(chromium_path=browser_path, args=tuple(CHROMIUM_ARGS)) as thread:
-            html, status, final_url, servers = thread.call(render, thread)
+            html, status, final_url, servers, clicks = thread.call(render, thread)
     except PlaywrightError as exc:
         raise UnreachableError(f"Rendu navigateur impossible : {exc.message}", url=url) from None
     for served_url, address in servers:
-        if address and not address_allowed(address.strip("[]"), guard.networks):
+        if address and not netguard_allowed(address.strip("[]"), guard.networks):
             raise BlockedAddressError(
                 f"Le site a répondu depuis une adresse non autorisée ({address}) : rendu écarté",
                 url=served_url,
@@ -468,7 +491,41 @@ def page_render(
         size=size,
         elapsed_s=time.monotonic() - started,
         rendered=True,
+        load_more_clicks=clicks,
     )
+
+
+def _load_more_click(
+    page: Any, *, load_more: LoadMore, review_css: str, deadline: float, settle_ms: int
+) -> int:
+    """Click the « Voir plus » control while it is shown and each click brings more reviews;
+    return the number of clicks that did. Runs in the browser thread."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    control = page.locator(load_more.css)
+    if load_more.text:
+        control = control.filter(has_text=load_more.text)
+    clicks = 0
+    for _ in range(load_more.max_clicks):
+        remaining_ms = int((deadline - time.monotonic()) * 1000)
+        if remaining_ms <= 0:
+            break
+        button = control.first
+        try:
+            if control.count() == 0 or not button.is_visible():
+                break
+            before = page.locator(review_css).count()
+            button.click(timeout=min(remaining_ms, 5000))
+            page.wait_for_function(
+                "([css, n]) => document.querySelectorAll(css).length > n",
+                arg=[review_css, before],
+                timeout=max(min(remaining_ms, 5000), 1),
+            )
+        except PlaywrightError:
+            break  # no control any more, or the click brought nothing: what is shown is kept
+        clicks += 1
+        page.wait_for_timeout(min(settle_ms, 250))
+    return clicks
 
 
 def page_scan(
@@ -481,15 +538,48 @@ def page_scan(
     resolver: Resolver = _system_resolver,
     render: bool = True,
 ) -> tuple[FetchedPage, PageExtract]:
-    """Fetch and extract one watched page; fall back to a browser only when the plain HTML is a
-    JavaScript shell (or the platform is known to need scripts) and `render` is allowed."""
+    """Fetch and extract one watched page. A platform known to need scripts goes straight to a
+    browser (which clicks its « Voir plus » control); otherwise the plain HTML is read and a
+    browser is used only when it is a JavaScript shell, if `render` is allowed. On a paginated
+    platform, the « page suivante » links are followed (same host, through the same guarded
+    fetch, at most the profile's `max_pages`) and the reviews of every page are merged; a later
+    page that fails fails the scan of this page, rather than report its reviews as removed."""
+    profile = profile_resolve(platform=platform, url=url)
+    if render and profile is not None and profile.requires_javascript:
+        page = page_render(
+            url=url, limits=limits, allowed_networks=allowed_networks, resolver=resolver,
+            platform=platform,
+        )  # fmt: skip
+        return page, reviews_extract(html=page.html, url=page.final_url, platform=platform)
     page = page_fetch(
         url=url, client=client, limits=limits, allowed_networks=allowed_networks, resolver=resolver
     )
     extract = reviews_extract(html=page.html, url=page.final_url, platform=platform)
     if extract.needs_javascript and render:
         page = page_render(
-            url=page.final_url, limits=limits, allowed_networks=allowed_networks, resolver=resolver
-        )
-        extract = reviews_extract(html=page.html, url=page.final_url, platform=platform)
-    return page, extract
+            url=page.final_url, limits=limits, allowed_networks=allowed_networks,
+            resolver=resolver, platform=platform,
+        )  # fmt: skip
+        return page, reviews_extract(html=page.html, url=page.final_url, platform=platform)
+    profile = profile or profile_resolve(platform=None, url=page.final_url)
+    if profile is None or profile.pagination is None or not extract.reviews:
+        return page, extract  # a first page without reviews is not a listing to walk
+    later: list[PageExtract] = []
+    seen = {page.final_url.split("#", 1)[0]}
+    current = page
+    while len(seen) < profile.pagination.max_pages:
+        next_url = page_next_url(html=current.html, url=current.final_url, profile=profile)
+        if next_url is None or next_url in seen:
+            break
+        seen.add(next_url)
+        current = page_fetch(
+            url=next_url, client=client, limits=limits, allowed_networks=allowed_networks,
+            resolver=resolver,
+        )  # fmt: skip
+        later.append(reviews_extract(html=current.html, url=current.final_url, platform=platform))
+        if not later[-1].reviews:
+            break
+    if not later:
+        return page, extract
+    merged = extracts_merge(first=extract, later=later)
+    return replace(page, pages_read=1 + len(later)), merged

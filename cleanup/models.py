@@ -26,8 +26,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import StreamField
 from wagtail.models import Page
 
+from cleanup.blocks import content_blocks, stream_texts
 from cleanup.extract import text_fold
 from cleanup.fetch import FetchError, url_check
 from cleanup.platforms import PLATFORM_PROFILES
@@ -37,7 +39,7 @@ class WatchProfile(models.Model):
     """What to look for about one doctor: the names people type, the practice, the keywords.
 
     The number of keywords and watched pages is bounded by the doctor's plan (checked in
-    ``cleanup.services``, where the policy in force is known)."""
+    ``cleanup.services.watch``, where the policy in force is known)."""
 
     doctor = models.OneToOneField(
         "cover.Doctor",
@@ -62,9 +64,15 @@ class WatchProfile(models.Model):
         return str(self.doctor)
 
 
-PLATFORM_CHOICES = [("", _("Détection automatique"))] + [
-    (key, profile.name) for key, profile in PLATFORM_PROFILES.items()
-]
+def platform_choices() -> list[tuple[str, str]]:
+    """One per profile file of ``cleanup/platforms/profiles``: a callable, so that a new
+    platform file needs no migration."""
+    return [("", str(_("Détection automatique")))] + [
+        (key, profile.name) for key, profile in PLATFORM_PROFILES.items()
+    ]
+
+
+PLATFORM_CHOICES = platform_choices()
 
 
 class WatchedPage(models.Model):
@@ -77,7 +85,7 @@ class WatchedPage(models.Model):
     url = models.URLField(_("adresse de la page"), max_length=1000)
     label = models.CharField(_("libellé"), max_length=200, blank=True)
     platform = models.CharField(
-        _("plateforme"), max_length=40, choices=PLATFORM_CHOICES, blank=True
+        _("plateforme"), max_length=40, choices=platform_choices, blank=True
     )
     needs_js = models.BooleanField(_("nécessite JavaScript"), default=False)
     last_fetched_at = models.DateTimeField(_("dernière lecture"), null=True, blank=True)
@@ -457,6 +465,16 @@ PROFILE_FORBIDDEN_PATTERNS: tuple[tuple[str, Any], ...] = (
     (r"\b\d+ ?% (?:de )?(?:reussite|satisfaction|patients)\b", _("allégation promotionnelle")),
     (r"\b(?:avant|apres)[ /-](?:apres|avant)\b", _("allégation promotionnelle")),
     (r"[\u2605\u2606\u2b50]", _("notation par étoiles")),
+    # CNOM (DOMAIN §5.1): no "commentaires, remerciements ou témoignages élogieux de patients".
+    (r"\b(?:remerciements?|commentaires? elogieux|mots?) (?:de|des|d'un|d'une) (?:nos |mes )?"
+     r"patients?\b", _("témoignages de patients")),
+    (r"\b(?:un|une|nos|mes) patiente?s? (?:nous |m')?(?:a|ont) (?:dit|ecrit)\b",
+     _("témoignages de patients")),
+    # R4127-19-1 (DOMAIN §5.1): no comparison with other doctors.
+    (r"\b(?:plus|mieux) (?:\w+ )?que (?:les |d'autres |ses |nos |tout autre )?(?:confreres|"
+     r"medecins|praticiens|cabinets|autres)\b", _("allégation comparative")),
+    (r"\b(?:contrairement|par rapport) (?:aux|a d'autres|a nos) (?:confreres|medecins|"
+     r"praticiens|cabinets)\b", _("allégation comparative")),
 )  # fmt: skip
 
 _PROFILE_FORBIDDEN = tuple((re.compile(p), label) for p, label in PROFILE_FORBIDDEN_PATTERNS)
@@ -471,6 +489,33 @@ def profile_text_issues(*, text: str) -> list[tuple[str, str]]:
             start, end = index[m.start()], index[m.end() - 1] + 1
             issues.append((str(label), text[start:end]))
     return issues
+
+
+BLOCK_LABELS = {
+    "heading": _("intertitre"),
+    "paragraph": _("paragraphe"),
+    "practice_info": _("information pratique"),
+    "hours_contact": _("horaires et contact"),
+}
+
+
+def stream_text_issues(*, body: Any) -> list[str]:
+    """French reasons, one per forbidden wording, found in any text of a StreamField value
+    (or its raw list); an empty list when the body is allowed."""
+    raw = body.get_prep_value() if hasattr(body, "get_prep_value") else (body or [])
+    messages: list[str] = []
+    for n, kind, text in stream_texts(raw):
+        for label, words in profile_text_issues(text=text):
+            messages.append(
+                str(
+                    _(
+                        "Contenu interdit par le code de déontologie (R4127-19-1), bloc "
+                        "%(n)d (%(block)s) : %(label)s (« %(words)s »)."
+                    )
+                )
+                % {"n": n, "block": BLOCK_LABELS.get(kind, kind), "label": label, "words": words}
+            )
+    return messages
 
 
 class ProfilePage(Page):
@@ -501,6 +546,12 @@ class ProfilePage(Page):
     languages = models.CharField(_("langues parlées"), max_length=200, blank=True)
     background = models.TextField(_("parcours professionnel"), blank=True)
     practice_info = models.TextField(_("informations pratiques"), blank=True)
+    body = StreamField(
+        content_blocks(),
+        verbose_name=_("contenu approuvé par le médecin"),
+        blank=True,
+        help_text=_("Rempli par les contenus du plan de publication que le médecin approuve."),
+    )
 
     content_panels = [
         *Page.content_panels,
@@ -522,6 +573,7 @@ class ProfilePage(Page):
         ),
         FieldPanel("background"),
         FieldPanel("practice_info"),
+        FieldPanel("body", read_only=True),
     ]
     parent_page_types = ["cover.HomePage"]
     subpage_types: list[str] = []
@@ -548,6 +600,9 @@ class ProfilePage(Page):
                     )
                     % {"label": label, "words": words}
                 )
+        body_issues = stream_text_issues(body=self.body)
+        if body_issues:
+            errors["body"] = body_issues
         if errors:
             raise ValidationError(errors)
 
@@ -592,11 +647,61 @@ class ProfilePage(Page):
         return context
 
 
+class ArticlePage(Page):
+    """An information article the doctor approved (channel « article »), published on the
+    insurer's site by ``cleanup.services.content.content_plan_item_decide``; staff cannot change
+    its body in the page editor (it is the approved text)."""
+
+    doctor = models.ForeignKey(
+        "cover.Doctor",
+        verbose_name=_("médecin"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    summary = models.TextField(_("résumé"), blank=True)
+    body = StreamField(content_blocks(), verbose_name=_("contenu"), blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("doctor", read_only=True),
+        FieldPanel("summary", read_only=True),
+        FieldPanel("body", read_only=True),
+    ]
+    parent_page_types = ["cover.HomePage"]
+    subpage_types: list[str] = []
+    template = "cleanup/article_page.html"
+
+    class Meta:
+        verbose_name = _("article d'information")
+        verbose_name_plural = _("articles d'information")
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, list[str]] = {}
+        for name in ("title", "summary"):
+            for label, words in profile_text_issues(text=getattr(self, name) or ""):
+                errors.setdefault(name, []).append(
+                    str(_("Contenu interdit (R4127-19-1) : %(label)s (« %(words)s »)."))
+                    % {"label": label, "words": words}
+                )
+        body_issues = stream_text_issues(body=self.body)
+        if body_issues:
+            errors["body"] = body_issues
+        if errors:
+            raise ValidationError(errors)
+
+
 class ContentPlanItem(models.Model):
     """One piece of neutral, informational content in the doctor's publication plan (DOMAIN
-    §5.1: practice information and professional background, never reviews). Nothing is
-    published before the doctor approves it; approvals count against the plan's yearly number
-    of positive-content campaigns."""
+    §5.1: practice information and professional background, never reviews).
+
+    Staff draft it and propose it to the doctor; **only the doctor** approves or refuses it in
+    the portal (``cleanup.services.content``). An approved item is published by the service (a
+    page on the insurer's site, or « à publier » on a directory for staff); any edit after approval
+    sends it back to the doctor. Approvals count against the plan's yearly number of
+    positive-content campaigns. Each step is a ``ContentPlanEvent``."""
 
     class Channel(models.TextChoices):
         PROFILE_PAGE = "profile_page", _("Fiche professionnelle sur le site de l'assureur")
@@ -604,9 +709,11 @@ class ContentPlanItem(models.Model):
         DIRECTORY = "directory", _("Annuaire professionnel")
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", _("Proposé")
+        DRAFT = "draft", _("Brouillon")
+        PROPOSED = "proposed", _("Proposé au médecin")
         APPROVED = "approved", _("Approuvé")
         REJECTED = "rejected", _("Refusé")
+        TO_PUBLISH = "to_publish", _("À publier")
         PUBLISHED = "published", _("Publié")
 
     profile = models.ForeignKey(
@@ -614,12 +721,23 @@ class ContentPlanItem(models.Model):
     )
     title = models.CharField(_("titre"), max_length=200)
     summary = models.TextField(_("résumé"), blank=True)
+    body = StreamField(content_blocks(), verbose_name=_("contenu"), blank=True)
     channel = models.CharField(_("support"), max_length=20, choices=Channel.choices)
     planned_for = models.DateField(_("publication prévue le"), null=True, blank=True)
     status = models.CharField(
-        _("statut"), max_length=10, choices=Status.choices, default=Status.PROPOSED
+        _("statut"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
+    proposed_at = models.DateTimeField(_("proposé le"), null=True, blank=True)
     approved_at = models.DateTimeField(_("approuvé le"), null=True, blank=True)
+    published_at = models.DateTimeField(_("publié le"), null=True, blank=True)
+    page = models.ForeignKey(
+        "wagtailcore.Page",
+        verbose_name=_("page publiée"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
 
     class Meta:
@@ -639,8 +757,50 @@ class ContentPlanItem(models.Model):
                     str(_("Contenu interdit (R4127-19-1) : %(label)s (« %(words)s »)."))
                     % {"label": label, "words": words}
                 )
+        body_issues = stream_text_issues(body=self.body)
+        if body_issues:
+            errors["body"] = body_issues
         if errors:
             raise ValidationError(errors)
+
+
+class ContentPlanEvent(models.Model):
+    """Who did what, when, to a content plan item (drafted, proposed, approved, refused,
+    published, sent back to the doctor after an edit)."""
+
+    class Action(models.TextChoices):
+        DRAFTED = "drafted", _("Brouillon enregistré")
+        EDITED = "edited", _("Modifié")
+        PROPOSED = "proposed", _("Proposé au médecin")
+        RESUBMITTED = "resubmitted", _("Modifié après approbation : renvoyé au médecin")
+        APPROVED = "approved", _("Approuvé par le médecin")
+        REJECTED = "rejected", _("Refusé par le médecin")
+        PUBLISHED = "published", _("Publié")
+        TO_PUBLISH = "to_publish", _("À publier sur l'annuaire")
+
+    item = models.ForeignKey(
+        ContentPlanItem, verbose_name=_("contenu"), on_delete=models.CASCADE, related_name="events"
+    )
+    action = models.CharField(_("étape"), max_length=12, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("le"), default=timezone.now)
+    note = models.TextField(_("remarque"), blank=True)
+    data = models.JSONField(_("données"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("étape du contenu")
+        verbose_name_plural = _("étapes du contenu")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.item} — {self.get_action_display()}"
 
 
 def search_api_url_validate(url: str) -> None:

@@ -11,23 +11,45 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cleanup import selectors, services
+from cleanup import selectors
 from cleanup.charts import line_chart_svg
 from cleanup.forms import RemovalRequestForm, RequestSentForm, WatchedPageForm, WatchProfileForm
 from cleanup.letters import DEFAULT_DATA_CONCERNED, DEFAULT_GROUNDS, letter_pdf, letter_text
-from cleanup.models import Alert, RemovalRequest, Scan
+from cleanup.models import Alert, ContentPlanItem, RemovalRequest, Scan
 from cleanup.scoring import FLAG_NOTICE
-from cover.claims import selectors as claim_selectors
-from cover.models import Doctor
+from cleanup.services.alerts import (
+    alert_capture,
+    alert_claim_open,
+    alert_dismiss,
+    alert_mark_read,
+    alert_reply_draft,
+    baseline_review_alert,
+    watched_page_capture,
+)
+from cleanup.services.common import terms_for_doctor
+from cleanup.services.compliance import platform_compliance_run
+from cleanup.services.content import content_plan_item_decide, profile_page_publish
+from cleanup.services.removals import (
+    removal_request_answered,
+    removal_request_cancel,
+    removal_request_create,
+    removal_request_extension_notified,
+    removal_request_mark_sent,
+    removal_requests_used,
+)
+from cleanup.services.scans import scan_request
+from cleanup.services.watch import watch_profile_save, watched_page_add, watched_page_remove
+from cover.claims.selectors import claims as claim_selectors
+from cover.models import Doctor, MonitoringFrequency
+from cover.selectors import doctor_for_user
 
 
 def _doctor(request: HttpRequest) -> Doctor:
-    from cover.selectors import doctor_for_user
-
     doctor = doctor_for_user(user=request.user)
     if doctor is None:
         raise PermissionDenied(_("Cet espace est réservé aux médecins assurés."))
@@ -42,7 +64,7 @@ def _errors(exc: ValidationError) -> list[str]:
 
 def _terms(doctor: Doctor):  # type: ignore[no-untyped-def]
     try:
-        return services.terms_for_doctor(doctor=doctor, on=timezone.localdate())
+        return terms_for_doctor(doctor=doctor, on=timezone.localdate())
     except ValidationError:
         return None
 
@@ -55,8 +77,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     terms = _terms(doctor)
     context: dict[str, Any] = {"doctor": doctor, "profile": profile, "terms": terms}
     if terms is not None:
-        from cover.models import MonitoringFrequency
-
         labels = dict(MonitoringFrequency.choices)
         context["frequency_label"] = str(labels.get(terms.monitoring_frequency, "")).lower()
     if profile is not None:
@@ -114,7 +134,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         names, keywords = form.cleaned_lists()
         try:
-            services.watch_profile_save(
+            watch_profile_save(
                 doctor=doctor,
                 name_variants=names,
                 practice_name=form.cleaned_data["practice_name"],
@@ -152,7 +172,7 @@ def page_add(request: HttpRequest) -> HttpResponse:
     form = WatchedPageForm(request.POST, prefix="page")
     if form.is_valid():
         try:
-            services.watched_page_add(profile=profile, **form.cleaned_data)
+            watched_page_add(profile=profile, **form.cleaned_data)
         except ValidationError as exc:
             for message in _errors(exc):
                 messages.error(request, message)
@@ -170,7 +190,7 @@ def page_remove(request: HttpRequest, page_id: int) -> HttpResponse:
     page = selectors.watched_pages_for_doctor(doctor=doctor).filter(pk=page_id).first()
     if page is None:
         raise Http404
-    services.watched_page_remove(page=page)
+    watched_page_remove(page=page)
     messages.success(request, _("Page retirée de la veille."))
     return redirect("cleanup:profile")
 
@@ -200,7 +220,7 @@ def scan_now(request: HttpRequest) -> HttpResponse:
     if profile is None:
         messages.error(request, _("Enregistrez d'abord votre profil de veille."))
         return redirect("cleanup:profile")
-    scan = services.scan_request(profile=profile)
+    scan = scan_request(profile=profile)
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse(_scan_json(scan), status=202)
     messages.info(request, _("Veille lancée : les résultats s'affichent dès qu'elle est finie."))
@@ -240,18 +260,18 @@ def alert_action(request: HttpRequest, alert_id: int, action: str) -> HttpRespon
         return redirect(f"{_dashboard_url()}#alerte-{alert.pk}")
     try:
         if action == "lue":
-            services.alert_mark_read(alert=alert)
+            alert_mark_read(alert=alert)
         elif action == "ecarter":
-            services.alert_dismiss(alert=alert)
+            alert_dismiss(alert=alert)
             messages.success(request, _("Alerte écartée."))
         elif action == "preuve":
-            ref = services.alert_capture(alert=alert, user=request.user)
+            ref = alert_capture(alert=alert, user=request.user)
             messages.success(
                 request, _("Capture de preuve demandée (réf. %(ref)s).") % {"ref": ref}
             )
         elif action == "sinistre":
             already_opened = bool(alert.claim_ref)
-            ref = services.alert_claim_open(alert=alert, user=request.user)
+            ref = alert_claim_open(alert=alert, user=request.user)
             claim = claim_selectors.claim_of_doctor_by_reference(
                 doctor=alert.profile.doctor, reference=ref
             )
@@ -266,8 +286,6 @@ def alert_action(request: HttpRequest, alert_id: int, action: str) -> HttpRespon
             messages.success(request, _("Sinistre ouvert (réf. %(ref)s).") % {"ref": ref})
         else:
             raise Http404
-    except services.ActionUnavailable as exc:
-        messages.warning(request, str(exc))
     except ValidationError as exc:
         for message in _errors(exc):
             messages.error(request, message)
@@ -280,7 +298,7 @@ def baseline_examine(request: HttpRequest, alert_id: int, review_id: int) -> Htt
     """One review listed in a baseline summary becomes its own alert, with its actions."""
     alert = _alert(request, alert_id)
     try:
-        created = services.baseline_review_alert(alert=alert, review_id=review_id)
+        created = baseline_review_alert(alert=alert, review_id=review_id)
     except ValidationError as exc:
         for message in _errors(exc):
             messages.error(request, message)
@@ -298,9 +316,7 @@ def page_capture(request: HttpRequest, page_id: int) -> HttpResponse:
     if page is None:
         raise Http404
     try:
-        ref = services.watched_page_capture(page=page, user=request.user)
-    except services.ActionUnavailable as exc:
-        messages.warning(request, str(exc))
+        ref = watched_page_capture(page=page, user=request.user)
     except ValidationError as exc:
         for message in _errors(exc):
             messages.error(request, message)
@@ -310,8 +326,6 @@ def page_capture(request: HttpRequest, page_id: int) -> HttpResponse:
 
 
 def _dashboard_url() -> str:
-    from django.urls import reverse
-
     return reverse("cleanup:dashboard")
 
 
@@ -319,7 +333,7 @@ def _dashboard_url() -> str:
 @require_GET
 def alert_reply(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = _alert(request, alert_id)
-    draft = services.alert_reply_draft(alert=alert)
+    draft = alert_reply_draft(alert=alert)
     return render(
         request,
         "cleanup/reply.html",
@@ -360,11 +374,11 @@ def request_new(request: HttpRequest) -> HttpResponse:
         else "",
     }
     form = RemovalRequestForm(request.POST or None, initial=initial)
-    used, allowed = services.removal_requests_used(profile=profile, today=timezone.localdate())
+    used, allowed = removal_requests_used(profile=profile, today=timezone.localdate())
     if request.method == "POST" and form.is_valid():
         urls, grounds = form.lists()
         try:
-            created = services.removal_request_create(
+            created = removal_request_create(
                 profile=profile,
                 kind=form.cleaned_data["kind"],
                 recipient_name=form.cleaned_data["recipient_name"],
@@ -400,7 +414,7 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         try:
             if action == "sent":
                 if sent_form.is_valid():
-                    services.removal_request_mark_sent(
+                    removal_request_mark_sent(
                         request=removal,
                         sent_on=sent_form.cleaned_data["sent_on"],
                         received_on=sent_form.cleaned_data["received_on"],
@@ -408,13 +422,11 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
                 else:
                     raise ValidationError(_("Indiquez la date d'envoi."))
             elif action == "extension":
-                services.removal_request_extension_notified(request=removal, on=today)
+                removal_request_extension_notified(request=removal, on=today)
             elif action in ("granted", "refused"):
-                services.removal_request_answered(
-                    request=removal, granted=action == "granted", on=today
-                )
+                removal_request_answered(request=removal, granted=action == "granted", on=today)
             elif action == "cancel":
-                services.removal_request_cancel(request=removal)
+                removal_request_cancel(request=removal)
             else:
                 raise Http404
         except ValidationError as exc:
@@ -454,10 +466,12 @@ def requests_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def content_plan(request: HttpRequest) -> HttpResponse:
+    """The doctor's own content: the profile page, and the items staff propose, which only
+    the doctor approves (or refuses) here."""
     doctor = _doctor(request)
     if request.method == "POST" and request.POST.get("decision") == "profile":
         try:
-            services.profile_page_publish(
+            profile_page_publish(
                 doctor=doctor,
                 background=request.POST.get("background", ""),
                 practice_info=request.POST.get("practice_info", ""),
@@ -473,25 +487,41 @@ def content_plan(request: HttpRequest) -> HttpResponse:
         item = selectors.content_item_for_doctor(
             doctor=doctor, item_id=int(item_id) if item_id.isdigit() else 0
         )
-        if item is None:
+        decision = request.POST.get("decision")
+        if item is None or decision not in ("approve", "reject"):
             raise Http404
         try:
-            services.content_plan_item_decide(
-                item=item, approve=request.POST.get("decision") == "approve"
+            decided = content_plan_item_decide(
+                item=item, actor=request.user, approve=decision == "approve"
             )
         except ValidationError as exc:
             for message in _errors(exc):
                 messages.error(request, message)
         else:
-            messages.success(request, _("Décision enregistrée."))
+            if decided.status == decided.Status.PUBLISHED:
+                messages.success(request, _("Contenu approuvé et publié."))
+            elif decided.status == decided.Status.TO_PUBLISH:
+                messages.success(
+                    request, _("Contenu approuvé : l'équipe de votre assureur va le publier.")
+                )
+            else:
+                messages.success(request, _("Contenu refusé."))
         return redirect("cleanup:content")
+    profile = selectors.watch_profile_for_doctor(doctor=doctor)
+    items = list(
+        selectors.content_plan_for_doctor(doctor=doctor)
+        .exclude(status=ContentPlanItem.Status.DRAFT)
+        .select_related("page")
+        .prefetch_related("events__actor")
+    )
     return render(
         request,
         "cleanup/content_plan.html",
         {
-            "items": selectors.content_plan_for_doctor(doctor=doctor),
+            "items": items,
             "terms": _terms(doctor),
             "profile_page": selectors.profile_page_for_doctor(doctor=doctor),
+            "rank_chart": selectors.content_rank_chart(profile=profile) if profile else "",
         },
     )
 
@@ -506,7 +536,7 @@ def compliance(request: HttpRequest, page_id: int) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         try:
-            services.platform_compliance_run(
+            platform_compliance_run(
                 page=page,
                 section_url=request.POST.get("section_url", ""),
                 legal_url=request.POST.get("legal_url", ""),

@@ -3,17 +3,26 @@ removal requests and their deadlines, and the positive-content plans proposed to
 
 from __future__ import annotations
 
-from django.urls import reverse
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.components import Component
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic.models import CreateView, EditView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 import cleanup.figures  # noqa: F401 - registers the monitoring figure of « Chiffres clés »
 from cleanup.models import Alert, ContentPlanItem, RemovalRequest, WatchProfile
-from cleanup.selectors import alerts_open
+from cleanup.selectors import alerts_open, content_events, content_rank_chart
+from cleanup.services import content
 
 
 class AlertViewSet(ModelViewSet):
@@ -46,15 +55,92 @@ class RemovalRequestViewSet(ModelViewSet):
                    "answered_on", "cnil_proposed_on", "notes"]  # fmt: skip
 
 
+class ContentCreateView(CreateView):
+    """Staff draft an item: saved through the workflow service (logged, always « brouillon »);
+    the form has no status field, so approval stays the doctor's."""
+
+    def save_instance(self):  # type: ignore[no-untyped-def]
+        item = self.form.save(commit=False)
+        content.content_plan_item_staff_save(item=item, actor=self.request.user, creating=True)
+        return item
+
+
+class ContentEditView(EditView):
+    """An edit after approval sends the item back to the doctor (service)."""
+
+    def save_instance(self):  # type: ignore[no-untyped-def]
+        item = self.form.save(commit=False)
+        content.content_plan_item_staff_save(item=item, actor=self.request.user, creating=False)
+        return item
+
+
+def content_follow_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff follow-up of one item: its body, its log (who, when), the rank chart around its
+    publication, and the two steps staff may take: propose it to the doctor, and record that an
+    approved directory entry is online. Approval itself is never offered here."""
+    if not request.user.has_perm("cleanup.change_contentplanitem"):
+        raise PermissionDenied
+    item = get_object_or_404(ContentPlanItem.objects.select_related("profile__doctor__user"), pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "propose":
+                content.content_plan_item_propose(item=item, actor=request.user)
+                messages.success(request, _("Contenu proposé au médecin."))
+            elif action == "mark_published":
+                content.content_plan_item_mark_published(item=item, actor=request.user)
+                messages.success(request, _("Publication sur l'annuaire enregistrée."))
+            else:
+                raise PermissionDenied
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        return redirect("cleanup_content:follow", pk=item.pk)
+    return TemplateResponse(
+        request,
+        "cleanup/admin/content_follow.html",
+        {
+            "item": item,
+            "events": content_events(item=item),
+            "rank_chart": content_rank_chart(profile=item.profile),
+            "edit_url": reverse("cleanup_content:edit", args=[item.pk]),
+            "index_url": reverse("cleanup_content:index"),
+        },
+    )
+
+
+def _follow_link(item: ContentPlanItem) -> str:
+    return format_html(
+        '<a href="{}">{}</a>', reverse("cleanup_content:follow", args=[item.pk]), _("Suivi")
+    )
+
+
 class ContentPlanItemViewSet(ModelViewSet):
     name = "cleanup_content"
     url_prefix = "veille/contenus"
     model = ContentPlanItem
     icon = "doc-full"
     menu_label = _("Plan de publication")
-    list_display = ["title", "profile", "channel", "planned_for", "status"]
+    list_display = ["title", "profile", "channel", "planned_for", "status",
+                    Column("follow", label=_("Suivi"), accessor=_follow_link)]  # fmt: skip
     list_filter = ["channel", "status"]
-    form_fields = ["profile", "title", "summary", "channel", "planned_for", "status"]
+    add_view_class = ContentCreateView
+    edit_view_class = ContentEditView
+    # No status field: staff cannot approve or publish on the doctor's behalf.
+    panels = [
+        FieldPanel("profile"),
+        FieldPanel("title"),
+        FieldPanel("summary"),
+        FieldPanel("channel"),
+        FieldPanel("planned_for"),
+        FieldPanel("body"),
+    ]
+
+    def get_urlpatterns(self):  # type: ignore[no-untyped-def]
+        return [
+            *super().get_urlpatterns(),
+            path("suivi/<int:pk>/", content_follow_view, name="follow"),
+        ]
 
 
 class WatchProfileViewSet(ModelViewSet):

@@ -3,6 +3,9 @@ digest (one row per notice, so that none is lost and none is sent twice)."""
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -215,3 +218,51 @@ class MailNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient}: {self.subject}"
+
+
+class NotificationChannel(models.Model):
+    """Another way than e-mail to reach someone: an Apprise URL (Slack, Teams, an SMS gateway,
+    a webhook…). ``owner`` empty: the insurer's own channel (its admin chooses the kinds it
+    receives, e.g. a Teams channel for handlers); otherwise one doctor's channel. The URL holds
+    secrets (tokens, passwords): it is stored encrypted (``common.keys`` envelope) and only
+    its masked form is ever shown back."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("titulaire"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notification_channels",
+    )
+    label = models.CharField(_("nom"), max_length=100)
+    scheme = models.CharField(_("service"), max_length=40)
+    url_masked = models.CharField(_("adresse (masquée)"), max_length=300)
+    url_ciphertext = models.BinaryField(_("adresse chiffrée"))
+    data_key_wrapped = models.BinaryField(_("clé de données chiffrée"))
+    master_key_id = models.CharField(_("clé maîtresse"), max_length=32)
+    kinds = models.JSONField(_("types de nouvelles"), default=list)
+    enabled = models.BooleanField(_("actif"), default=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    last_sent_at = models.DateTimeField(_("dernier envoi réussi"), null=True, blank=True)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    last_error_at = models.DateTimeField(_("date de la dernière erreur"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("canal de notification")
+        verbose_name_plural = _("canaux de notification")
+        ordering = ["label", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.url_masked})"
+
+    def last_result_failed(self) -> bool:
+        if self.last_error_at is None:
+            return False
+        return self.last_sent_at is None or self.last_error_at >= self.last_sent_at
+
+    def kind_labels(self) -> list[str]:
+        return [
+            str(MAIL_KINDS[MailKind(kind)].label) for kind in self.kinds if kind in MAIL_KIND_VALUES
+        ]

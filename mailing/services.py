@@ -15,10 +15,12 @@ from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from mailing.channels import channels_digest_notify, channels_notify
 from mailing.kinds import MAIL_KINDS, MailKind
 from mailing.models import MailDigest, MailNotice
 from mailing.rendering import mail_text_render
 from mailing.selectors import MailSender, mail_sender_get, mail_settings_get, mail_template_sources
+from tenants.selectors import tenant_base_url
 
 
 def _absolute_link(link_path: str | None) -> str:
@@ -26,8 +28,6 @@ def _absolute_link(link_path: str | None) -> str:
         return ""
     if link_path.startswith(("http://", "https://")):
         return link_path
-    from tenants.selectors import tenant_base_url
-
     tenant = getattr(connection, "tenant", None)
     if tenant is None or not hasattr(tenant, "get_primary_domain"):
         return link_path
@@ -100,6 +100,7 @@ def mail_send(
     today = today or timezone.localdate()
     if MAIL_KINDS[kind].immediate or urgent or _is_urgent_deadline(deadline=deadline, today=today):
         _message_send(to=recipients, subject=subject, body=body, sender=sender)
+        channels_notify(recipients=recipients, kind=kind, subject=subject, body=body, link=link)
         return True
     now = timezone.now()
     MailNotice.objects.bulk_create(
@@ -166,4 +167,6 @@ def _recipient_digest_send(
                 sender=sender,
             )
         _message_send(to=[recipient], subject=subject, body=body, sender=sender)
+        # Queued on commit: one message per channel for this digest.
+        channels_digest_notify(recipient=recipient, notices=notices, title=subject)
     return 1

@@ -324,6 +324,10 @@ def index_page() -> str:
     links = "".join(
         f"<li><a href='{page_path(d.slug)}'>{_esc(d.name)}</a>, {_esc(d.specialty)}</li>"
         for d in DOCTORS.values()
+    ) + "".join(
+        f"<li><a href='{listing_path(d.slug)}'>{_esc(d.doctor)}</a> — "
+        f"{_esc(LISTING_PLATFORM_NAME)}</li>"
+        for d in LISTINGS.values()
     )
     return (
         "<!doctype html><html lang='fr'><head><meta charset='utf-8'>"
@@ -331,6 +335,128 @@ def index_page() -> str:
         f"<h1>{_esc(PLATFORM_NAME)}</h1><p class='bandeau'>Site de démonstration d'Égide : "
         f"les médecins et les avis sont fictifs.</p><ul>{links}</ul></body></html>"
     )
+
+
+# --------------------------------------------------------------------------- listing pages
+
+# A directory listing in the PagesJaunes layout (``cleanup/platforms/profiles/pagesjaunes.toml``):
+# no schema.org markup, reviews in HTML blocks, a « Voir plus d'avis » link to page 2. The demo
+# watches it with ``platform="pagesjaunes"``, so a scan reads it through that profile, both pages.
+LISTING_PLATFORM_NAME = "PagesJaunes (démonstration)"
+LISTING_PROFILE = "pagesjaunes"
+
+
+@dataclass(frozen=True)
+class DemoListing:
+    slug: str
+    doctor: str  # the doctor's name as the directory writes it: « Nom Prénom »
+    activity: str
+    address: str
+    pages: tuple[tuple[DemoReview, ...], ...]
+
+
+LISTINGS: dict[str, DemoListing] = {
+    d.slug: d
+    for d in (
+        DemoListing(
+            slug="dr-paul-bernard",
+            doctor="Bernard Paul",
+            activity="Cardiologue",
+            address="8 avenue de Saint-Cloud, 78000 Versailles",
+            pages=(
+                (
+                    DemoReview(
+                        "pj-3101", "Agnès V.", "2026-11-18", 5,
+                        "Cardiologue consciencieux, explications claires sur mon traitement.",
+                    ),
+                    DemoReview(
+                        "pj-3102", "Bruno C.", "2026-10-29", 4,
+                        "Examen complet et compte rendu envoyé rapidement à mon généraliste.",
+                    ),
+                    DemoReview(
+                        "pj-3103", "Anonyme", "2026-10-07", 4,
+                        "Cabinet facile d'accès, un peu d'attente le jour du rendez-vous.",
+                    ),
+                ),
+                (
+                    DemoReview(
+                        "pj-3104", "Gérard F.", "2026-09-15", 1,
+                        "Un incompétent dangereux qui m'a mal soigné, un vrai boucher. Fuyez.",
+                    ),
+                    DemoReview(
+                        "pj-3105", "Claire H.", "2026-08-30", 5,
+                        "Très bon suivi après mon infarctus, merci.",
+                    ),
+                ),
+            ),
+        ),
+    )
+}  # fmt: skip
+
+
+def listing_path(slug: str, number: int = 1) -> str:
+    return f"/pagesjaunes/pros/{slug}" + (f"/page-{number}" if number > 1 else "")
+
+
+def _french_rating(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",").removesuffix(",0")
+
+
+def listing_page(*, listing: DemoListing, number: int) -> str:
+    """Page ``number`` (1-based) of the listing's reviews, as PagesJaunes lays them out."""
+    every = [r for page in listing.pages for r in page]
+    average = sum(r.rating for r in every) / len(every)
+    items = "".join(
+        f"<li class='avis' data-avis-id='{_esc(r.id)}'>"
+        f"<div class='avis-auteur'><span class='nom'>{_esc(r.author)}</span></div>"
+        f"<p class='avis-date'>Le {_esc('/'.join(reversed(r.date.split('-'))))}</p>"
+        f"<span class='avis-note'>{r.rating}/5</span>"
+        f"<p class='avis-commentaire'>{_esc(r.text)}</p>"
+        f"<a class='avis-lien' href='{listing_path(listing.slug, number)}#{_esc(r.id)}'>"
+        "Lien vers cet avis</a></li>"
+        for r in listing.pages[number - 1]
+    )
+    nav = []
+    if number > 1:
+        nav.append(
+            f"<a class='pagination-precedente' rel='prev' "
+            f"href='{listing_path(listing.slug, number - 1)}'>Avis précédents</a>"
+        )
+    nav.append(f"<span class='page-courante'>{number}</span>")
+    if number < len(listing.pages):
+        nav.append(
+            f"<a class='pagination-suivante' rel='next' "
+            f"href='{listing_path(listing.slug, number + 1)}'>Voir plus d'avis</a>"
+        )
+    return (
+        "<!doctype html><html lang='fr'><head><meta charset='utf-8'>"
+        f"<title>{_esc(listing.doctor)}, {_esc(listing.activity.lower())} — "
+        f"{_esc(LISTING_PLATFORM_NAME)}</title><style>{STYLE}</style></head><body>"
+        f"<p class='bandeau'>{_esc(LISTING_PLATFORM_NAME)} : site de démonstration d'Égide, "
+        "avis fictifs.</p><main class='fiche-pro'>"
+        f"<h1 class='denomination'>{_esc(listing.doctor)}</h1>"
+        f"<p class='activite'>{_esc(listing.activity)}</p>"
+        f"<address>{_esc(listing.address)}</address><section id='avis'><h2>Avis</h2>"
+        f"<div class='synthese-avis'><span class='note-globale'>{_french_rating(average)}/5"
+        f"</span> <span class='nb-avis'>({len(every)} avis)</span></div>"
+        f"<ul class='bloc-avis'>{items}</ul><nav class='pagination'>{' '.join(nav)}</nav>"
+        "</section></main></body></html>"
+    )
+
+
+def listing_for_path(path: str) -> tuple[DemoListing, int] | None:
+    """The listing and page number a path names, or None."""
+    rest = path.removeprefix("/pagesjaunes/pros/") if path.startswith("/pagesjaunes/pros/") else ""
+    slug, _, page = rest.partition("/")
+    listing = LISTINGS.get(slug)
+    if listing is None:
+        return None
+    if not page:
+        return listing, 1
+    number = page.removeprefix("page-")
+    if page.startswith("page-") and number.isdigit() and 2 <= int(number) <= len(listing.pages):
+        return listing, int(number)
+    return None
 
 
 # --------------------------------------------------------------------------- server
@@ -360,6 +486,14 @@ class DemoReviewSite:
                     return
                 if path == "/robots.txt":
                     site._send(self, 200, "User-agent: *\nAllow: /\n", "text/plain")
+                    return
+                if found := listing_for_path(path):
+                    listing, number = found
+                    # counted as well, so one can see that a scan read every page
+                    site.counter.read(f"{LISTING_PROFILE}/{listing.slug}/{number}")
+                    if site.log:
+                        site.log(f"{path} : page {number}")
+                    site._send(self, 200, listing_page(listing=listing, number=number))
                     return
                 slug = path.removeprefix("/avis/") if path.startswith("/avis/") else ""
                 doctor = DOCTORS.get(slug)

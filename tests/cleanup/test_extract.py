@@ -14,6 +14,7 @@ from cleanup.extract import (
     reviews_extract,
 )
 from cleanup.fetch import page_fetch
+from cleanup.platforms import FieldSelector, PlatformProfile
 from tests.cleanup.conftest import (
     JS_SHELL_PAGE,
     LATIN1_REVIEWS,
@@ -248,6 +249,48 @@ def test_rating_normalisation(value, best, expected):
 )  # fmt: skip
 def test_date_parsing(value, expected):
     assert date_parse(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "formats", "expected"),
+    [("03/04/2026", ["iso", "french"], None), ("03/04/2026", ["dmy"], date(2026, 4, 3)),
+     ("Publié le 12 mars 2026 à 14:32", ["french"], date(2026, 3, 12)),
+     ("12 mars 2026", ["iso"], None), ("il y a 3 jours", [], None),
+     ("Publié il y a 2 semaines", ["french", "dmy", "iso"], None)],
+)  # fmt: skip
+def test_date_parsing_limited_to_the_profile_formats(value, formats, expected):
+    # relative dates are never turned into a date, whatever the formats allowed
+    assert date_parse(value, formats=formats) == expected
+
+
+def test_a_permalink_is_made_absolute_and_identifies_a_review_without_id():
+    # given a platform whose reviews have a link but no id attribute
+    profile = PlatformProfile(
+        key="essai", name="Essai", domains=(), review="li.avis",
+        author=FieldSelector(".auteur"), text=FieldSelector(".texte"),
+        permalink=FieldSelector("a.lien", attribute="href"),
+        aggregate_count=FieldSelector(".total"),
+    )  # fmt: skip
+    html = """<html><body><p class="total">(1 234 avis)</p><ul>
+    <li class="avis"><b class="auteur">Anne</b><p class="texte">Bien.</p>
+      <a class="lien" href="../avis/77?ref=liste">lien</a></li>
+    <li class="avis"><b class="auteur">Bob</b><p class="texte">Bof.</p>
+      <a class="lien" href="javascript:void(0)">lien</a></li></ul></body></html>"""
+
+    # when
+    extract = reviews_extract(
+        html=html, url="https://avis.example/dr/martin", platform="essai",
+        profiles={"essai": profile},
+    )  # fmt: skip
+
+    # then the link is absolute and is the id; a script link is no permalink (hash id instead)
+    first, second = extract.reviews
+    assert (first.review_id, first.permalink, first.id_from_markup) == (
+        "https://avis.example/avis/77?ref=liste", "https://avis.example/avis/77?ref=liste", True,
+    )  # fmt: skip
+    assert (second.permalink, second.id_from_markup) == (None, False)
+    assert second.review_id == review_hash_id(author="Bob", published=None, text="Bof.")
+    assert extract.aggregate == AggregateRating(rating=None, count=1234)
 
 
 def test_broken_jsonld_does_not_hide_the_microdata():

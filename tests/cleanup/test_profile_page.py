@@ -12,12 +12,13 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from cleanup.models import ContentPlanItem, ProfilePage
-from cleanup.services import (
+from cleanup.services.content import (
     content_plan_item_decide,
     content_plan_item_propose,
+    content_plan_item_save,
     profile_page_publish,
-    watch_profile_save,
 )
+from cleanup.services.watch import watch_profile_save
 from tests.cleanup.factories import doctor_with_policy
 
 pytestmark = pytest.mark.django_db
@@ -102,23 +103,26 @@ def test_content_plan_needs_approval_within_the_yearly_campaigns(tenant_a):
             doctor=doctor, name_variants=["Claire Martin"], practice_name="", city="",
             specialty="", keywords=[],
         )  # fmt: skip
-        first = content_plan_item_propose(
-            profile=profile, title="Horaires d'été du cabinet", summary="Informations pratiques.",
-            channel=ContentPlanItem.Channel.ARTICLE,
+        staff = None  # actor of the staff steps; only the doctor may decide
+        first = content_plan_item_save(
+            actor=staff, profile=profile, title="Horaires d'été du cabinet",
+            summary="Informations pratiques.", channel=ContentPlanItem.Channel.ARTICLE,
         )  # fmt: skip
-        second = content_plan_item_propose(
-            profile=profile, title="Parcours professionnel", summary="Formation et diplômes.",
-            channel=ContentPlanItem.Channel.PROFILE_PAGE,
+        second = content_plan_item_save(
+            actor=staff, profile=profile, title="Parcours professionnel",
+            summary="Formation et diplômes.", channel=ContentPlanItem.Channel.PROFILE_PAGE,
         )  # fmt: skip
         with pytest.raises(ValidationError) as forbidden:
-            content_plan_item_propose(
-                profile=profile, title="Témoignages de patients", summary="",
+            content_plan_item_save(
+                actor=staff, profile=profile, title="Témoignages de patients", summary="",
                 channel=ContentPlanItem.Channel.ARTICLE,
             )  # fmt: skip
+        first = content_plan_item_propose(item=first, actor=staff)
+        second = content_plan_item_propose(item=second, actor=staff)
 
-        content_plan_item_decide(item=first, approve=True)
+        content_plan_item_decide(item=first, actor=doctor.user, approve=True)
         with pytest.raises(ValidationError) as exhausted:
-            content_plan_item_decide(item=second, approve=True)
+            content_plan_item_decide(item=second, actor=doctor.user, approve=True)
 
         assert forbidden.value.message_dict == {
             "title": ["Contenu interdit (R4127-19-1) : témoignages de patients (« Témoignages »)."]
@@ -127,7 +131,7 @@ def test_content_plan_needs_approval_within_the_yearly_campaigns(tenant_a):
             "Votre formule comprend 1 campagne de contenu positif par an, déjà utilisée."
         ]
         assert list(profile.content.order_by("pk").values_list("title", "status")) == [
-            ("Horaires d'été du cabinet", "approved"),
+            ("Horaires d'été du cabinet", "published"),
             ("Parcours professionnel", "proposed"),
         ]
 
@@ -162,3 +166,24 @@ def test_doctor_publishes_the_profile_from_the_portal_and_forbidden_text_is_expl
             True,
             "Ancienne interne des Hospices civils de Lyon.",
         )
+
+
+def test_insurer_admin_sees_the_approved_body_read_only_in_the_page_editor(tenant_a):
+    from django.contrib.auth.models import User
+
+    from tests.conftest import staff_login
+
+    with tenant_context(tenant_a.insurer):
+        doctor = doctor_with_policy(tag="9a0e0005")
+        page = profile_page_publish(
+            doctor=doctor, body=[{"type": "heading", "value": "Accès au cabinet"}]
+        )
+        staff = Client(HTTP_HOST=tenant_a.domain)
+        staff_login(staff, User.objects.get(email=tenant_a.admin_email))
+
+    editor = staff.get(f"/admin/pages/{page.pk}/edit/")
+
+    html = editor.content.decode()
+    assert editor.status_code == 200
+    assert "Accès au cabinet" in html
+    assert 'name="body-count"' not in html  # no StreamField input: staff cannot change it

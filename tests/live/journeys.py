@@ -684,6 +684,144 @@ def demo_monitoring_first_scan(page, run: Run) -> None:
     shot(page, run, "veille-demo")
 
 
+def _listing_reads(run: Run) -> dict[int, int]:
+    """How many times the demo review site served each page of the demo listing (its read
+    counter, in this run's var directory)."""
+    import json
+
+    from saas.embedded.review_site import LISTING_PROFILE
+
+    path = run.var_dir / "demo-reviews" / "state.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    prefix = f"{LISTING_PROFILE}/dr-paul-bernard/"
+    return {
+        int(key.removeprefix(prefix)): int(entry.get("reads", 0))
+        for key, entry in data.items()
+        if key.startswith(prefix)
+    }
+
+
+def demo_listing_read_through_profile(page, run: Run) -> None:
+    """The demo doctor's directory listing carries no schema.org markup: a scan reads it
+    through its platform profile (PagesJaunes), page 1 and the « Voir plus d'avis » page 2, and
+    /veille/ shows its reviews, the negative one of page 2 to examine."""
+    from saas.embedded.review_site import LISTING_PLATFORM_NAME, LISTINGS
+
+    listing = LISTINGS["dr-paul-bernard"]
+    every = [r for listing_page in listing.pages for r in listing_page]
+    login_portal(page, run, HOST_B, "dr.bernard@exemple.fr")
+    page.goto(run.url(HOST_B, "/veille/"))
+    baseline = page.locator("#alerts article[data-kind=baseline]", has_text=f"{len(every)} avis")
+    check(
+        baseline.count() >= 1,
+        f"pas de relevé initial de {len(every)} avis pour {LISTING_PLATFORM_NAME} (2 pages)",
+    )
+    worst = min(every, key=lambda r: r.rating)
+    check(
+        worst.author in baseline.first.inner_text(),
+        f"l'avis négatif de la page 2 ({worst.author}) n'est pas à examiner sur /veille/",
+    )
+    before = _listing_reads(run)
+    check(before.get(1) and before.get(2), f"la fiche n'a pas été lue en entier : {before}")
+    page.get_by_role("button", name="Lancer une veille maintenant").click()
+    # the demo site counts its reads: both pages of the listing are read again by this scan
+    wait_for(
+        lambda: all(_listing_reads(run).get(n, 0) > before[n] for n in (1, 2)),
+        timeout_s=120,
+        what=f"relecture des pages 1 et 2 de la fiche (lues {before} avant la veille)",
+    )
+
+    def summary_after_scan() -> str | None:
+        page.goto(run.url(HOST_B, "/veille/"))
+        found = page.locator("#scan-summary")
+        return found.inner_text() if found.count() else None  # none while queued or running
+
+    summary = wait_for(summary_after_scan, timeout_s=120, what="veille terminée", every_s=2)
+    check(
+        "avis disparus : 0" in summary, f"des avis de la page 2 passent pour disparus : {summary}"
+    )
+    shot(page, run, "veille-fiche-annuaire")
+
+
+# --- positive content and notifications --------------------------------------------------------
+
+
+# cleanup.demo.DEMO_CONTENT_TITLE (not imported: the stage process has no Django set up)
+DEMO_CONTENT_TITLE = "Consultations au cabinet : organisation et accès"
+
+
+def doctor_approves_content(page, run: Run) -> None:
+    """The information article the handler proposed (demo seed) waits for the doctor; she
+    approves it in « Plan de publication » and it is on her insurer's public site."""
+    login_portal(page, run, HOST_A, "dr.martin@exemple.fr")
+    page.goto(run.url(HOST_A, "/veille/contenus/"))
+    item = page.locator("article.content-item", has_text=DEMO_CONTENT_TITLE)
+    check(item.count() == 1, "le contenu proposé par le gestionnaire n'est pas dans le plan")
+    check(
+        item.get_attribute("data-status") == "proposed",
+        f"contenu dans l'état « {item.get_attribute('data-status')} », pas « proposé »",
+    )
+    check(
+        "Organisation des consultations" in item.locator(".content-body").inner_text(),
+        "le texte du contenu (StreamField) n'est pas montré au médecin avant son accord",
+    )
+    shot(page, run, "contenu-propose")
+    with page.expect_navigation():
+        item.get_by_role("button", name="Approuver et publier").click()
+    item = page.locator("article.content-item", has_text=DEMO_CONTENT_TITLE)
+    expect(item).to_have_attribute("data-status", "published")
+    href = item.get_by_role("link", name="Voir la page publiée").get_attribute("href")
+    check(href, "pas de lien vers la page publiée")
+    shot(page, run, "contenu-approuve")
+    # on the insurer's public site, for anyone (no session)
+    page.context.clear_cookies()
+    response = page.goto(href if href.startswith("http") else run.url(HOST_A, href))
+    check(
+        response is not None and response.ok,
+        f"page publiée {href} : HTTP {response and response.status}",
+    )
+    body = page.locator("body").inner_text()
+    check(DEMO_CONTENT_TITLE in body, "la page publiée ne porte pas le titre de l'article")
+    check("Organisation des consultations" in body, "la page publiée n'a pas le texte approuvé")
+    check("Mutuelle Asclépios" in body, "l'article n'est pas sur le site de l'assureur")
+    shot(page, run, "contenu-publie")
+
+
+def doctor_adds_notification_channel(page, run: Run, hook) -> None:
+    """The doctor adds a webhook (Apprise json://) to her notifications and sends a test
+    message, which the receiver gets."""
+    login_portal(page, run, HOST_A, "dr.martin@exemple.fr")
+    page.goto(run.url(HOST_A, "/portail/notifications/"))
+    form = page.locator("#channel-form")
+    form.locator("[name=label]").fill("Webhook du cabinet")
+    form.locator("[name=url]").fill(hook.apprise_url)
+    form.locator("[name=kinds]").first.check()
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    row = page.locator("#notification-channels tbody tr", has_text="Webhook du cabinet")
+    check(row.count() == 1, f"canal non enregistré : {page.locator('main').inner_text()[:400]}")
+    check(
+        hook.apprise_url not in page.locator("body").inner_text(),
+        "l'adresse complète du canal est affichée (elle doit être masquée)",
+    )
+    before = len(hook.received())
+    with page.expect_navigation():
+        row.get_by_role("button", name="Envoyer un essai").click()
+    messages = wait_for(
+        lambda: hook.received()[before:], timeout_s=20, what="message d'essai reçu par le webhook"
+    )
+    check(
+        any("Essai de notification" in str(m.get("title", "")) for m in messages),
+        f"message reçu : {messages}",
+    )
+    row = page.locator("#notification-channels tbody tr", has_text="Webhook du cabinet")
+    check("Envoyé le" in row.inner_text(), f"résultat affiché : {row.inner_text()}")
+    shot(page, run, "notifications-essai")
+
+
 # --- platform operator -------------------------------------------------------------------------
 
 

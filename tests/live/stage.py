@@ -221,6 +221,7 @@ def main(argv: list[str]) -> int:
     from evidence.capture import CHROMIUM_ARGS
     from tests.live import journeys
     from tests.live.review_site import ReviewSite
+    from tests.live.webhook import WebhookReceiver
 
     keep = "--keep" in argv
     total_started = time.monotonic()
@@ -228,7 +229,7 @@ def main(argv: list[str]) -> int:
     var_dir = Path(tempfile.mkdtemp(prefix="egide-live-"))
     var_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own system user
     failed = False
-    with ReviewSite() as site:
+    with ReviewSite() as site, WebhookReceiver() as hook:
         run = Run(
             var_dir=var_dir,
             port=free_port(),
@@ -278,6 +279,18 @@ def main(argv: list[str]) -> int:
                 "démo : première veille, avis nouveaux et modifiés",
                 journeys.demo_monitoring_first_scan,
             ),
+            (
+                "démo : fiche d'annuaire lue par son profil, pages 1 et 2",
+                journeys.demo_listing_read_through_profile,
+            ),
+            (
+                "médecin : contenu proposé approuvé, publié sur le site",
+                journeys.doctor_approves_content,
+            ),
+            (
+                "médecin : canal de notification, essai reçu",
+                lambda page, run: journeys.doctor_adds_notification_channel(page, run, hook),
+            ),  # fmt: skip
             ("opérateur : nouvel assureur, « bientôt disponible »", journeys.operator_onboards),
         ]
         try:
