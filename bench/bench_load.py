@@ -97,7 +97,7 @@ def production_env() -> dict[str, str]:
     for folder in ("media", "evidence", "static"):
         (VAR / folder).mkdir(parents=True, exist_ok=True)
     # Production refuses to start without the master key that wraps the seal keys.
-    from evidence.keys import master_key_file_create
+    from common.keys import master_key_file_create
 
     master_key = VAR / "keys" / "master.key"
     master_key_file_create(master_key)
@@ -160,8 +160,8 @@ class Target:
 
 
 def _insurer(label: str):  # type: ignore[no-untyped-def]
+    from saas.onboarding import insurer_onboard
     from tenants.models import Insurer
-    from tenants.services import insurer_onboard
 
     insurer = Insurer.objects.filter(schema_name=f"bench_{label}").first()
     if insurer is None:
@@ -179,9 +179,9 @@ def _people(target: Target) -> None:
     """Handler with a TOTP device, doctor with the demo offer's policy and one real claim."""
     from django.contrib.auth import get_user_model
 
+    from cover.claims.demo import claims_demo_seed
     from cover.claims.models import Claim
-    from cover.claims.services import claims_demo_seed
-    from cover.services import demo_offer_seed
+    from cover.demo import demo_offer_seed
     from tenants.roles import CLAIMS_HANDLER, INSURED_DOCTOR
     from tenants.services import staff_user_create
 

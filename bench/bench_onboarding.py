@@ -61,8 +61,9 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
+from saas.onboarding import insurer_onboard  # noqa: E402
 from tenants.models import Insurer  # noqa: E402
-from tenants.services import insurer_onboard, template_schema_ensure  # noqa: E402
+from tenants.services import template_schema_ensure  # noqa: E402
 
 
 def _onboard_rounds(label: str, rounds: int, *, clone: bool) -> tuple[list[float], int]:

@@ -12,7 +12,7 @@ be reported. Two real providers are implemented behind one small protocol:
 
 The base URL is a constructor argument so that tests talk to a local fake that speaks the same
 protocol. That base URL is set by an insurer admin, and the API key goes wherever it points: every
-call goes through the outbound guard (``saas.net_guard``), which resolves the host at call time,
+call goes through the outbound guard (``common.net_guard``), which resolves the host at call time,
 refuses non-public addresses (plus ``EGIDE_FETCH_ALLOWED_NETWORKS``) and connects to the address
 it checked, so a name re-pointed to ``127.0.0.1`` after the settings were saved is refused.
 API keys never appear in exceptions, reprs or logs: httpx logs request URLs at INFO
@@ -29,7 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
-from saas.net_guard import OutboundGuard, OutboundRefused, guarded_client
+from common.net_guard import OutboundGuard, OutboundRefused, guarded_client
 
 logger = logging.getLogger(__name__)
 

@@ -10,13 +10,18 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from cleanup.changes import url_key
+from cleanup.charts import line_chart_svg
 from cleanup.models import (
     ALERT_CHANGE_KINDS,
     Alert,
     ComplianceCheck,
+    ContentPlanEvent,
     ContentPlanItem,
     Mention,
+    ProfilePage,
     RatingPoint,
     RemovalRequest,
     Scan,
@@ -24,7 +29,13 @@ from cleanup.models import (
     WatchedPage,
     WatchProfile,
 )
+from cover.deadlines import date_add_months
 from cover.models import Doctor
+from cover.selectors import policy_current, policy_terms
+
+# A scan still queued or running after this long was lost (worker killed): it no longer blocks
+# new scans and is marked failed when the next one is requested (``scan_request``).
+SCAN_STALE_AFTER = datetime.timedelta(hours=2)
 
 
 def watch_profile_for_doctor(*, doctor: Doctor) -> WatchProfile | None:
@@ -145,9 +156,7 @@ def content_plan_for_doctor(*, doctor: Doctor) -> QuerySet[ContentPlanItem]:
     return ContentPlanItem.objects.filter(profile__doctor=doctor)
 
 
-def profile_page_for_doctor(*, doctor: Doctor):  # type: ignore[no-untyped-def]
-    from cleanup.models import ProfilePage
-
+def profile_page_for_doctor(*, doctor: Doctor) -> ProfilePage | None:
     return ProfilePage.objects.live().filter(doctor=doctor).first()
 
 
@@ -160,15 +169,27 @@ def alerts_open() -> QuerySet[Alert]:
     return Alert.objects.filter(dismissed_at__isnull=True).select_related("profile__doctor__user")
 
 
+def scan_interval_due(
+    *, frequency: str, last: datetime.datetime | None, now: datetime.datetime
+) -> bool:
+    """Whether a profile scanned at ``last`` is due at ``now`` under the plan's frequency. An
+    hour of slack keeps a daily job from skipping a day because yesterday's run ended late."""
+    if last is None:
+        return True
+    slack = datetime.timedelta(hours=1)
+    if frequency == "daily":
+        return now >= last + datetime.timedelta(days=1) - slack
+    if frequency == "weekly":
+        return now >= last + datetime.timedelta(days=7) - slack
+    local = timezone.localtime(last)
+    next_day = date_add_months(start=local.date(), months=1)
+    return timezone.localtime(now).date() >= next_day
+
+
 def watch_profiles_due(*, now: datetime.datetime) -> list[WatchProfile]:
     """Profiles with an active policy whose plan frequency says a scan is due and none is
     already waiting or running."""
-    from cleanup.services import scan_interval_due
-    from cover.selectors import policy_current, policy_terms
-
     due = []
-    from cleanup.services import SCAN_STALE_AFTER
-
     busy = Scan.objects.filter(
         status__in=[Scan.Status.QUEUED, Scan.Status.RUNNING],
         created_at__gte=now - SCAN_STALE_AFTER,
@@ -217,8 +238,6 @@ def rank_history(*, profile: WatchProfile, flagged_only: bool = True) -> list[di
         mentions = mentions.filter(flagged=True)
     scans = list(profile.scans.filter(status=Scan.Status.DONE).order_by("created_at", "pk")[:12])
     rows = []
-    from cleanup.changes import url_key
-
     ranks: dict[tuple[str, int], int] = {}
     for r in SearchResultRank.objects.filter(scan__in=scans).only("url", "rank", "scan_id"):
         k = (url_key(r.url), r.scan_id)
@@ -248,3 +267,64 @@ def text_segments(*, text: str, flags: list[dict[str, Any]]) -> list[tuple[str, 
     if pos < len(text):
         out.append((text[pos:], None))
     return out
+
+
+# --------------------------------------------------------------------------- positive content
+
+
+def content_events(*, item: ContentPlanItem) -> QuerySet[ContentPlanEvent]:
+    return item.events.select_related("actor").order_by("at", "pk")
+
+
+def content_rank_series(
+    *, profile: WatchProfile, limit: int = 24
+) -> tuple[list[tuple[str, list[tuple[datetime.datetime, float | None]]]], list[Any]]:
+    """Rank lines on the doctor's name results, per finished scan: the best rank of the
+    flagged (negative) results, and of the doctor's own published pages; and the publication
+    markers (date, title). Lower is better: rank 1 is the first result."""
+    scans = list(
+        profile.scans.filter(status=Scan.Status.DONE).order_by("-created_at", "-pk")[:limit]
+    )[::-1]
+    flagged = set(
+        Mention.objects.filter(profile=profile, flagged=True).values_list("url_key", flat=True)
+    )
+    items = list(
+        profile.content.filter(published_at__isnull=False, page__isnull=False)
+        .select_related("page")
+        .order_by("published_at")
+    )
+    own = {url_key(i.page.full_url) for i in items if i.page and i.page.full_url}
+    negative: dict[int, int] = {}
+    ours: dict[int, int] = {}
+    for r in SearchResultRank.objects.filter(scan__in=scans).only("url", "rank", "scan_id"):
+        key = url_key(r.url)
+        for keys, best in ((flagged, negative), (own, ours)):
+            if key in keys:
+                best[r.scan_id] = min(best.get(r.scan_id, r.rank), r.rank)
+    at = {s.pk: s.finished_at or s.created_at for s in scans}
+    series = [
+        (
+            _("Résultat négatif le mieux placé"),
+            [(at[s.pk], float(negative[s.pk]) if s.pk in negative else None) for s in scans],
+        ),
+        (
+            _("Contenu publié le mieux placé"),
+            [(at[s.pk], float(ours[s.pk]) if s.pk in ours else None) for s in scans],
+        ),
+    ]
+    markers = [(i.published_at, i.title) for i in profile.content.filter(
+        published_at__isnull=False).order_by("published_at")]  # fmt: skip
+    return series, markers
+
+
+def content_rank_chart(*, profile: WatchProfile) -> str:
+    """Ranks on the doctor's name before and after each publication (doctor and staff)."""
+    series, markers = content_rank_series(profile=profile)
+    return line_chart_svg(
+        title=_("Rang sur les recherches au nom du médecin (1 = premier résultat)"),
+        series=series,
+        y_min=1,
+        empty_text=_("Pas encore de relevé des résultats de recherche"),
+        markers=[(at, _("Publication : %(title)s") % {"title": title}) for at, title in markers],
+        invert=True,
+    )

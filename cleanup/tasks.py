@@ -1,5 +1,8 @@
 """Actors of the monitoring guarantee. Thin: they call ``cleanup.services``.
 
+Each actor imports its service inside its body (the task ↔ service pair of STYLE.md): the
+service module imports the actor at the top to enqueue it.
+
 The periodic job runs in the public schema (dramatiq-crontab) and fans out one message per
 ready insurer; the tenant middleware runs each in its insurer's schema, where only the profiles
 due under their plan's frequency get a scan.
@@ -10,9 +13,11 @@ from __future__ import annotations
 import logging
 
 import dramatiq
+from dramatiq.middleware import CurrentMessage
 from dramatiq_crontab import cron
 
-from tenants.services import tenants_fan_out
+from common.tasks import tenants_fan_out
+from outbox.services import outbox_done, outbox_heartbeat, outbox_lease_take
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +33,7 @@ def scan_run_task(scan_id: int) -> None:
     re-delivery after that worker died runs it again. Whatever the outcome, the outbox row is
     acknowledged (the scan row carries the result, failed ones with their reason).
     """
-    from dramatiq.middleware import CurrentMessage
-
-    from cleanup.services import scan_outbox_key, scan_run
-    from outbox.services import outbox_done, outbox_heartbeat, outbox_lease_take
+    from cleanup.services.scans import scan_outbox_key, scan_run
 
     key = scan_outbox_key(scan_id=scan_id)
     message = CurrentMessage.get_current_message()
@@ -49,7 +51,8 @@ def scan_run_task(scan_id: int) -> None:
 @dramatiq.actor(queue_name=QUEUE, max_retries=3)
 def scans_due_task() -> None:
     """In one insurer's schema: queue the scans that are due and flag overdue requests."""
-    from cleanup.services import removal_requests_overdue_flag, scans_due_request
+    from cleanup.services.removals import removal_requests_overdue_flag
+    from cleanup.services.scans import scans_due_request
 
     scans_due_request()
     removal_requests_overdue_flag()
@@ -57,6 +60,6 @@ def scans_due_task() -> None:
 
 @cron("7 * * * *")
 @dramatiq.actor(queue_name=QUEUE, max_retries=0)
-def scans_due_all_tenants() -> None:
+def scans_due_all_tenants_task() -> None:
     """Hourly: each insurer's due profiles (daily, weekly or monthly per plan)."""
     tenants_fan_out(actor=scans_due_task)

@@ -8,7 +8,7 @@ the period already paid.
 
 The subscription at Stripe is set to cancel (``cancel_at_period_end`` or ``cancel_at``); Stripe
 then sends ``customer.subscription.deleted`` on the day, which marks the policy cancelled
-(``cover.services.policy_stripe_event_apply``). Asking twice changes nothing and sends one
+(``cover.services.policies.policy_stripe_event_apply``). Asking twice changes nothing and sends one
 e-mail: the row lock and ``cancel_requested_at`` make the request idempotent.
 """
 
@@ -19,18 +19,18 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import stripe
 from django.db import transaction
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Site
 
+from common import stripe
+from common.stripe import stripe_client
 from cover.models import CancellationSettings, Policy
-from cover.services import PolicyError, insurer_stripe_account
+from cover.services.policies import PolicyError, insurer_stripe_account
 from mailing.kinds import MailKind
 from mailing.services import mail_send
-from saas.stripe import stripe_client
 
 logger = logging.getLogger(__name__)
 

@@ -23,14 +23,14 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import stripe
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common import stripe
+from common.formatting import euros
+from common.stripe import stripe_client
 from cover.models import Policy
-from cover.selectors import euros
-from saas.stripe import stripe_client
 from tenants.db import connection
 
 logger = logging.getLogger(__name__)

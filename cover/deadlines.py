@@ -33,20 +33,23 @@ the press-law clocks for the republished content (``ClockRule.reopened_by``).
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
-import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-import holidays
-
+from cover.legal_calendar import (
+    date_add_duration,
+    date_add_months,
+    duration_months,
+    is_working_day,
+    last_working_day_before,
+)
+from cover.legal_calendar import date_add_working_days as date_add_working_days  # re-exported
 from cover.rules import (
     CATEGORY_RULES,
-    HOLIDAY_SUBDIVISIONS,
     PRESS_LIMITATION_CLOCK_IDS,
     AlertAnchor,
     Caveat,
@@ -113,79 +116,6 @@ class Deadline:
     republished_on: date | None = None
 
 
-# --------------------------------------------------------------------------------------------
-# Calendar arithmetic
-# --------------------------------------------------------------------------------------------
-
-
-def date_add_months(*, start: date, months: int) -> date:
-    """Add calendar months, clamping to the last day of a shorter target month."""
-    index = start.month - 1 + months
-    year, month0 = divmod(index, 12)
-    year += start.year
-    last_day = calendar.monthrange(year, month0 + 1)[1]
-    return date(year, month0 + 1, min(start.day, last_day))
-
-
-@functools.cache
-def _public_holidays(holiday_calendar: HolidayCalendar, year: int) -> frozenset[date]:
-    subdiv = HOLIDAY_SUBDIVISIONS[holiday_calendar]
-    return frozenset(holidays.country_holidays("FR", subdiv=subdiv, years=year))
-
-
-def is_working_day(
-    *, day: date, holiday_calendar: HolidayCalendar = HolidayCalendar.METROPOLE
-) -> bool:
-    """Monday to Friday and not a public holiday of ``holiday_calendar``."""
-    return day.weekday() < 5 and day not in _public_holidays(holiday_calendar, day.year)
-
-
-def date_add_working_days(
-    *, start: date, days: int, holiday_calendar: HolidayCalendar = HolidayCalendar.METROPOLE
-) -> date:
-    """Add working days: weekends and the calendar's public holidays are skipped."""
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += timedelta(days=1)
-        if is_working_day(day=current, holiday_calendar=holiday_calendar):
-            remaining -= 1
-    return current
-
-
-def last_working_day_before(
-    *, day: date, holiday_calendar: HolidayCalendar = HolidayCalendar.METROPOLE
-) -> date:
-    """The nearest working day strictly before ``day``."""
-    current = day - timedelta(days=1)
-    while not is_working_day(day=current, holiday_calendar=holiday_calendar):
-        current -= timedelta(days=1)
-    return current
-
-
-def _months(duration: Duration) -> int | None:
-    if duration.unit is DurationUnit.MONTHS:
-        return duration.amount
-    if duration.unit is DurationUnit.YEARS:
-        return 12 * duration.amount
-    return None
-
-
-def date_add_duration(
-    *,
-    start: date,
-    duration: Duration,
-    holiday_calendar: HolidayCalendar = HolidayCalendar.METROPOLE,
-) -> date:
-    if duration.unit is DurationUnit.DAYS:
-        return start + timedelta(days=duration.amount)
-    if duration.unit is DurationUnit.WORKING_DAYS:
-        return date_add_working_days(
-            start=start, days=duration.amount, holiday_calendar=holiday_calendar
-        )
-    return date_add_months(start=start, months=_months(duration) or 0)
-
-
 def clock_due_date(
     *,
     rule: ClockRule,
@@ -198,9 +128,9 @@ def clock_due_date(
     Month-based periods are added to ``start`` in one go (1 month + 2 months = 3 months from
     ``start``): chaining would carry a month-end clamp forward (31 Jan → 28 Feb → 28 Apr).
     """
-    base_months = _months(rule.duration)
+    base_months = duration_months(rule.duration)
     if extended and rule.extension is not None:
-        extra_months = _months(rule.extension.extra)
+        extra_months = duration_months(rule.extension.extra)
         if base_months is not None and extra_months is not None:
             end = date_add_months(start=start, months=base_months + extra_months)
         else:
@@ -301,6 +231,16 @@ def _status(*, done: bool, today: date, due: date, alerts: tuple[date, ...]) -> 
     return DeadlineStatus.OK
 
 
+@dataclass(frozen=True)
+class _ClockContext:
+    """What every instance of one clock of a claim is computed against."""
+
+    events: tuple[ClaimEvent, ...]
+    today: date
+    overridden: tuple[str, ...]
+    holiday_calendar: HolidayCalendar
+
+
 def _compute_one(
     *,
     rule: ClockRule,
@@ -308,10 +248,7 @@ def _compute_one(
     ref: str,
     match_ref: bool,
     categories: tuple[ContentCategory, ...],
-    events: tuple[ClaimEvent, ...],
-    today: date,
-    overridden: tuple[str, ...],
-    holiday_calendar: HolidayCalendar,
+    ctx: _ClockContext,
     provisional_start: bool = False,
     republished_on: date | None = None,
     extra_caveats: tuple[Caveat, ...] = (),
@@ -319,46 +256,29 @@ def _compute_one(
     def concerns(event: ClaimEvent) -> bool:
         return event.date >= start and (not match_ref or event.ref == ref)
 
+    calendar_ = ctx.holiday_calendar
     caveats = [*rule.caveats, *extra_caveats]
-    base_due = clock_due_date(rule=rule, start=start, holiday_calendar=holiday_calendar)
-    extended = False
-    if rule.extension is not None:
-        ext_dates = [e.date for e in events if e.kind is rule.extension.event and concerns(e)]
-        if any(d <= base_due for d in ext_dates):
-            extended = True
-        elif ext_dates:
-            caveats.append(Caveat(Confidence.TEXT, _LATE_EXTENSION_CAVEAT))
-    due = clock_due_date(
-        rule=rule, start=start, extended=extended, holiday_calendar=holiday_calendar
+    extended, late_extension = _extension(
+        rule=rule,
+        start=start,
+        events=[e for e in ctx.events if concerns(e)],
+        holiday_calendar=calendar_,
+    )
+    if late_extension:
+        caveats.append(Caveat(Confidence.TEXT, _LATE_EXTENSION_CAVEAT))
+    due = clock_due_date(rule=rule, start=start, extended=extended, holiday_calendar=calendar_)
+    period_start, due, interrupted_on = _interruptions(
+        rule=rule, start=start, due=due, events=ctx.events, holiday_calendar=calendar_
     )
 
-    # Interruption restarts the period from the act, but only while the clock is still
-    # running: an act after the due date cannot revive a lapsed limitation period.
-    period_start = start
-    interrupted_on: list[date] = []
-    restart_rule = dataclasses.replace(
-        rule, duration=rule.restart_duration or rule.duration, extension=None
-    )
-    for event in sorted(
-        (e for e in events if e.kind in rule.interrupted_by and e.date >= start),
-        key=lambda e: e.date,
-    ):
-        if event.date <= due:
-            period_start = event.date
-            due = clock_due_date(
-                rule=restart_rule, start=event.date, holiday_calendar=holiday_calendar
-            )
-            interrupted_on.append(event.date)
-
-    done = any(e.kind in rule.satisfied_by and concerns(e) for e in events)
+    done = any(e.kind in rule.satisfied_by and concerns(e) for e in ctx.events)
     alerts = _alert_dates(rule=rule, start=period_start, due=due)
-    if overridden:
-        caveats.append(
-            Caveat(Confidence.UNVERIFIED, _OVERRIDE_CAVEAT.format(fields=", ".join(overridden)))
-        )
+    if ctx.overridden:
+        fields = ", ".join(ctx.overridden)
+        caveats.append(Caveat(Confidence.UNVERIFIED, _OVERRIDE_CAVEAT.format(fields=fields)))
     act_by: date | None = None
-    if rule.hard and not is_working_day(day=due, holiday_calendar=holiday_calendar):
-        act_by = last_working_day_before(day=due, holiday_calendar=holiday_calendar)
+    if rule.hard and not is_working_day(day=due, holiday_calendar=calendar_):
+        act_by = last_working_day_before(day=due, holiday_calendar=calendar_)
         caveats.append(
             Caveat(
                 Confidence.UNVERIFIED,
@@ -376,19 +296,69 @@ def _compute_one(
         categories=categories,
         start_date=period_start,
         due_date=due,
-        days_left=(due - today).days,
+        days_left=(due - ctx.today).days,
         alert_dates=alerts,
-        status=_status(done=done, today=today, due=due, alerts=alerts),
+        status=_status(done=done, today=ctx.today, due=due, alerts=alerts),
         legal_basis=rule.legal_basis,
         confidence=rule.confidence,
         caveats=tuple(caveats),
         interrupted_on=tuple(interrupted_on),
         extended=extended,
-        overridden_fields=overridden,
+        overridden_fields=ctx.overridden,
         act_by_date=act_by,
         provisional_start=provisional_start,
         republished_on=republished_on,
     )
+
+
+def _extension(
+    *,
+    rule: ClockRule,
+    start: date,
+    events: list[ClaimEvent],
+    holiday_calendar: HolidayCalendar,
+) -> tuple[bool, bool]:
+    """Whether the clock is extended (its extension event, among the events that concern this
+    instance, came in time), and whether one came too late to extend it."""
+    if rule.extension is None:
+        return False, False
+    dates = [e.date for e in events if e.kind is rule.extension.event]
+    base_due = clock_due_date(rule=rule, start=start, holiday_calendar=holiday_calendar)
+    if any(d <= base_due for d in dates):
+        return True, False
+    return False, bool(dates)
+
+
+def _interruptions(
+    *,
+    rule: ClockRule,
+    start: date,
+    due: date,
+    events: tuple[ClaimEvent, ...],
+    holiday_calendar: HolidayCalendar,
+) -> tuple[date, date, list[date]]:
+    """The period's start and due date after the acts that interrupted it, and those acts'
+    dates.
+
+    Interruption restarts the period from the act, but only while the clock is still running:
+    an act after the due date cannot revive a lapsed limitation period.
+    """
+    period_start = start
+    interrupted_on: list[date] = []
+    restart_rule = dataclasses.replace(
+        rule, duration=rule.restart_duration or rule.duration, extension=None
+    )
+    for event in sorted(
+        (e for e in events if e.kind in rule.interrupted_by and e.date >= start),
+        key=lambda e: e.date,
+    ):
+        if event.date <= due:
+            period_start = event.date
+            due = clock_due_date(
+                rule=restart_rule, start=event.date, holiday_calendar=holiday_calendar
+            )
+            interrupted_on.append(event.date)
+    return period_start, due, interrupted_on
 
 
 _KIND_RANK: Mapping[ClockKind, int] = {
@@ -479,96 +449,89 @@ def deadlines_compute(
     linked = clocks_for_categories(categories=categories, facts=facts)
     deadlines: list[Deadline] = []
     for clock_id, rule in rules.items():
-        overridden = changed.get(clock_id, ())
-        if clock_id in _CATEGORY_LINKED_CLOCK_IDS:
-            if clock_id not in linked:
-                continue
-            if rule.start_event is None:
-                start: date | None = publication_date
-            else:
-                start = min(
-                    (e.date for e in event_list if e.kind is rule.start_event), default=None
-                )
-            if start is None:
-                continue
-            deadlines.append(
-                _compute_one(
-                    rule=rule,
-                    start=start,
-                    ref="",
-                    match_ref=False,
-                    categories=linked[clock_id],
-                    events=event_list,
-                    today=today,
-                    overridden=overridden,
-                    holiday_calendar=holiday_calendar,
-                )
-            )
-            # Republished content: a new period of the same clock, from its own date.
-            reopenings = sorted({(e.date, e.ref) for e in event_list if e.kind in rule.reopened_by})
-            for day, ref in reopenings:
-                deadlines.append(
-                    _compute_one(
-                        rule=rule,
-                        start=day,
-                        ref=ref or f"republication-{day.isoformat()}",
-                        match_ref=False,
-                        categories=linked[clock_id],
-                        events=event_list,
-                        today=today,
-                        overridden=overridden,
-                        holiday_calendar=holiday_calendar,
-                        republished_on=day,
-                        extra_caveats=(
-                            Caveat(
-                                Confidence.SEC,
-                                _REPUBLICATION_CAVEAT.format(day=day.strftime("%d/%m/%Y")),
-                            ),
-                        ),
-                    )
-                )
-            continue
-        for ref, (start_event, provisional, period) in _event_starts(
-            rule=rule, events=event_list
-        ).items():
-            extra: list[Caveat] = []
-            instance_rule = rule
-            if period is not None:
-                instance_rule = dataclasses.replace(rule, duration=period)
-                extra.append(
-                    Caveat(
-                        Confidence.TEXT,
-                        _OWN_PERIOD_CAVEAT.format(
-                            amount=period.amount,
-                            unit=_UNIT_WORDS[period.unit][period.amount > 1],
-                        ),
-                    )
-                )
-            if provisional:
-                extra.append(
-                    Caveat(
-                        Confidence.UNVERIFIED,
-                        _PROVISIONAL_START_CAVEAT.format(
-                            sent=start_event.date.strftime("%d/%m/%Y")
-                        ),
-                    )
-                )
-            deadlines.append(
-                _compute_one(
-                    rule=instance_rule,
-                    start=start_event.date,
-                    ref=ref,
-                    match_ref=True,
-                    categories=(),
-                    events=event_list,
-                    today=today,
-                    overridden=overridden,
-                    holiday_calendar=holiday_calendar,
-                    provisional_start=provisional,
-                    extra_caveats=tuple(extra),
-                )
+        ctx = _ClockContext(
+            events=event_list,
+            today=today,
+            overridden=changed.get(clock_id, ()),
+            holiday_calendar=holiday_calendar,
+        )
+        if clock_id not in _CATEGORY_LINKED_CLOCK_IDS:
+            deadlines += _event_deadlines(rule=rule, ctx=ctx)
+        elif clock_id in linked:
+            deadlines += _category_deadlines(
+                rule=rule, publication_date=publication_date, categories=linked[clock_id], ctx=ctx
             )
     deadlines.sort(key=deadline_sort_key)
+    return deadlines
+
+
+def _category_deadlines(
+    *,
+    rule: ClockRule,
+    publication_date: date,
+    categories: tuple[ContentCategory, ...],
+    ctx: _ClockContext,
+) -> list[Deadline]:
+    """A clock that the content's categories make apply: one period from T_pub (or from its
+    start event), and a new period for each republication of the content."""
+    if rule.start_event is None:
+        start: date | None = publication_date
+    else:
+        start = min((e.date for e in ctx.events if e.kind is rule.start_event), default=None)
+    if start is None:
+        return []
+    deadlines = [
+        _compute_one(
+            rule=rule, start=start, ref="", match_ref=False, categories=categories, ctx=ctx
+        )
+    ]
+    # Republished content: a new period of the same clock, from its own date.
+    for day, ref in sorted({(e.date, e.ref) for e in ctx.events if e.kind in rule.reopened_by}):
+        caveat = Caveat(Confidence.SEC, _REPUBLICATION_CAVEAT.format(day=day.strftime("%d/%m/%Y")))
+        deadlines.append(
+            _compute_one(
+                rule=rule,
+                start=day,
+                ref=ref or f"republication-{day.isoformat()}",
+                match_ref=False,
+                categories=categories,
+                ctx=ctx,
+                republished_on=day,
+                extra_caveats=(caveat,),
+            )
+        )
+    return deadlines
+
+
+def _event_deadlines(*, rule: ClockRule, ctx: _ClockContext) -> list[Deadline]:
+    """A clock started by an event (a receipt, a sending): one deadline per event ``ref``."""
+    deadlines: list[Deadline] = []
+    for ref, (start_event, provisional, period) in _event_starts(
+        rule=rule, events=ctx.events
+    ).items():
+        extra: list[Caveat] = []
+        instance_rule = rule
+        if period is not None:
+            instance_rule = dataclasses.replace(rule, duration=period)
+            unit = _UNIT_WORDS[period.unit][period.amount > 1]
+            extra.append(
+                Caveat(Confidence.TEXT, _OWN_PERIOD_CAVEAT.format(amount=period.amount, unit=unit))
+            )
+        if provisional:
+            sent = start_event.date.strftime("%d/%m/%Y")
+            extra.append(Caveat(Confidence.UNVERIFIED, _PROVISIONAL_START_CAVEAT.format(sent=sent)))
+        deadlines.append(
+            _compute_one(
+                rule=instance_rule,
+                start=start_event.date,
+                ref=ref,
+                match_ref=True,
+                categories=(),
+                ctx=ctx,
+                provisional_start=provisional,
+                extra_caveats=tuple(extra),
+            )
+        )
     return deadlines
 
 

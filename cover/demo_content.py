@@ -1,9 +1,10 @@
 """The second demo insurer's own site: home copy, offer, plans and guides that differ from the first.
 
-The first demo insurer keeps what every new insurer gets at onboarding (cover.services
-``site_pages_ensure`` and ``DEMO_PLANS``); the second one shows that two insurers on Égide are two
-different brands: other words, two plans instead of three, other guarantees and prices, its own
-prevention guides and another site style (see ``Branding.site_style``).
+The first demo insurer keeps what every new insurer gets at onboarding
+(``cover.services.site.site_pages_ensure`` and ``cover.demo.DEMO_PLANS``); the second one shows
+that two insurers on Égide are two different brands: other words, two plans instead of three,
+other guarantees and prices, its own prevention guides and another site style (see
+``Branding.site_style``).
 
 The guides only repeat advice already in the onboarding guides (DOMAIN.md §1 and §5); no new rule.
 """
@@ -134,7 +135,7 @@ def demo_site_copy_apply(*, home: Page, copy: DemoSiteCopy, display_name: str) -
     The onboarding guides are replaced by the copy's own guides, so the two demo sites share none.
     """
     from cover.models import GuideIndexPage, GuidePage, HomePage, OfferPage
-    from cover.services import SEED_GUIDES
+    from cover.services.site import SEED_GUIDES
 
     def fill(text: str) -> str:
         return text.replace("{name}", display_name)

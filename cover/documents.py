@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from common.formatting import euros
 from cover.models import (
     Anteriority,
     BillingPeriod,
@@ -112,18 +113,21 @@ def general_conditions_is_pdf(*, plan: Plan) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def _euros(cents: int | None) -> str:
-    from cover.selectors import euros
-
-    return euros(cents)
-
-
 def _period_words(period: str) -> str:
     return _("par an") if period == BillingPeriod.YEAR else _("par mois")
 
 
 def ipid_sections(*, terms: Terms) -> list[tuple[str, list[str]]]:
     """The IPID's headings and lines, from the frozen structured terms (French)."""
+    return [
+        (_("Qu'est-ce qui est assuré ?"), _ipid_insured(terms)),
+        (_("Qu'est-ce qui n'est pas assuré ?"), _ipid_not_insured(terms)),
+        (_("Y a-t-il des restrictions de couverture ?"), _ipid_restrictions(terms)),
+        *_ipid_obligations_and_term(terms),
+    ]
+
+
+def _ipid_insured(terms: Terms) -> list[str]:
     insured = [
         _(
             "Veille de votre réputation en ligne : %(frequency)s, jusqu'à %(keywords)d mots-clés "
@@ -156,7 +160,10 @@ def ipid_sections(*, terms: Terms) -> list[tuple[str, list[str]]]:
     )
     if terms.free_choice_of_lawyer:
         insured.append(_("Libre choix de votre avocat."))
+    return insured
 
+
+def _ipid_not_insured(terms: Terms) -> list[str]:
     not_insured = []
     if terms.anteriority == Anteriority.RETROACTIVE_YEARS:
         not_insured.append(
@@ -181,12 +188,15 @@ def ipid_sections(*, terms: Terms) -> list[tuple[str, list[str]]]:
         if cents == 0:
             not_insured.append(_("%(service)s (non pris en charge).") % {"service": label})
     not_insured += [line.strip() for line in terms.exclusions.splitlines() if line.strip()]
+    return not_insured
 
+
+def _ipid_restrictions(terms: Terms) -> list[str]:
     restrictions = [
         _("Plafond par sinistre : %(amount)s.")
-        % {"amount": _euros(terms.per_claim_ceiling_cents) or _("sans plafond")},
+        % {"amount": euros(terms.per_claim_ceiling_cents) or _("sans plafond")},
         _("Plafond annuel : %(amount)s.")
-        % {"amount": _euros(terms.annual_ceiling_cents) or _("sans plafond")},
+        % {"amount": euros(terms.annual_ceiling_cents) or _("sans plafond")},
     ]
     for label, cents in (
         (_("Sous-plafond nettoyage et déréférencement"), terms.cleanup_subceiling_cents),
@@ -195,17 +205,16 @@ def ipid_sections(*, terms: Terms) -> list[tuple[str, list[str]]]:
     ):
         if cents:
             restrictions.append(
-                _("%(label)s : %(amount)s par sinistre.")
-                % {"label": label, "amount": _euros(cents)}
+                _("%(label)s : %(amount)s par sinistre.") % {"label": label, "amount": euros(cents)}
             )
     if terms.deductible_cents:
         restrictions.append(
-            _("Franchise : %(amount)s par sinistre.") % {"amount": _euros(terms.deductible_cents)}
+            _("Franchise : %(amount)s par sinistre.") % {"amount": euros(terms.deductible_cents)}
         )
     if terms.intervention_threshold_cents:
         restrictions.append(
             _("Seuil d'intervention : %(amount)s de frais engagés sur le dossier.")
-            % {"amount": _euros(terms.intervention_threshold_cents)}
+            % {"amount": euros(terms.intervention_threshold_cents)}
         )
     if terms.waiting_period_days:
         restrictions.append(
@@ -225,7 +234,11 @@ def ipid_sections(*, terms: Terms) -> list[tuple[str, list[str]]]:
         )
     else:
         restrictions.append(str(ProviderObligation(terms.provider_obligation).label) + ".")
+    return restrictions
 
+
+def _ipid_obligations_and_term(terms: Terms) -> list[tuple[str, list[str]]]:
+    """Where the cover applies, the insured's obligations, payment, start, end, cancellation."""
     where = [
         _("%(territory)s, selon le lieu d'exercice du médecin (code postal du cabinet).")
         % {"territory": terms.territory}
@@ -239,7 +252,7 @@ def ipid_sections(*, terms: Terms) -> list[tuple[str, list[str]]]:
     ]
     payment = [
         _("Cotisation de %(amount)s %(period)s, payable d'avance par carte bancaire en ligne.")
-        % {"amount": _euros(terms.price_cents), "period": _period_words(terms.billing_period)},
+        % {"amount": euros(terms.price_cents), "period": _period_words(terms.billing_period)},
     ]
     period = _("chaque année") if terms.billing_period == BillingPeriod.YEAR else _("chaque mois")
     start_end = [
@@ -263,9 +276,6 @@ def ipid_sections(*, terms: Terms) -> list[tuple[str, list[str]]]:
         ),
     ]
     return [
-        (_("Qu'est-ce qui est assuré ?"), insured),
-        (_("Qu'est-ce qui n'est pas assuré ?"), not_insured),
-        (_("Y a-t-il des restrictions de couverture ?"), restrictions),
         (_("Où la garantie s'applique-t-elle ?"), where),
         (_("Quelles sont mes obligations ?"), obligations),
         (_("Quand et comment effectuer les paiements ?"), payment),

@@ -23,8 +23,8 @@ from django.db.models.functions import Cast, Coalesce, TruncMonth
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from common.formatting import euros
 from cover.claims.models import Claim, Cost
-from cover.claims.plan_terms import euros
 from cover.deadlines import date_add_months
 from cover.ladder import STATE_LABELS, LadderState
 from cover.models import BillingPeriod, Policy, PolicyInvoice
@@ -159,7 +159,46 @@ def insurer_figures(*, period: Period, today: datetime.date) -> InsurerFigures:
         .annotate(n=Count("pk"))
         .order_by("-n", "name")
     )
+    premiums, premiums_months = _premiums(period=period)
+    open_claims = Claim.objects.exclude(state=LadderState.CLOSED.value)
+    by_state = open_claims.values("state").annotate(n=Count("pk")).order_by("state")
+    opened = Claim.objects.filter(_in_period("created_at", period, is_datetime=True)).count()
+    cost_totals, costs_months = _costs(period=period)
+    per_claim, annual = _ceilings_use(today=today)
 
+    first = period.start
+    if first is None:
+        dates = [*premiums_months, *costs_months]
+        first = min((_as_date(d) for d in dates), default=today)
+        first = max(
+            first, date_add_months(start=today.replace(day=1), months=-CHART_MONTHS_MAX + 1)
+        )
+    months = _months(first=first, last=today)
+
+    return InsurerFigures(
+        period=period,
+        subscribers=active.count(),
+        subscribers_by_plan=[(row["name"], row["n"]) for row in by_plan],
+        premiums_cents=premiums["total"],
+        premiums_monthly_cents=premiums["monthly"],
+        premiums_annual_cents=premiums["annual"],
+        premiums_by_month=_per_month(premiums_months, months),
+        claims_open=sum(row["n"] for row in by_state),
+        claims_open_by_state=[
+            (str(STATE_LABELS.get(LadderState(row["state"]), row["state"])), row["n"])
+            for row in by_state
+        ],
+        claims_opened=opened,
+        costs_cents=cost_totals["amount"],
+        costs_covered_cents=cost_totals["covered"],
+        costs_by_month=_per_month(costs_months, months),
+        per_claim=per_claim,
+        annual=annual,
+    )
+
+
+def _premiums(*, period: Period) -> tuple[dict[str, int], dict]:
+    """Paid premiums over the period (total, monthly plans, annual plans) and per month."""
     paid = PolicyInvoice.objects.filter(status="paid").filter(
         _in_period("issued_at", period, is_datetime=True)
     )
@@ -173,28 +212,32 @@ def insurer_figures(*, period: Period, today: datetime.date) -> InsurerFigures:
             Sum("amount_paid_cents", filter=Q(**{billing: BillingPeriod.YEAR.value})), 0
         ),
     )
-    premiums_months = dict(
+    per_month = dict(
         paid.annotate(month=TruncMonth("issued_at"))
         .values("month")
         .annotate(cents=Sum("amount_paid_cents"))
         .values_list("month", "cents")
     )
+    return premiums, per_month
 
-    open_claims = Claim.objects.exclude(state=LadderState.CLOSED.value)
-    by_state = open_claims.values("state").annotate(n=Count("pk")).order_by("state")
-    opened = Claim.objects.filter(_in_period("created_at", period, is_datetime=True)).count()
 
+def _costs(*, period: Period) -> tuple[dict[str, int], dict]:
+    """Costs incurred over the period (amount and part covered) and covered cost per month."""
     costs = Cost.objects.filter(_in_period("incurred_on", period, is_datetime=False))
-    cost_totals = costs.aggregate(
+    totals = costs.aggregate(
         amount=Coalesce(Sum("amount_cents"), 0), covered=Coalesce(Sum("covered_cents"), 0)
     )
-    costs_months = dict(
+    per_month = dict(
         costs.annotate(month=TruncMonth("incurred_on"))
         .values("month")
         .annotate(cents=Sum("covered_cents"))
         .values_list("month", "cents")
     )
+    return totals, per_month
 
+
+def _ceilings_use(*, today: datetime.date) -> tuple[CeilingUse, CeilingUse]:
+    """How close claims come to the per-claim ceiling, and policies to the annual one."""
     # Per claim: everything the guarantee paid on the claim against its per-claim ceiling.
     claim_covered = (
         Cost.objects.filter(claim=OuterRef("pk"))
@@ -230,38 +273,7 @@ def insurer_figures(*, period: Period, today: datetime.date) -> InsurerFigures:
         used="used",
         ceiling="ceiling",
     )
-
-    first = period.start
-    if first is None:
-        dates = [*premiums_months, *costs_months]
-        first = min((_as_date(d) for d in dates), default=today)
-        first = max(
-            first, date_add_months(start=today.replace(day=1), months=-CHART_MONTHS_MAX + 1)
-        )
-    months = _months(first=first, last=today)
-    premiums_by_month = _per_month(premiums_months, months)
-    costs_by_month = _per_month(costs_months, months)
-
-    return InsurerFigures(
-        period=period,
-        subscribers=active.count(),
-        subscribers_by_plan=[(row["name"], row["n"]) for row in by_plan],
-        premiums_cents=premiums["total"],
-        premiums_monthly_cents=premiums["monthly"],
-        premiums_annual_cents=premiums["annual"],
-        premiums_by_month=premiums_by_month,
-        claims_open=sum(row["n"] for row in by_state),
-        claims_open_by_state=[
-            (str(STATE_LABELS.get(LadderState(row["state"]), row["state"])), row["n"])
-            for row in by_state
-        ],
-        claims_opened=opened,
-        costs_cents=cost_totals["amount"],
-        costs_covered_cents=cost_totals["covered"],
-        costs_by_month=costs_by_month,
-        per_claim=per_claim,
-        annual=annual,
-    )
+    return per_claim, annual
 
 
 def _as_date(value: datetime.date | datetime.datetime) -> datetime.date:
@@ -370,102 +382,127 @@ def _count(value: float) -> str:
 def figures_cards(*, figures: InsurerFigures) -> list[FigureCard]:
     f = figures
     months = [month_label(m) for m, _v in f.premiums_by_month]
-    ratio = f.loss_ratio
     return [
-        FigureCard(
-            key="subscribers",
-            title=_("Assurés"),
-            value=str(f.subscribers),
-            how=_(
-                "Nombre de contrats en vigueur aujourd'hui (statut « En vigueur »), quelle que "
-                "soit la période choisie ; le graphique les répartit par formule."
-            ),
-            chart=bar_chart_svg(
-                title=_("Contrats en vigueur par formule"),
-                categories=[name for name, _n in f.subscribers_by_plan],
-                series=[(_("Contrats"), [n for _name, n in f.subscribers_by_plan])],
-                value_text=_count,
-                empty_text=_("Aucun contrat en vigueur."),
-            ),
-            details=tuple((name, str(n)) for name, n in f.subscribers_by_plan),
-        ),
-        FigureCard(
-            key="premiums",
-            title=_("Primes encaissées"),
-            value=euros(f.premiums_cents),
-            how=_(
-                "Somme des factures payées émises sur la période (montant payé, TTC), réparties "
-                "selon la périodicité de la formule souscrite."
-            ),
-            chart=bar_chart_svg(
-                title=_("Primes encaissées par mois"),
-                categories=months,
-                series=[(_("Primes"), [v for _m, v in f.premiums_by_month])],
-                value_text=_euros_short,
-                empty_text=_("Aucune prime encaissée sur la période."),
-            ),
-            details=(
-                (_("Formules mensuelles"), euros(f.premiums_monthly_cents)),
-                (_("Formules annuelles"), euros(f.premiums_annual_cents)),
-            ),
-        ),
-        FigureCard(
-            key="claims",
-            title=_("Sinistres en cours"),
-            value=str(f.claims_open),
-            how=_(
-                "Dossiers non clos aujourd'hui, par étape ; « déclarés sur la période » compte "
-                "les dossiers ouverts entre les deux dates."
-            ),
-            chart=bar_chart_svg(
-                title=_("Sinistres en cours par étape"),
-                categories=[label for label, _n in f.claims_open_by_state],
-                series=[(_("Dossiers"), [n for _label, n in f.claims_open_by_state])],
-                value_text=_count,
-                empty_text=_("Aucun sinistre en cours."),
-            ),
-            details=((_("Déclarés sur la période"), str(f.claims_opened)),),
-        ),
-        FigureCard(
-            key="costs",
-            title=_("Frais et plafonds"),
-            value=euros(f.costs_covered_cents),
-            how=_(
-                "Frais engagés sur la période (date des frais) et part prise en charge par la "
-                "garantie. Par sinistre : total pris en charge sur le dossier comparé au plafond "
-                "par sinistre du contrat. Par an : pris en charge sur les 12 derniers mois par "
-                "contrat, comparé à son plafond annuel."
-            ),
-            chart=bar_chart_svg(
-                title=_("Frais pris en charge et primes par mois"),
-                categories=months,
-                series=[
-                    (_("Primes"), [v for _m, v in f.premiums_by_month]),
-                    (_("Frais pris en charge"), [v for _m, v in f.costs_by_month]),
-                ],
-                value_text=_euros_short,
-                empty_text=_("Ni prime ni frais sur la période."),
-            ),
-            details=(
-                (_("Frais engagés"), euros(f.costs_cents)),
-                (_("Pris en charge"), euros(f.costs_covered_cents)),
-                (_("Sinistres ayant atteint leur plafond"), str(f.per_claim.reached)),
-                (_("Sinistres à plus de 80\u00a0% du plafond"), str(f.per_claim.over_80)),
-                (_("Contrats ayant atteint leur plafond annuel"), str(f.annual.reached)),
-                (_("Contrats à plus de 80\u00a0% du plafond annuel"), str(f.annual.over_80)),
-            ),
-        ),
-        FigureCard(
-            key="loss_ratio",
-            title=_("Rapport sinistres / primes"),
-            value=_percent(ratio) if ratio is not None else "—",
-            how=_(
-                "Frais pris en charge sur la période divisés par les primes encaissées sur la "
-                "même période. Sans prime encaissée, le rapport n'est pas calculé."
-            ),
-            details=(
-                (_("Frais pris en charge"), euros(f.costs_covered_cents)),
-                (_("Primes encaissées"), euros(f.premiums_cents)),
-            ),
-        ),
+        _card_subscribers(f=f),
+        _card_premiums(f=f, months=months),
+        _card_claims(f=f),
+        _card_costs(f=f, months=months),
+        _card_loss_ratio(f=f),
     ]
+
+
+def _card_subscribers(*, f: InsurerFigures) -> FigureCard:
+    """Active policies, by plan."""
+    return FigureCard(
+        key="subscribers",
+        title=_("Assurés"),
+        value=str(f.subscribers),
+        how=_(
+            "Nombre de contrats en vigueur aujourd'hui (statut « En vigueur »), quelle que "
+            "soit la période choisie ; le graphique les répartit par formule."
+        ),
+        chart=bar_chart_svg(
+            title=_("Contrats en vigueur par formule"),
+            categories=[name for name, _n in f.subscribers_by_plan],
+            series=[(_("Contrats"), [n for _name, n in f.subscribers_by_plan])],
+            value_text=_count,
+            empty_text=_("Aucun contrat en vigueur."),
+        ),
+        details=tuple((name, str(n)) for name, n in f.subscribers_by_plan),
+    )
+
+
+def _card_premiums(*, f: InsurerFigures, months: list[str]) -> FigureCard:
+    """Premiums paid over the period, by month and billing period."""
+    return FigureCard(
+        key="premiums",
+        title=_("Primes encaissées"),
+        value=euros(f.premiums_cents),
+        how=_(
+            "Somme des factures payées émises sur la période (montant payé, TTC), réparties "
+            "selon la périodicité de la formule souscrite."
+        ),
+        chart=bar_chart_svg(
+            title=_("Primes encaissées par mois"),
+            categories=months,
+            series=[(_("Primes"), [v for _m, v in f.premiums_by_month])],
+            value_text=_euros_short,
+            empty_text=_("Aucune prime encaissée sur la période."),
+        ),
+        details=(
+            (_("Formules mensuelles"), euros(f.premiums_monthly_cents)),
+            (_("Formules annuelles"), euros(f.premiums_annual_cents)),
+        ),
+    )
+
+
+def _card_claims(*, f: InsurerFigures) -> FigureCard:
+    """Open claims by ladder step, and claims opened over the period."""
+    return FigureCard(
+        key="claims",
+        title=_("Sinistres en cours"),
+        value=str(f.claims_open),
+        how=_(
+            "Dossiers non clos aujourd'hui, par étape ; « déclarés sur la période » compte "
+            "les dossiers ouverts entre les deux dates."
+        ),
+        chart=bar_chart_svg(
+            title=_("Sinistres en cours par étape"),
+            categories=[label for label, _n in f.claims_open_by_state],
+            series=[(_("Dossiers"), [n for _label, n in f.claims_open_by_state])],
+            value_text=_count,
+            empty_text=_("Aucun sinistre en cours."),
+        ),
+        details=((_("Déclarés sur la période"), str(f.claims_opened)),),
+    )
+
+
+def _card_costs(*, f: InsurerFigures, months: list[str]) -> FigureCard:
+    """Covered costs against premiums, and how close claims and policies come to their ceilings."""
+    return FigureCard(
+        key="costs",
+        title=_("Frais et plafonds"),
+        value=euros(f.costs_covered_cents),
+        how=_(
+            "Frais engagés sur la période (date des frais) et part prise en charge par la "
+            "garantie. Par sinistre : total pris en charge sur le dossier comparé au plafond "
+            "par sinistre du contrat. Par an : pris en charge sur les 12 derniers mois par "
+            "contrat, comparé à son plafond annuel."
+        ),
+        chart=bar_chart_svg(
+            title=_("Frais pris en charge et primes par mois"),
+            categories=months,
+            series=[
+                (_("Primes"), [v for _m, v in f.premiums_by_month]),
+                (_("Frais pris en charge"), [v for _m, v in f.costs_by_month]),
+            ],
+            value_text=_euros_short,
+            empty_text=_("Ni prime ni frais sur la période."),
+        ),
+        details=(
+            (_("Frais engagés"), euros(f.costs_cents)),
+            (_("Pris en charge"), euros(f.costs_covered_cents)),
+            (_("Sinistres ayant atteint leur plafond"), str(f.per_claim.reached)),
+            (_("Sinistres à plus de 80\u00a0% du plafond"), str(f.per_claim.over_80)),
+            (_("Contrats ayant atteint leur plafond annuel"), str(f.annual.reached)),
+            (_("Contrats à plus de 80\u00a0% du plafond annuel"), str(f.annual.over_80)),
+        ),
+    )
+
+
+def _card_loss_ratio(*, f: InsurerFigures) -> FigureCard:
+    """Covered costs over premiums for the period."""
+    ratio = f.loss_ratio
+    return FigureCard(
+        key="loss_ratio",
+        title=_("Rapport sinistres / primes"),
+        value=_percent(ratio) if ratio is not None else "—",
+        how=_(
+            "Frais pris en charge sur la période divisés par les primes encaissées sur la "
+            "même période. Sans prime encaissée, le rapport n'est pas calculé."
+        ),
+        details=(
+            (_("Frais pris en charge"), euros(f.costs_covered_cents)),
+            (_("Primes encaissées"), euros(f.premiums_cents)),
+        ),
+    )

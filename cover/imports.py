@@ -27,7 +27,8 @@ from import_export import resources
 from import_export.fields import Field
 
 from cover.models import Doctor, Plan, PlanVersion, Policy
-from cover.services import PortfolioReport, plan_version_current
+from cover.services.portfolio import PortfolioReport
+from cover.services.site import plan_version_current
 from tenants.roles import INSURED_DOCTOR
 
 REQUIRED_COLUMNS = (

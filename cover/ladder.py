@@ -15,6 +15,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from common.formatting import date_short
 from cover.deadlines import (
     ClaimEvent,
     Deadline,
@@ -187,10 +188,6 @@ class TransitionCheck:
     warnings: tuple[GuardFailure, ...]
 
 
-def _fmt(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
 def _transition_exists(ctx: GuardContext) -> Mapping[str, Any] | None:
     if ctx.to_state in TRANSITIONS[ctx.from_state]:
         return None
@@ -292,7 +289,7 @@ def _ddr_window_open(ctx: GuardContext) -> Mapping[str, Any] | None:
         return None
     window = ctx.deadline("DROIT_DE_REPONSE_REQUEST_3M")
     if window is not None and window.status is DeadlineStatus.OVERDUE:
-        return {"due": _fmt(window.due_date)}
+        return {"due": date_short(window.due_date)}
     return None
 
 
@@ -337,7 +334,7 @@ def _lawyer_by_day_60(ctx: GuardContext) -> Mapping[str, Any] | None:
         return None
     milestone = ctx.deadline("PRESS_LAWYER_D60")
     if milestone is not None and milestone.status is DeadlineStatus.OVERDUE:
-        return {"due": _fmt(milestone.due_date)}
+        return {"due": date_short(milestone.due_date)}
     return None
 
 
@@ -376,8 +373,8 @@ def _wait_within_press_deadline(ctx: GuardContext) -> Mapping[str, Any] | None:
     if end is not None and end > press.due_date:
         return {
             "route": ROUTE_RULES[ctx.route].label,
-            "wait_end": _fmt(end),
-            "press_due": _fmt(press.due_date),
+            "wait_end": date_short(end),
+            "press_due": date_short(press.due_date),
         }
     return None
 
@@ -393,7 +390,7 @@ def _press_limit_passed(ctx: GuardContext) -> Mapping[str, Any] | None:
             by_clock.setdefault(d.clock_id, []).append(d)
     for group in by_clock.values():
         if all(d.status is DeadlineStatus.OVERDUE for d in group):
-            return {"due": _fmt(max(d.due_date for d in group))}
+            return {"due": date_short(max(d.due_date for d in group))}
     return None
 
 

@@ -4,7 +4,7 @@ in the database.
 Why: every amount is stored in euro cents (``*_cents`` fields, Stripe's unit), but an insurer
 admin must never type « 990 » for « 9,90 € ». The conversion happens here, in the form layer
 only, so models, services and Stripe keep their cents. Display goes through the one formatter,
-``cover.claims.plan_terms.euros``.
+``common.formatting.euros``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.compare import FieldComparison, TextDiff, register_comparison_class
 from wagtail.admin.ui.tables import Column
 
-from cover.claims.plan_terms import euros
+from common.formatting import NBSP, euros
 
 # Spaces people type or paste as thousands separators: space, no-break, narrow no-break, thin.
 _SPACES = re.compile(r"[ \u00a0\u202f\u2009]")
@@ -64,7 +64,7 @@ def euros_parse(text: str) -> int:
 def euros_input(cents: int) -> str:
     """The value put back in a money input: « 9,90 », « 1 500,00 » (the € sign sits next to the
     input)."""
-    return euros(cents).removesuffix("\u00a0€")
+    return euros(cents).removesuffix(f"{NBSP}€")
 
 
 class EuroInput(forms.TextInput):

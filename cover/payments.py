@@ -3,7 +3,7 @@
 Why a module of its own: the Checkout return page and the contract page must tell a paid
 policy from one whose payment was declined or is still being confirmed, and send the doctor to
 the one Stripe page that settles *this* policy. Paying there sends the usual events
-(``cover.services.policy_stripe_event_apply``), which make the same policy active: a retry
+(``cover.services.policies.policy_stripe_event_apply``), which make the same policy active: a retry
 never opens a second policy or subscription.
 
 After a declined first payment on a subscription Checkout, the subscription is ``past_due``
@@ -18,13 +18,17 @@ import enum
 import logging
 from typing import Any
 
-import stripe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common import stripe
+from common.stripe import stripe_client
 from cover.models import Policy
-from cover.services import PolicyError, insurer_stripe_account, policy_checkout_session_open
-from saas.stripe import stripe_client
+from cover.services.policies import (
+    PolicyError,
+    insurer_stripe_account,
+    policy_checkout_session_open,
+)
 
 logger = logging.getLogger(__name__)
 

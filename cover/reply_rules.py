@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cover.reply_check.engine import MAX_REPLY_CHARS, PATTERNS, check_text
+from cover.reply_check.engine import check_text
 from cover.reply_check.findings import (
     MESSAGES,
     SEVERITY,
@@ -28,6 +28,7 @@ from cover.reply_check.findings import (
     ReplySeverity,
 )
 from cover.reply_check.lexicons import fold as _fold
+from cover.reply_check.patterns import MAX_REPLY_CHARS, PATTERNS
 from cover.rules import (
     CATEGORY_RULES,
     CAVEAT_REPLY_CONFLICT,

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from common.formatting import euros
 from cover.models import (
     Anteriority,
     BillingPeriod,
@@ -92,15 +93,6 @@ def policy_invoices(*, policy: Policy) -> QuerySet[PolicyInvoice]:
 def plan_terms(*, plan: Plan) -> Terms:
     """The terms a plan would be sold with now (its published row)."""
     return Terms(plan_name=plan.name, **{name: getattr(plan, name) for name in TERM_FIELDS})
-
-
-def euros(cents: int | None) -> str:
-    """French display of an amount in cents: ``1 500 €``, ``9,90 €``."""
-    if cents is None:
-        return ""
-    whole, rest = divmod(int(cents), 100)
-    text = f"{whole:,}".replace(",", "\u202f")
-    return f"{text},{rest:02d} €" if rest else f"{text} €"
 
 
 def price_label(*, price_cents: int, period: str) -> str:

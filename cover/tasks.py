@@ -10,6 +10,6 @@ QUEUE = "cover"
 @dramatiq.actor(queue_name=QUEUE, max_retries=5)
 def doctor_invitations_send_task(user_ids: list[int]) -> None:
     """Invite imported doctors to claim their account (skips those who already did)."""
-    from cover.services import doctor_invitations_send
+    from cover.services.signup import doctor_invitations_send
 
     doctor_invitations_send(user_ids=user_ids)

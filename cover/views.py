@@ -14,8 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cover import cancellation, documents, payments, selectors, services
+from cover import cancellation, documents, payments, selectors
 from cover.forms import DoctorProfileForm, PlanChoiceForm, SignupForm
+from cover.services.policies import PolicyError, certificate_render, policy_checkout_start
+from cover.services.signup import (
+    SignupError,
+    doctor_profile_save,
+    doctor_signup,
+    doctor_verify_email,
+)
 from tenants import two_factor
 
 SESSION_PLAN = "cover_signup_plan"
@@ -50,14 +57,14 @@ def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.doctor_signup(
+            doctor_signup(
                 email=form.cleaned_data["email"],
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],
                 password=form.cleaned_data["password1"],
                 base_url=request.build_absolute_uri("/"),
             )
-        except services.SignupError as exc:
+        except SignupError as exc:
             form.add_error("email", str(exc))
         else:
             request.session["cover_signup_email"] = form.cleaned_data["email"].lower()
@@ -73,7 +80,7 @@ def signup_sent(request):
 
 
 def verify_email(request, uidb64: str, token: str):
-    user = services.doctor_verify_email(uidb64=uidb64, token=token)
+    user = doctor_verify_email(uidb64=uidb64, token=token)
     if user is None:
         return render(request, "portal/verify_invalid.html", status=400)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -87,7 +94,7 @@ def profile(request):
     doctor = selectors.doctor_for_user(user=request.user)
     form = DoctorProfileForm(request.POST or None, instance=doctor)
     if request.method == "POST" and form.is_valid():
-        services.doctor_profile_save(user=request.user, **form.cleaned_data)
+        doctor_profile_save(user=request.user, **form.cleaned_data)
         messages.success(request, _("Profil enregistré."))
         if doctor is None or selectors.policy_latest(doctor=doctor) is None:
             return redirect("portal:plan-choice")
@@ -108,13 +115,13 @@ def plan_choice(request):
     form = PlanChoiceForm(request.POST or None, initial={"plan": chosen})
     if request.method == "POST" and form.is_valid():
         try:
-            url = services.policy_checkout_start(
+            url = policy_checkout_start(
                 doctor=doctor,
                 plan=form.cleaned_data["plan"],
                 success_url=_checkout_success_url(request),
                 cancel_url=request.build_absolute_uri(reverse("portal:plan-choice")),
             )
-        except services.PolicyError as exc:
+        except PolicyError as exc:
             messages.error(request, str(exc))
         else:
             request.session.pop(SESSION_PLAN, None)
@@ -151,7 +158,7 @@ def policy_pay(request, number: str):
             success_url=_checkout_success_url(request),
             cancel_url=request.build_absolute_uri(reverse("portal:policy")),
         )
-    except services.PolicyError as exc:
+    except PolicyError as exc:
         messages.error(request, str(exc))
         return redirect("portal:policy")
     return HttpResponseRedirect(url, status=303)
@@ -195,7 +202,7 @@ def policy_cancel(request, number: str):
             cancellation.policy_cancel(policy=policy)
             return redirect("portal:policy-cancelled", number=policy.number)
         terms = cancellation.policy_cancellation_terms(policy=policy, on=timezone.localdate())
-    except services.PolicyError as exc:
+    except PolicyError as exc:
         messages.error(request, str(exc))
         return redirect("portal:policy")
     return render(
@@ -221,8 +228,8 @@ def certificate(request, number: str):
     if policy is None:
         raise Http404
     try:
-        pdf = services.certificate_render(policy=policy, on=timezone.localdate())
-    except services.PolicyError as exc:
+        pdf = certificate_render(policy=policy, on=timezone.localdate())
+    except PolicyError as exc:
         messages.error(request, str(exc))
         return redirect("portal:policy")
     return FileResponse(

@@ -220,7 +220,7 @@ def register_viewsets():
 
 def portfolio_import_view(request):
     """Upload the portfolio CSV: checked first (every bad line listed), imported only when clean."""
-    from cover.services import portfolio_import
+    from cover.services.portfolio import portfolio_import
 
     if not request.user.has_perm(IMPORT_PERMISSION):
         raise PermissionDenied

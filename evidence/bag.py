@@ -403,6 +403,40 @@ def _publish(*, partial: Path, final: Path) -> None:
         os.replace(partial, final)
 
 
+def _tag_files_write(
+    *,
+    bag_root: Path,
+    payload: list[str],
+    manifest: str,
+    capture_id: str,
+    bag_info: dict[str, str],
+    verify_md: str | None,
+    certs: dict[str, bytes],
+) -> tuple[bytes, dict[str, str]]:
+    """Write the tag files (bagit.txt, bag-info.txt, manifest, VERIFY.md, certificates) and
+    the tag manifest over them; return the tag manifest's bytes and the tag files' SHA-256."""
+    payload_bytes = sum((bag_root / path).stat().st_size for path in payload)
+    tag_contents: dict[str, bytes] = {
+        BAGIT_TXT: BAGIT_TXT_CONTENT.encode(),
+        BAG_INFO_TXT: _bag_info_text(
+            bag_info=bag_info,
+            capture_id=capture_id,
+            payload_bytes=payload_bytes,
+            payload_files=len(payload),
+        ).encode(),
+        MANIFEST: manifest.encode(),
+        VERIFY_MD: (verify_md or verify_md_default(capture_id=capture_id)).encode(),
+        **{CERT_FILES[role]: certs[role] for role in ("tsa_ca", "tsa", "seal_ca", "seal")},
+    }
+    (bag_root / "certs").mkdir()
+    for relative, content in tag_contents.items():
+        (bag_root / relative).write_bytes(content)
+    tagmanifest, tag_digests = _manifest_text(bag_root=bag_root, paths=list(TAGMANIFEST_COVERS))
+    tagmanifest_bytes = tagmanifest.encode()
+    (bag_root / TAGMANIFEST).write_bytes(tagmanifest_bytes)
+    return tagmanifest_bytes, tag_digests
+
+
 def bundle_build(
     *,
     capture_id: str,
@@ -438,29 +472,20 @@ def bundle_build(
         bag_root.mkdir()
         payload = _payload_copy(data_dir=data_dir, target=bag_root / "data")
         manifest, digests = _manifest_text(bag_root=bag_root, paths=payload)
-        payload_bytes = sum((bag_root / path).stat().st_size for path in payload)
-
-        tag_contents: dict[str, bytes] = {
-            BAGIT_TXT: BAGIT_TXT_CONTENT.encode(),
-            BAG_INFO_TXT: _bag_info_text(
-                bag_info=bag_info,
-                capture_id=capture_id,
-                payload_bytes=payload_bytes,
-                payload_files=len(payload),
-            ).encode(),
-            MANIFEST: manifest.encode(),
-            VERIFY_MD: (verify_md or verify_md_default(capture_id=capture_id)).encode(),
-            CERT_FILES["tsa_ca"]: tsa_ca_pem,
-            CERT_FILES["tsa"]: tsa_chain_pem,
-            CERT_FILES["seal_ca"]: seal_ca_pem,
-            CERT_FILES["seal"]: seal_cert_pem,
-        }
-        (bag_root / "certs").mkdir()
-        for relative, content in tag_contents.items():
-            (bag_root / relative).write_bytes(content)
-        tagmanifest, tag_digests = _manifest_text(bag_root=bag_root, paths=list(TAGMANIFEST_COVERS))
-        tagmanifest_bytes = tagmanifest.encode()
-        (bag_root / TAGMANIFEST).write_bytes(tagmanifest_bytes)
+        tagmanifest_bytes, tag_digests = _tag_files_write(
+            bag_root=bag_root,
+            payload=payload,
+            manifest=manifest,
+            capture_id=capture_id,
+            bag_info=bag_info,
+            verify_md=verify_md,
+            certs={
+                "tsa_ca": tsa_ca_pem,
+                "tsa": tsa_chain_pem,
+                "seal_ca": seal_ca_pem,
+                "seal": seal_cert_pem,
+            },
+        )
 
         # Seal first: a seal misconfiguration must not spend a (billed) qualified timestamp.
         seal_der = seal_sign(data=tagmanifest_bytes, key_pem=seal_key_pem, cert_pem=seal_cert_pem)

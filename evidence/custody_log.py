@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from evidence.custody_chain import custody_hash, custody_payload
 from evidence.models import Capture, CustodyEvent, CustodyLogEntry
 from tenants.db import connection
 
@@ -232,8 +233,6 @@ def _log_check(
 
 def _captures_check(logged: dict[tuple[int, int], str]) -> tuple[int, list[str]]:
     """Every capture's own chain, and its agreement with the log, in one ordered pass."""
-    from evidence.services import custody_hash, custody_payload
-
     problems: list[str] = []
     chains: set[int] = set()
     broken: set[int] = set()

@@ -21,7 +21,7 @@ class SealKey(models.Model):
     Either issued by the platform's own CA at onboarding (``evidence_provision``) or a qualified
     seal the insurer imported as PKCS#12 (``evidence.seals.seal_import``); the newest one seals
     new bundles. The private key is never stored in clear: it is encrypted with a data key of
-    its own, itself wrapped by a master key kept outside the database (``evidence.keys``).
+    its own, itself wrapped by a master key kept outside the database (``common.keys``).
     ``seal_private_key_pem`` gives it back, in memory only.
     """
 

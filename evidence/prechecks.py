@@ -10,7 +10,7 @@ Clock and egress address are measured by default: the settings name public NTP p
 each is asked in turn with a short timeout, and the first answer wins. Tests point both at local
 servers speaking the real protocols (``evidence.testing``).
 
-Outbound rules (those of ``evidence.netguard`` / ``saas.net_guard``, adapted): these services
+Outbound rules (those of ``common.address_guard`` / ``common.net_guard``, adapted): these services
 are chosen by the operator, never by a user, so they are not held to the public-address rule of
 the capture guard (an internal NTP server is legitimate). But every name is resolved once, with
 a timeout (``getaddrinfo`` alone can hang), and the connection goes to that exact address; proxy
@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 import ntplib
 
-from evidence.netguard import Resolver, address_classify, system_resolver
+from common.address_guard import Resolver, address_classify, system_resolver
 
 UNKNOWN = "unknown: "
 NTP_VERSION = 4

@@ -225,6 +225,232 @@ def _openssl_check(*, record: bytes, token: bytes, chain: bytes, anchor: bytes) 
         )
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What renewal ``seq`` of a capture protects, and where its files go."""
+
+    seq: int
+    bundle: _Bundle
+    names: dict[str, str]  # role ("record", "token", "tsa", "tsa_ca") → storage name
+    verify_md: bytes  # the renewals folder's VERIFY file, written with renewal 1
+    expected: list[str]  # the paths the record must list
+    hashes: dict[str, dict[str, str]]  # path → {"sha256": …[, "sha512": …]}
+    hash_algorithm: str  # of the new record ("sha512" for an algorithm renewal)
+
+
+def _protected_contents(
+    *, capture: Capture, bundle: _Bundle, seq: int, verify_md: bytes
+) -> dict[str, bytes]:
+    """Every file the renewal protects, by its path in the verification layout."""
+    contents: dict[str, bytes] = {
+        f"{bundle.bag}/{name}": content for name, content in bundle.files.items()
+    }
+    folder_base = PurePosixPath(bundle.folder).name
+    contents[f"{folder_base}/{RENEWALS_VERIFY_MD}"] = (
+        _read(f"{bundle.folder}/{RENEWALS_VERIFY_MD}") if seq > 1 else verify_md
+    )
+    for earlier in EvidenceRenewal.objects.filter(capture=capture).order_by("seq"):
+        for stored in (
+            earlier.record_name,
+            earlier.token_name,
+            earlier.tsa_cert_name,
+            earlier.tsa_ca_name,
+        ):
+            contents[f"{folder_base}/{PurePosixPath(stored).name}"] = _read(stored)
+    return contents
+
+
+def _renewal_plan(*, capture: Capture, reason: str, weak: set[str]) -> _Plan:
+    """Read the bundle and the earlier renewals, and hash what renewal n must protect."""
+    last = _last_renewal(capture)
+    seq = (last.seq + 1) if last else 1
+    algorithm_renewal = reason == EvidenceRenewal.Reason.WEAK_ALGORITHM or "sha256" in weak
+    bundle = _bundle_read(capture=capture, all_files=algorithm_renewal)
+    verify_md = renewals_verify_md(bag=bundle.bag).encode("utf-8")
+    contents = _protected_contents(capture=capture, bundle=bundle, seq=seq, verify_md=verify_md)
+    expected = protected_paths(bag=bundle.bag, seq=seq)
+    missing = sorted(set(expected) - set(contents))
+    if missing:
+        raise RenewalError(_("Fichiers à protéger introuvables : %(m)s") % {"m": missing})
+    hashes: dict[str, dict[str, str]] = {
+        path: {"sha256": hashlib.sha256(content).hexdigest()} for path, content in contents.items()
+    }
+    if algorithm_renewal:
+        for path, content in contents.items():
+            hashes[path]["sha512"] = hashlib.sha512(content).hexdigest()
+        for path, digest in bundle.all_sha512.items():
+            hashes.setdefault(path, {})["sha512"] = digest
+    return _Plan(
+        seq=seq,
+        bundle=bundle,
+        names={
+            role: f"{bundle.folder}/{name}" for role, name in renewal_file_names(seq=seq).items()
+        },
+        verify_md=verify_md,
+        expected=expected,
+        hashes=hashes,
+        hash_algorithm="sha512" if algorithm_renewal else "sha256",
+    )
+
+
+def _record_resume(*, plan: _Plan) -> tuple[bytes, str]:
+    """The record a previous run wrote (files without row), if it matches the plan."""
+    record = _read(plan.names["record"])
+    try:
+        parsed = renewal_parse(text=record.decode("utf-8"))
+    except (RenewalFormatError, UnicodeError) as exc:
+        raise RenewalError(str(exc)) from exc
+    if (
+        parsed.seq != plan.seq
+        or parsed.bag != plan.bundle.bag
+        or any(
+            parsed.hashes.get(path, {}).get("sha256") != plan.hashes[path]["sha256"]
+            for path in plan.expected
+        )
+    ):
+        raise RenewalError(
+            _("Un fichier %(name)s incohérent existe déjà : intervention requise.")
+            % {"name": plan.names["record"]}
+        )
+    return record, parsed.hash_algorithm
+
+
+def _record_make(*, plan: _Plan, capture: Capture, reason: str, detail: str) -> tuple[bytes, str]:
+    """The renewal record's bytes and hash algorithm: resumed if already written, else new."""
+    if _storage().exists(plan.names["record"]):
+        return _record_resume(plan=plan)
+    record = renewal_text(
+        seq=plan.seq,
+        bag=plan.bundle.bag,
+        capture=str(capture.pk),
+        reason=reason,
+        detail=detail,
+        hash_algorithm=plan.hash_algorithm,
+        hashes=plan.hashes,
+    ).encode("utf-8")
+    return record, plan.hash_algorithm
+
+
+@dataclass(frozen=True)
+class _Token:
+    der: bytes  # the RFC 3161 response
+    chain: bytes  # TSA certificate (PEM) stored next to it
+    anchor: bytes  # TSA root (PEM) stored next to it
+
+
+def _token_obtain(
+    *, names: dict[str, str], record: bytes, hash_algorithm: str, tsa: tuple[str, bytes, bytes]
+) -> _Token:
+    """The token over ``record``: the one a previous run stored (checked), else a new one."""
+    url, chain, anchor = tsa
+    storage = _storage()
+    if storage.exists(names["token"]):
+        token_der = _read(names["token"])
+        try:
+            timestamp_token_check(
+                response_der=token_der,
+                digest=hashlib.new(hash_algorithm, record).digest(),
+                nonce=None,
+                hash_algorithm=hash_algorithm,
+            )
+        except TimestampError as exc:
+            raise RenewalError(
+                _("Le jeton %(name)s déjà présent est invalide : %(exc)s")
+                % {"name": names["token"], "exc": exc}
+            ) from exc
+        if storage.exists(names["tsa"]):
+            chain = _read(names["tsa"])
+        if storage.exists(names["tsa_ca"]):
+            anchor = _read(names["tsa_ca"])
+        return _Token(der=token_der, chain=chain, anchor=anchor)
+    token = timestamp_request(
+        data=record,
+        tsa_url=url,
+        timeout=settings.EGIDE_TSA_TIMEOUT_S,
+        hash_algorithm=hash_algorithm,
+    )
+    if pem_to_der(chain) != token.tsa_cert_der:
+        raise RenewalError(
+            _("Le certificat du jeton diffère du certificat configuré (EGIDE_TSA_CERT_FILE).")
+        )
+    return _Token(der=token.response_der, chain=chain, anchor=anchor)
+
+
+def _continuity_check(*, new: TokenFacts, previous: TokenFacts, weak: set[str]) -> None:
+    """The new token must come before the previous one expires, after it, and not be weak."""
+    if new.gen_time >= previous.tsa_not_after:
+        raise RenewalError(
+            _(
+                "Trop tard : le certificat du jeton précédent a expiré le %(date)s, "
+                "la chaîne serait rompue."
+            )
+            % {"date": f"{previous.tsa_not_after:%Y-%m-%d %H:%M} UTC"}
+        )
+    if new.gen_time < previous.gen_time:
+        raise RenewalError(_("Le nouveau jeton est antérieur au précédent."))
+    still_weak = sorted(weak & new.algorithms)
+    if still_weak:
+        raise RenewalError(
+            _("L'autorité d'horodatage configurée utilise un algorithme affaibli : %(n)s.")
+            % {"n": ", ".join(still_weak)}
+        )
+
+
+def _renewal_store(
+    *,
+    capture: Capture,
+    plan: _Plan,
+    record: bytes,
+    hash_algorithm: str,
+    token: _Token,
+    facts: TokenFacts,
+    reason: str,
+    detail: str,
+    actor_label: str,
+) -> EvidenceRenewal:
+    """Write the files (write-once), then the row and the custody event."""
+    names = plan.names
+    if plan.seq == 1:
+        _write_once(f"{plan.bundle.folder}/{RENEWALS_VERIFY_MD}", plan.verify_md)
+    _write_once(names["tsa"], token.chain)
+    _write_once(names["tsa_ca"], token.anchor)
+    _write_once(names["record"], record)
+    _write_once(names["token"], token.der)
+    renewal = EvidenceRenewal.objects.create(
+        capture=capture,
+        seq=plan.seq,
+        reason=reason,
+        detail=detail,
+        record_name=names["record"],
+        token_name=names["token"],
+        tsa_cert_name=names["tsa"],
+        tsa_ca_name=names["tsa_ca"],
+        record_sha256=hashlib.sha256(record).hexdigest(),
+        hash_algorithm=hash_algorithm,
+        gen_time=facts.gen_time,
+        tsa_not_after=facts.tsa_not_after,
+    )
+    from evidence.services import custody_record
+
+    custody_record(
+        capture=capture,
+        kind=CustodyEvent.Kind.RENEWED,
+        actor_label=actor_label,
+        detail={
+            "renewal": plan.seq,
+            "reason": reason,
+            "detail": detail,
+            "file": names["record"],
+            "sha256": renewal.record_sha256,
+            "hash_algorithm": hash_algorithm,
+            "gen_time": facts.gen_time.isoformat(),
+            "tsa": facts.tsa_subject,
+            "tsa_not_after": facts.tsa_not_after.isoformat(),
+        },
+    )
+    return renewal
+
+
 def capture_renew(
     *, capture: Capture, reason: str, detail: str = "", actor_label: str = ""
 ) -> EvidenceRenewal:
@@ -238,172 +464,30 @@ def capture_renew(
         if capture.status != Capture.Status.COMPLETE or not capture.bundle:
             raise RenewalError(_("Seule une capture terminée avec son lot peut être renouvelée."))
         previous = last_token_facts(capture=capture)
-        last = _last_renewal(capture)
-        seq = (last.seq + 1) if last else 1
         weak = _weak_algorithms()
-        algorithm_renewal = reason == EvidenceRenewal.Reason.WEAK_ALGORITHM or "sha256" in weak
-        hash_algorithm = "sha512" if algorithm_renewal else "sha256"
-        bundle = _bundle_read(capture=capture, all_files=algorithm_renewal)
-        names = {
-            role: f"{bundle.folder}/{name}" for role, name in renewal_file_names(seq=seq).items()
-        }
-        verify_md = renewals_verify_md(bag=bundle.bag).encode("utf-8")
-
-        # Every file the renewal protects, by its path in the verification layout.
-        contents: dict[str, bytes] = {
-            f"{bundle.bag}/{name}": content for name, content in bundle.files.items()
-        }
-        folder_base = PurePosixPath(bundle.folder).name
-        contents[f"{folder_base}/{RENEWALS_VERIFY_MD}"] = (
-            _read(f"{bundle.folder}/{RENEWALS_VERIFY_MD}") if seq > 1 else verify_md
+        plan = _renewal_plan(capture=capture, reason=reason, weak=weak)
+        tsa = _tsa_config()
+        record, hash_algorithm = _record_make(
+            plan=plan, capture=capture, reason=reason, detail=detail
         )
-        for earlier in EvidenceRenewal.objects.filter(capture=capture).order_by("seq"):
-            for stored in (
-                earlier.record_name,
-                earlier.token_name,
-                earlier.tsa_cert_name,
-                earlier.tsa_ca_name,
-            ):
-                contents[f"{folder_base}/{PurePosixPath(stored).name}"] = _read(stored)
-        expected = protected_paths(bag=bundle.bag, seq=seq)
-        missing = sorted(set(expected) - set(contents))
-        if missing:
-            raise RenewalError(_("Fichiers à protéger introuvables : %(m)s") % {"m": missing})
-        hashes: dict[str, dict[str, str]] = {
-            path: {"sha256": hashlib.sha256(content).hexdigest()}
-            for path, content in contents.items()
-        }
-        if algorithm_renewal:
-            for path, content in contents.items():
-                hashes[path]["sha512"] = hashlib.sha512(content).hexdigest()
-            for path, digest in bundle.all_sha512.items():
-                hashes.setdefault(path, {})["sha512"] = digest
-
-        url, chain, anchor = _tsa_config()
-        storage = _storage()
-        if storage.exists(names["record"]):
-            # A previous run wrote the files but not the row: resume with the same record.
-            record = _read(names["record"])
-            try:
-                parsed = renewal_parse(text=record.decode("utf-8"))
-            except (RenewalFormatError, UnicodeError) as exc:
-                raise RenewalError(str(exc)) from exc
-            if (
-                parsed.seq != seq
-                or parsed.bag != bundle.bag
-                or any(
-                    parsed.hashes.get(path, {}).get("sha256") != hashes[path]["sha256"]
-                    for path in expected
-                )
-            ):
-                raise RenewalError(
-                    _("Un fichier %(name)s incohérent existe déjà : intervention requise.")
-                    % {"name": names["record"]}
-                )
-            hash_algorithm = parsed.hash_algorithm
-        else:
-            record = renewal_text(
-                seq=seq,
-                bag=bundle.bag,
-                capture=str(capture.pk),
-                reason=reason,
-                detail=detail,
-                hash_algorithm=hash_algorithm,
-                hashes=hashes,
-            ).encode("utf-8")
-
-        token_der: bytes | None = None
-        if storage.exists(names["token"]):
-            token_der = _read(names["token"])
-            try:
-                timestamp_token_check(
-                    response_der=token_der,
-                    digest=hashlib.new(hash_algorithm, record).digest(),
-                    nonce=None,
-                    hash_algorithm=hash_algorithm,
-                )
-            except TimestampError as exc:
-                raise RenewalError(
-                    _("Le jeton %(name)s déjà présent est invalide : %(exc)s")
-                    % {"name": names["token"], "exc": exc}
-                ) from exc
-            if storage.exists(names["tsa"]):
-                chain = _read(names["tsa"])
-            if storage.exists(names["tsa_ca"]):
-                anchor = _read(names["tsa_ca"])
-        else:
-            token = timestamp_request(
-                data=record,
-                tsa_url=url,
-                timeout=settings.EGIDE_TSA_TIMEOUT_S,
-                hash_algorithm=hash_algorithm,
-            )
-            if pem_to_der(chain) != token.tsa_cert_der:
-                raise RenewalError(
-                    _(
-                        "Le certificat du jeton diffère du certificat configuré (EGIDE_TSA_CERT_FILE)."
-                    )
-                )
-            token_der = token.response_der
-
-        new = token_facts(response_der=token_der)
-        if new.gen_time >= previous.tsa_not_after:
-            raise RenewalError(
-                _(
-                    "Trop tard : le certificat du jeton précédent a expiré le %(date)s, "
-                    "la chaîne serait rompue."
-                )
-                % {"date": f"{previous.tsa_not_after:%Y-%m-%d %H:%M} UTC"}
-            )
-        if new.gen_time < previous.gen_time:
-            raise RenewalError(_("Le nouveau jeton est antérieur au précédent."))
-        still_weak = sorted(weak & new.algorithms)
-        if still_weak:
-            raise RenewalError(
-                _("L'autorité d'horodatage configurée utilise un algorithme affaibli : %(n)s.")
-                % {"n": ", ".join(still_weak)}
-            )
-        _openssl_check(record=record, token=token_der, chain=chain, anchor=anchor)
-
-        if seq == 1:
-            _write_once(f"{bundle.folder}/{RENEWALS_VERIFY_MD}", verify_md)
-        _write_once(names["tsa"], chain)
-        _write_once(names["tsa_ca"], anchor)
-        _write_once(names["record"], record)
-        _write_once(names["token"], token_der)
-        renewal = EvidenceRenewal.objects.create(
+        token = _token_obtain(
+            names=plan.names, record=record, hash_algorithm=hash_algorithm, tsa=tsa
+        )
+        facts = token_facts(response_der=token.der)
+        _continuity_check(new=facts, previous=previous, weak=weak)
+        _openssl_check(record=record, token=token.der, chain=token.chain, anchor=token.anchor)
+        renewal = _renewal_store(
             capture=capture,
-            seq=seq,
+            plan=plan,
+            record=record,
+            hash_algorithm=hash_algorithm,
+            token=token,
+            facts=facts,
             reason=reason,
             detail=detail,
-            record_name=names["record"],
-            token_name=names["token"],
-            tsa_cert_name=names["tsa"],
-            tsa_ca_name=names["tsa_ca"],
-            record_sha256=hashlib.sha256(record).hexdigest(),
-            hash_algorithm=hash_algorithm,
-            gen_time=new.gen_time,
-            tsa_not_after=new.tsa_not_after,
-        )
-        from evidence.services import custody_record
-
-        custody_record(
-            capture=capture,
-            kind=CustodyEvent.Kind.RENEWED,
             actor_label=actor_label,
-            detail={
-                "renewal": seq,
-                "reason": reason,
-                "detail": detail,
-                "file": names["record"],
-                "sha256": renewal.record_sha256,
-                "hash_algorithm": hash_algorithm,
-                "gen_time": new.gen_time.isoformat(),
-                "tsa": new.tsa_subject,
-                "tsa_not_after": new.tsa_not_after.isoformat(),
-            },
         )
-    logger.info("Capture %s: timestamp renewal %s (%s)", capture.pk, seq, reason)
+    logger.info("Capture %s: timestamp renewal %s (%s)", capture.pk, plan.seq, reason)
     return renewal
 
 

@@ -11,18 +11,21 @@ does not replace a constat. Missing facts are printed with the reason they are m
 The report is French only on purpose: it is a document for French legal professionals, not a
 screen of the application. It is built from the capture's provenance data alone, so it can be
 rendered again later from the files of a bundle.
+
+The layout is the template ``templates/evidence/report/report.html``; this module turns the
+provenance data into the plain strings it shows (``report_context``).
 """
 
 from __future__ import annotations
 
-import html
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.template import Context, Engine
 from weasyprint import HTML
 
 from evidence.capture import file_sha256
@@ -79,32 +82,22 @@ CLICK_PURPOSES: dict[str, str] = {
     "reviews-tab": "ouverture de l'onglet des avis",
 }
 
-_CSS = """
-@page { size: A4; margin: 16mm 14mm 18mm 14mm;
-        @bottom-center { content: "Rapport de capture Égide — page " counter(page)
-                         " / " counter(pages); font-size: 8pt; color: #555;
-                         font-family: "DejaVu Sans", sans-serif; } }
-body { font-family: "DejaVu Sans", "Liberation Sans", sans-serif; font-size: 9pt; color: #111; }
-h1 { font-size: 16pt; margin: 0 0 4mm 0; color: #14213d; }
-h2 { font-size: 11.5pt; margin: 6mm 0 2mm 0; color: #14213d; border-bottom: 1px solid #14213d; }
-.warning { border: 1.5px solid #8a1c1c; background: #fbeaea; padding: 3mm; margin: 3mm 0; }
-table { border-collapse: collapse; width: 100%; margin: 1mm 0 2mm 0; }
-th, td { border: 0.5px solid #999; padding: 1mm 1.5mm; text-align: left; vertical-align: top; }
-th { background: #eef0f5; width: 32%; font-weight: bold; }
-table.list { table-layout: fixed; }
-table.list th { width: auto; }
-.mono { font-family: "DejaVu Sans Mono", monospace; font-size: 7.4pt; }
-.url { word-break: break-all; }
-.small { font-size: 7.8pt; }
-"""
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# A standalone engine, not the project's ``TEMPLATES``: the report renders the same in the worker,
+# in a shell and offline from a bundle's files. The template only receives plain strings (no
+# numbers or dates), so neither localisation nor settings ever change its text.
+_ENGINE = Engine(dirs=[str(_TEMPLATES)], autoescape=True, debug=False, file_charset="utf-8")
+_TEMPLATE_NAME = "evidence/report/report.html"
 
 
-def _e(value: Any) -> str:
+def _text(value: Any) -> str:
+    """A fact as text; a missing one says so (« non renseigné »)."""
     if value is None or value == "":
-        return html.escape(NOT_RECORDED)
+        return NOT_RECORDED
     if isinstance(value, (list, tuple)):
-        return html.escape(", ".join(str(item) for item in value) or NOT_RECORDED)
-    return html.escape(str(value))
+        return ", ".join(str(item) for item in value) or NOT_RECORDED
+    return str(value)
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -122,36 +115,20 @@ def _when(value: Any) -> str:
     """``2025-03-14 09:26:53 UTC (10:26:53, heure de Paris, le 14/03/2025)``."""
     moment = _as_datetime(value)
     if moment is None:
-        return _e(value)
+        return _text(value)
     utc = moment.astimezone(UTC)
     paris = moment.astimezone(PARIS)
-    return html.escape(
-        f"{utc:%Y-%m-%d %H:%M:%S} UTC ({paris:%H:%M:%S}, heure de Paris, le {paris:%d/%m/%Y})"
-    )
-
-
-def _rows(pairs: Iterable[tuple[str, str]]) -> str:
-    return "".join(
-        f"<tr><th>{html.escape(label)}</th><td>{cell}</td></tr>" for label, cell in pairs
-    )
-
-
-def _table(headers: list[str], rows: list[list[str]], widths: list[int] | None = None) -> str:
-    """A table with a header row; ``widths`` are column widths in percent."""
-    cols = "".join(f'<col style="width:{w}%">' for w in widths or [])
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f'<table class="list"><colgroup>{cols}</colgroup><tr>{head}</tr>{body}</table>'
+    return f"{utc:%Y-%m-%d %H:%M:%S} UTC ({paris:%H:%M:%S}, heure de Paris, le {paris:%d/%m/%Y})"
 
 
 def _clock_text(record: Mapping[str, Any] | None) -> str:
     if not record:
-        return _e(None)
+        return _text(None)
     status = str(record.get("status", ""))
     if status == "ok":
         delay = record.get("delay_s", record.get("round_trip_s"))
         reference = record.get("reference_time_utc")
-        return html.escape(
+        return (
             f"décalage de {record.get('offset_s')} s par rapport au serveur NTP "
             f"{record.get('server')} ("
             + (f"{record['server_address']}, " if record.get("server_address") else "")
@@ -161,9 +138,7 @@ def _clock_text(record: Mapping[str, Any] | None) -> str:
         )
     # The per-server reasons are in the status (« aucun serveur NTP n'a répondu (… ; …) »).
     reason = status.removeprefix(UNKNOWN) if status.startswith(UNKNOWN) else status
-    return html.escape(
-        f"inconnu : {reason} ; heure système {record.get('system_time_utc', NOT_RECORDED)}"
-    )
+    return f"inconnu : {reason} ; heure système {record.get('system_time_utc', NOT_RECORDED)}"
 
 
 def _clock_check_text(clock: Mapping[str, Any]) -> str:
@@ -175,14 +150,14 @@ def _clock_check_text(clock: Mapping[str, Any]) -> str:
         text += f", {end.get('offset_s')} s à la fin"
     else:
         text += ", non mesuré à la fin"
-    return html.escape(f"{text} (serveur {start.get('server')})")
+    return f"{text} (serveur {start.get('server')})"
 
 
 def _unknown_text(value: Any) -> str:
     text = str(value) if value else NOT_RECORDED
     if text.startswith(UNKNOWN):
-        return html.escape("inconnue : " + text.removeprefix(UNKNOWN))
-    return html.escape(text)
+        return "inconnue : " + text.removeprefix(UNKNOWN)
+    return text
 
 
 def _action_detail(entry: Mapping[str, Any]) -> str:
@@ -192,23 +167,19 @@ def _action_detail(entry: Mapping[str, Any]) -> str:
         detail = f"« {entry.get('text', '')} » ({purpose}) — élément {entry.get('selector', '')}"
         if entry.get("error"):
             detail += f" — {entry['error']}"
-        return html.escape(detail)
+        return detail
     if action == "scroll-done":
         parts = [f"moteur {entry.get('engine', '')}"]
         if "duration_s" in entry:
             parts.append(f"durée {entry['duration_s']} s")
         if "page_height_px" in entry:
             parts.append(f"hauteur de page {entry['page_height_px']} px")
-        return html.escape(", ".join(parts))
+        return ", ".join(parts)
     skip = {"at", "action", "messages"}
     fields = {key: value for key, value in entry.items() if key not in skip}
-    if not fields:
-        return ""
-    return html.escape(
-        "; ".join(
-            f"{key} = {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
-            for key, value in sorted(fields.items())
-        )
+    return "; ".join(
+        f"{key} = {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+        for key, value in sorted(fields.items())
     )
 
 
@@ -218,8 +189,8 @@ def _chain_verification_text(record: Any) -> str:
         return ""
     status = str(record.get("status", ""))
     if status == "valide":
-        return html.escape(f" — chaîne valide ({record.get('trust', NOT_RECORDED)})")
-    return html.escape(" — " + status.removeprefix(UNKNOWN))
+        return f" — chaîne valide ({record.get('trust', NOT_RECORDED)})"
+    return " — " + status.removeprefix(UNKNOWN)
 
 
 def _validity(info: Mapping[str, Any]) -> str:
@@ -243,225 +214,206 @@ def _capture_data(capture: Any) -> dict:
     return dict(capture)
 
 
-def report_html(*, capture: Any, file_hashes: Mapping[str, str]) -> str:
-    """The report as HTML (rendered to PDF by ``report_render``)."""
-    data = _capture_data(capture)
-    env = data.get("environment") or {}
-    network = data.get("network") or {}
-    clock = data.get("clock") or {}
-    browser = env.get("browser") or {}
-    context = env.get("context") or {}
-    software = env.get("software") or {}
-    os_info = env.get("os") or {}
-    proxy = env.get("proxy") or {}
+def _what(data: Mapping[str, Any]) -> dict[str, str]:
+    """Section 1: the page asked for and the page obtained."""
+    return {
+        "url": _text(data.get("url")),
+        "final_url": _text(data.get("final_url")),
+        "title": _text(data.get("title")),
+        "http_status": _text(data.get("http_status")),
+        "error": data.get("error") or "aucune",
+    }
+
+
+def _when_facts(data: Mapping[str, Any], clock: Mapping[str, Any]) -> dict[str, str]:
+    """Section 2: start and end in UTC and Paris time, and the clock at both ends."""
+    return {
+        "started_at": _when(data.get("started_at")),
+        "finished_at": _when(data.get("finished_at")),
+        "clock_start": _clock_text(clock.get("start")),
+        "clock_end": _clock_text(clock.get("end")),
+    }
+
+
+def _where(network: Mapping[str, Any]) -> dict[str, str]:
+    """Section 3: the public IP, the DNS answers and the resolver."""
     dns = network.get("dns") or {}
     resolver = dns.get("resolver") or {}
     egress = network.get("egress") or {}
-    blocked = data.get("blocked") or network.get("blocked") or []
-    chain = data.get("redirect_chain") or network.get("redirect_chain") or []
-    actions = data.get("actions") or []
+    return {
+        "egress_ip": _unknown_text(egress.get("ip")),
+        "egress_source": _text(egress.get("source") or egress.get("sources")),
+        "host": _text(dns.get("host")),
+        "answers": _text(dns.get("answers") or dns.get("error")),
+        "nameservers": _text(resolver.get("nameservers")),
+        "nsswitch_hosts": _text(resolver.get("nsswitch_hosts")),
+        "resolver_source": _text(resolver.get("source")),
+    }
 
+
+def _proxy_text(proxy: Mapping[str, Any]) -> str:
     proxy_env = proxy.get("environment") or {}
-    proxy_text = (
+    text = (
         "variables d'environnement trouvées : "
         + ", ".join(f"{k}={v}" for k, v in sorted(proxy_env.items()))
         if proxy_env
         else "aucune variable de proxy dans l'environnement"
     )
-    proxy_text += f" ; navigateur : {proxy.get('browser', NOT_RECORDED)}"
-    cookies = context.get("cookies_at_start")
-    clean_ok = cookies == 0 and context.get("fresh_context") is True
-    clean_text = (
-        f"contexte de navigation neuf, {cookies} cookie au démarrage, cache "
-        f"{context.get('cache', NOT_RECORDED)}, service workers {context.get('service_workers')}"
+    return text + f" ; navigateur : {proxy.get('browser', NOT_RECORDED)}"
+
+
+def _profile_text(context: Mapping[str, Any]) -> str:
+    return (
+        f"contexte de navigation neuf, {context.get('cookies_at_start')} cookie au démarrage, "
+        f"cache {context.get('cache', NOT_RECORDED)}, "
+        f"service workers {context.get('service_workers')}"
     )
+
+
+def _how(env: Mapping[str, Any]) -> dict[str, str]:
+    """Section 4: browser, window, profile, proxy, system and software versions."""
+    browser = env.get("browser") or {}
+    context = env.get("context") or {}
+    software = env.get("software") or {}
+    os_info = env.get("os") or {}
+    viewport = context.get("viewport") or {}
     behaviors = software.get("behaviors") or {}
     versions = ", ".join(
         f"{name} {version}"
         for name, version in sorted(software.items())
         if isinstance(version, str)
     )
+    return {
+        "browser": _text(f"{browser.get('name', '')} {browser.get('version', '')}".strip()),
+        "mode": "sans interface (headless)" if browser.get("headless") else _text(None),
+        "user_agent": _text(browser.get("user_agent")),
+        "extensions": _text(browser.get("extensions")),
+        "window": f"{viewport.get('width')} × {viewport.get('height')} px",
+        "locale": f"{context.get('locale')} — {context.get('timezone_id')}",
+        "profile": _profile_text(context),
+        "proxy": _proxy_text(env.get("proxy") or {}),
+        "system": f"{os_info.get('name', '')} ({os_info.get('platform', '')})",
+        "machine": _text(os_info.get("hostname")),
+        "software": _text(versions),
+        "behaviors": _text(
+            f"{behaviors.get('name')} {behaviors.get('version')} "
+            f"(sha256 {behaviors.get('sha256')}, licence {behaviors.get('licence')})"
+            if behaviors
+            else None
+        ),
+    }
 
-    what = _rows(
-        [
-            ("Adresse demandée", f'<span class="url">{_e(data.get("url"))}</span>'),
-            ("Adresse finale", f'<span class="url">{_e(data.get("final_url"))}</span>'),
-            ("Titre de la page", _e(data.get("title"))),
-            ("Statut HTTP", _e(data.get("http_status"))),
-            ("Erreur", html.escape(data.get("error") or "aucune")),
-        ]
-    )
-    when = _rows(
-        [
-            ("Début de la capture", _when(data.get("started_at"))),
-            ("Fin de la capture", _when(data.get("finished_at"))),
-            ("Horloge au début", _clock_text(clock.get("start"))),
-            ("Horloge à la fin", _clock_text(clock.get("end"))),
-        ]
-    )
-    where = _rows(
-        [
-            ("Adresse IP publique de sortie", _unknown_text(egress.get("ip"))),
-            ("Service interrogé", _e(egress.get("source") or egress.get("sources"))),
-            ("Hôte de l'adresse demandée", _e(dns.get("host"))),
-            ("Réponses DNS", _e(dns.get("answers") or dns.get("error"))),
-            ("Résolveur (serveurs DNS)", _e(resolver.get("nameservers"))),
-            ("Ordre de résolution (nsswitch)", _e(resolver.get("nsswitch_hosts"))),
-            ("Source de la configuration", _e(resolver.get("source"))),
-        ]
-    )
-    how = _rows(
-        [
-            ("Navigateur", _e(f"{browser.get('name', '')} {browser.get('version', '')}".strip())),
-            ("Mode", "sans interface (headless)" if browser.get("headless") else _e(None)),
-            ("User-Agent", f'<span class="mono">{_e(browser.get("user_agent"))}</span>'),
-            ("Extensions", _e(browser.get("extensions"))),
-            (
-                "Fenêtre",
-                _e(
-                    f"{(context.get('viewport') or {}).get('width')} × "
-                    f"{(context.get('viewport') or {}).get('height')} px"
-                ),
-            ),
-            ("Langue et fuseau", _e(f"{context.get('locale')} — {context.get('timezone_id')}")),
-            ("Profil", html.escape(clean_text)),
-            ("Proxy", html.escape(proxy_text)),
-            ("Système", _e(f"{os_info.get('name', '')} ({os_info.get('platform', '')})")),
-            ("Machine", _e(os_info.get("hostname"))),
-            ("Logiciels", _e(versions)),
-            (
-                "Comportements injectés",
-                _e(
-                    f"{behaviors.get('name')} {behaviors.get('version')} "
-                    f"(sha256 {behaviors.get('sha256')}, licence {behaviors.get('licence')})"
-                    if behaviors
-                    else None
-                ),
-            ),
-        ]
-    )
-    clock_start = (clock.get("start") or {}).get("status", "")
-    egress_ip = str(egress.get("ip") or "")
-    checks = _table(
-        ["Contrôle", "Résultat"],
-        widths=[32, 68],
-        rows=[
-            [
-                "Profil vierge (cache et cookies)",
-                "conforme" if clean_ok else html.escape(f"non vérifié : {clean_text}"),
-            ],
-            [
-                "Absence de proxy",
-                "conforme"
-                if not proxy.get("proxy_found")
-                else html.escape(
-                    "proxy configuré sur la machine, non utilisé par le navigateur : " + proxy_text
-                ),
-            ],
-            [
-                "Synchronisation de l'horloge",
-                _clock_check_text(clock)
-                if clock_start == "ok"
-                else _clock_text(clock.get("start")),
-            ],
-            [
-                "Adresse IP publique",
-                "relevée" if not egress_ip.startswith(UNKNOWN) else _unknown_text(egress_ip),
-            ],
-            [
-                "Filtrage des adresses non publiques",
-                html.escape(
-                    f"{len(blocked)} requête(s) bloquée(s) ; liste d'autorisation : "
-                    + (", ".join((network.get("guard") or {}).get("allow_list", [])) or "vide")
-                ),
-            ],
-        ],
-    )
-    chain_rows = [
-        [
-            f'<span class="url">{_e(hop.get("url"))}</span>',
-            _e(hop.get("status")),
-            _e(hop.get("server_ip")),
-            f'<span class="url">{_e(hop.get("location"))}</span>' if hop.get("location") else "",
-        ]
+
+def _checks(
+    env: Mapping[str, Any], network: Mapping[str, Any], clock: Mapping[str, Any], blocked: list
+) -> dict[str, str]:
+    """Section 5: each check of the capture and its result."""
+    context = env.get("context") or {}
+    proxy = env.get("proxy") or {}
+    clean_ok = context.get("cookies_at_start") == 0 and context.get("fresh_context") is True
+    egress_ip = str((network.get("egress") or {}).get("ip") or "")
+    allow_list = (network.get("guard") or {}).get("allow_list", [])
+    return {
+        "profile": "conforme" if clean_ok else f"non vérifié : {_profile_text(context)}",
+        "proxy": "conforme"
+        if not proxy.get("proxy_found")
+        else "proxy configuré sur la machine, non utilisé par le navigateur : "
+        + _proxy_text(proxy),
+        "clock": _clock_check_text(clock)
+        if (clock.get("start") or {}).get("status", "") == "ok"
+        else _clock_text(clock.get("start")),
+        "egress_ip": "relevée" if not egress_ip.startswith(UNKNOWN) else _unknown_text(egress_ip),
+        "filtering": f"{len(blocked)} requête(s) bloquée(s) ; liste d'autorisation : "
+        + (", ".join(allow_list) or "vide"),
+    }
+
+
+def _redirects(chain: list) -> list[dict[str, str]]:
+    """Section 6: each response on the way to the main document."""
+    return [
+        {
+            "url": _text(hop.get("url")),
+            "status": _text(hop.get("status")),
+            "server_ip": _text(hop.get("server_ip")),
+            "location": _text(hop.get("location")) if hop.get("location") else "",
+        }
         for hop in chain
     ]
-    blocked_rows = [
-        [
-            f'<span class="url">{_e(item.get("url"))}</span>',
-            _e(item.get("addresses")),
-            _e(item.get("reason")),
-            _when(item.get("at")),
-        ]
+
+
+def _blocked(blocked: list) -> list[dict[str, str]]:
+    """Section 7: each request the network guard refused."""
+    return [
+        {
+            "url": _text(item.get("url")),
+            "addresses": _text(item.get("addresses")),
+            "reason": _text(item.get("reason")),
+            "at": _when(item.get("at")),
+        }
         for item in blocked
     ]
-    tls_rows = [
-        [
-            _e(host),
-            _e(", ".join(str(v) for v in (info.get("protocol"), info.get("cipher")) if v)),
-            _e(info.get("issuer")),
-            _e(_validity(info)),
-            _e(info.get("chain_file") or info.get("chain"))
+
+
+def _tls(network: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Section 8: each HTTPS host, its protocol, certificate and verified chain."""
+    return [
+        {
+            "host": _text(host),
+            "protocol": _text(
+                ", ".join(str(v) for v in (info.get("protocol"), info.get("cipher")) if v)
+            ),
+            "issuer": _text(info.get("issuer")),
+            "validity": _text(_validity(info)),
+            "chain": _text(info.get("chain_file") or info.get("chain"))
             + _chain_verification_text(info.get("chain_verification")),
-        ]
+        }
         for host, info in sorted((network.get("tls_by_host") or {}).items())
     ]
-    action_rows = [
-        [
-            f'<span class="mono">{html.escape(str(entry.get("at", "")))}</span>',
-            html.escape(ACTION_LABELS.get(str(entry.get("action")), str(entry.get("action")))),
-            f'<span class="small">{_action_detail(entry)}</span>',
-        ]
+
+
+def _actions(actions: list) -> list[dict[str, str]]:
+    """Section 9: the interactions log, one row per recorded action."""
+    return [
+        {
+            "at": str(entry.get("at", "")),
+            "label": ACTION_LABELS.get(str(entry.get("action")), str(entry.get("action"))),
+            "detail": _action_detail(entry),
+        }
         for entry in actions
     ]
-    hash_rows = [
-        [html.escape(path), f'<span class="mono">{html.escape(digest)}</span>']
-        for path, digest in sorted(file_hashes.items())
-    ]
 
-    sections = [
-        "<h1>Rapport de capture d'une page internet</h1>",
-        f'<div class="warning"><strong>Avertissement.</strong> {html.escape(DISCLAIMER)}</div>',
-        "<h2>1. Objet de la capture</h2>",
-        f"<table>{what}</table>",
-        "<h2>2. Date et heure</h2>",
-        f"<table>{when}</table>",
-        "<h2>3. Provenance réseau</h2>",
-        f"<table>{where}</table>",
-        "<h2>4. Moyens employés</h2>",
-        f"<table>{how}</table>",
-        "<h2>5. Contrôles et résultats</h2>",
-        checks,
-        "<h2>6. Chaîne de redirections</h2>",
-        _table(["Adresse", "Statut", "IP du serveur", "Redirige vers"], chain_rows, [46, 9, 17, 28])
-        if chain_rows
-        else "<p>Aucune réponse reçue pour le document principal.</p>",
-        "<h2>7. Requêtes bloquées</h2>",
-        _table(["Adresse", "Adresses résolues", "Motif", "Heure"], blocked_rows, [36, 16, 26, 22])
-        if blocked_rows
-        else "<p>Aucune requête bloquée.</p>",
-        "<h2>8. Connexions chiffrées (TLS)</h2>",
-        _table(
-            ["Hôte", "Protocole et chiffrement", "Émetteur", "Validité", "Chaîne"],
-            tls_rows,
-            [18, 22, 22, 16, 22],
-        )
-        if tls_rows
-        else "<p>Aucune connexion HTTPS.</p>",
-        "<h2>9. Journal des interactions</h2>",
-        _table(["Heure (UTC)", "Action", "Détail"], action_rows, [24, 22, 54]),
-        "<h2>10. Empreintes SHA-256 des fichiers</h2>",
-        _table(["Fichier", "SHA-256"], hash_rows, [38, 62]),
-        "<p class='small'>Vérification : <span class='mono'>sha256sum fichier</span> doit "
-        "redonner l'empreinte indiquée ; le manifeste du paquet (manifest-sha256.txt) est "
-        "horodaté (RFC 3161) et scellé.</p>",
-    ]
-    return (
-        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
-        f"<title>Rapport de capture</title><style>{_CSS}</style></head><body>"
-        + "".join(sections)
-        + "</body></html>"
-    )
+
+def report_context(*, capture: Any, file_hashes: Mapping[str, str]) -> dict[str, Any]:
+    """The facts of the report as plain strings, by section, for the template."""
+    data = _capture_data(capture)
+    env = data.get("environment") or {}
+    network = data.get("network") or {}
+    clock = data.get("clock") or {}
+    blocked = data.get("blocked") or network.get("blocked") or []
+    return {
+        "disclaimer": DISCLAIMER,
+        "what": _what(data),
+        "when": _when_facts(data, clock),
+        "where": _where(network),
+        "how": _how(env),
+        "checks": _checks(env, network, clock, blocked),
+        "redirects": _redirects(data.get("redirect_chain") or network.get("redirect_chain") or []),
+        "blocked": _blocked(blocked),
+        "tls": _tls(network),
+        "actions": _actions(data.get("actions") or []),
+        "hashes": [
+            {"path": path, "digest": digest} for path, digest in sorted(file_hashes.items())
+        ],
+    }
+
+
+def report_html(*, capture: Any, file_hashes: Mapping[str, str]) -> str:
+    """The report as HTML (rendered to PDF by ``report_render``), from its template file."""
+    context = report_context(capture=capture, file_hashes=file_hashes)
+    html = _ENGINE.get_template(_TEMPLATE_NAME).render(Context(context, autoescape=True))
+    # The template is laid out for reading; ``{% spaceless %}`` joins its tags, the final
+    # newline of the file goes too.
+    return html.strip()
 
 
 def report_render(*, capture: Any, file_hashes: Mapping[str, str], out_path: Path) -> Path:

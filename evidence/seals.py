@@ -1,7 +1,7 @@
 """The insurer's seal: storing it encrypted, reading it back in memory, importing a qualified one.
 
 Why this exists: the seal key signs every bundle and every certificate of cover, so it lives
-encrypted in the tenant schema (``evidence.keys``) and only this module decrypts it, for the
+encrypted in the tenant schema (``common.keys``) and only this module decrypts it, for the
 time of one signature. An insurer may replace the platform-issued seal by a qualified e-seal
 bought from a qualified trust service provider, delivered as a PKCS#12 file (.p12/.pfx):
 ``seal_import`` checks it as a verifier would (password, key usage, validity, the chain up to
@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from evidence.keys import (
+from common.keys import (
     data_key_rewrap,
     seal_key_context,
     seal_key_decrypt,

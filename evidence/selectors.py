@@ -14,10 +14,17 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from evidence.custody_chain import custody_hash, custody_payload
 from evidence.models import Capture, CustodyEvent, ShareLink
 from evidence.storage import bundle_local_copy
+from outbox.selectors import outbox_delivery
 
 SCREENSHOT_MEMBER = "data/screenshot-viewport.png"
+
+
+def capture_outbox_key(*, capture_id: int) -> str:
+    """The outbox row that (re)sends a capture's message."""
+    return f"evidence.capture:{capture_id}"
 
 
 def capture_interrupted(*, capture: Capture) -> bool:
@@ -26,9 +33,6 @@ def capture_interrupted(*, capture: Capture) -> bool:
     Its message is re-delivered by the broker (or re-sent by the outbox relay) and the capture
     resumes in a new attempt; meanwhile its percentage is frozen and must not be shown as live.
     """
-    from evidence.services import capture_outbox_key
-    from outbox.selectors import outbox_delivery
-
     if capture.status != Capture.Status.RUNNING:
         return False
     delivery = outbox_delivery(key=capture_outbox_key(capture_id=capture.pk))
@@ -109,8 +113,6 @@ class CustodyCheck:
 
 def custody_chain_check(*, capture: Capture) -> CustodyCheck:
     """Recompute every hash of the capture's custody chain and each link to the previous."""
-    from evidence.services import custody_hash, custody_payload
-
     previous = ""
     count = 0
     for expected_seq, event in enumerate(custody_events(capture=capture), start=1):

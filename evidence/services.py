@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import logging
 import secrets
@@ -28,19 +27,28 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_tenants.utils import get_tenant_model, tenant_context
 
+from common.address_guard import UrlRefused, url_check
+from common.keys import MasterKeyError, SealKeyDecryptError
 from evidence.browser import BrowserThread, browser_thread
+from evidence.custody_chain import custody_hash, custody_payload
 from evidence.custody_log import custody_log_append
 from evidence.models import Capture, CustodyEvent, SealKey, ShareLink
 from evidence.seals import SealMaterial, seal_current, seal_key_store, seal_material
+from evidence.selectors import capture_interrupted, capture_outbox_key, captures_last_hour
 from evidence.storage import evidence_root
 from mailing.kinds import MailKind
 from mailing.services import mail_send
+from outbox.services import outbox_enqueue
 from tenants.db import connection
+from tenants.limits import PlatformLimitExceeded, platform_limit_check_current
+from tenants.selectors import tenant_base_url
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +81,6 @@ def attempt_failure_reason(exc: BaseException) -> str:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     from evidence.bag import BundleError
-    from evidence.keys import MasterKeyError, SealKeyDecryptError
     from evidence.seal import CmsProfileError, SealError
     from evidence.timestamp import TimestampError, TimestampRefused, TimestampUnavailable
 
@@ -153,24 +160,6 @@ def evidence_seal_material(*, organisation: str) -> SealMaterial:
 # --- Custody ---------------------------------------------------------------------------------
 
 
-def custody_payload(event: CustodyEvent) -> dict[str, Any]:
-    """What an event's hash covers (also its line in the bundle's custody.jsonl)."""
-    return {
-        "capture": event.capture_id,
-        "seq": event.seq,
-        "kind": event.kind,
-        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-        "actor": event.actor_label,
-        "detail": event.detail,
-        "prev": event.prev_hash or None,
-    }
-
-
-def custody_hash(payload: dict[str, Any]) -> str:
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def custody_record(
     *,
     capture: Capture | int,
@@ -220,8 +209,6 @@ def custody_record(
 
 def capture_url_validate(*, url: str) -> str:
     """The URL, stripped, if a capture may fetch it; a French ValidationError otherwise."""
-    from evidence.netguard import UrlRefused, url_check
-
     url = (url or "").strip()
     if len(url) > URL_MAX_LENGTH:
         raise ValidationError(
@@ -242,10 +229,8 @@ def capture_request(*, url: str, requested_by, reason: str, enqueue: bool = True
     captured in this insurer links to the latest earlier capture. ``enqueue=False`` is for the
     synchronous management command, which runs ``capture_execute`` itself.
     """
+    # Lazy: the task <-> service pair (evidence.tasks' actor calls capture_execute).
     from evidence.tasks import capture_execute_task
-    from outbox.services import outbox_enqueue
-    from tenants.billing import PlatformLimitExceeded
-    from tenants.services import platform_limit_check_current
 
     url = capture_url_validate(url=url)
     try:
@@ -284,18 +269,12 @@ def capture_request(*, url: str, requested_by, reason: str, enqueue: bool = True
     return capture.pk
 
 
-def capture_outbox_key(*, capture_id: int) -> str:
-    return f"evidence.capture:{capture_id}"
-
-
 def captures_hourly_check(*, adding: int = 1) -> None:
     """Refuse, in French, captures beyond ``EGIDE_CAPTURES_PER_HOUR_INSURER`` for this insurer.
 
     Counted on the captures requested in the last hour in the current schema; the caller's
     transaction then creates nothing.
     """
-    from evidence.selectors import captures_last_hour
-
     limit = settings.EGIDE_CAPTURES_PER_HOUR_INSURER
     if not limit:
         return
@@ -527,7 +506,6 @@ def capture_execute(*, capture_id: int, browser: BrowserThread | None = None) ->
     ``CaptureAttemptFailed`` when the attempt should be retried; the row then says why.
     """
     from evidence.capture import CaptureBlocked
-    from evidence.netguard import UrlRefused
 
     capture = _attempt_claim(capture_id=capture_id)
     if capture is None:
@@ -613,8 +591,6 @@ def capture_share(
 ) -> ShareLink:
     """Send a complete capture's bundle to one recipient as an expiring link on the tenant's
     own domain (e.g. to a commissaire de justice chosen from the partner directory)."""
-    from tenants.selectors import tenant_base_url
-
     email = (recipient_email or "").strip().lower()
     try:
         validate_email(email)
@@ -678,8 +654,6 @@ def share_link_opened(*, link: ShareLink) -> None:
 
 
 def share_link_downloaded(*, link: ShareLink) -> None:
-    from django.db.models import F
-
     with transaction.atomic():
         ShareLink.objects.filter(pk=link.pk).update(downloads=F("downloads") + 1)
         custody_record(
@@ -738,10 +712,6 @@ def work_orphans_clean() -> list[Path]:
     capture whose worker is alive is never touched. Runs in the public schema (worker loop and
     worker start); returns the folders removed.
     """
-    from django_tenants.utils import get_tenant_model, tenant_context
-
-    from evidence.selectors import capture_interrupted
-
     removed: list[Path] = []
     root = Path(settings.EGIDE_EVIDENCE_ROOT)
     if not root.is_dir():

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import shutil
-import stat
 import sys
 import tempfile
 import zipfile
@@ -43,19 +41,14 @@ from evidence.bag import (
 )
 from evidence.renewal_record import (
     RENEWALS_SUFFIX,
-    RENEWALS_VERIFY_MD,
-    RenewalFormatError,
-    TokenFacts,
-    openssl_ts_verify_file_command,
-    protected_paths,
-    renewal_file_names,
-    renewal_parse,
-    token_facts,
 )
 from evidence.seal import CmsProfileError, cms_signed_data_check, pem_to_der
 from evidence.timestamp import TimestampError, timestamp_token_check
+from evidence.verdict import TOOL_TIMEOUT_SECONDS, CheckVerdict, zip_roots_safe
+from evidence.verify_renewals import renewals_folder, renewals_verify
 
-TOOL_TIMEOUT_SECONDS = 120.0
+__all__ = ["CHECK_NAMES", "CheckVerdict", "bundle_verdicts_ok", "bundle_verify", "main"]
+
 REQUIRED_FILES: tuple[str, ...] = (*TAGMANIFEST_COVERS, TAGMANIFEST, *SIGNATURE_FILES, WACZ_PAYLOAD)
 # Check names, in the order verdicts are returned (one "warc <file>" per WARC in the WACZ).
 CHECK_NAMES: tuple[str, ...] = (
@@ -68,13 +61,6 @@ CHECK_NAMES: tuple[str, ...] = (
     "wacz",
     "warc",
 )
-
-
-@dataclass(frozen=True)
-class CheckVerdict:
-    name: str
-    ok: bool
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -105,14 +91,7 @@ def _manifest_entries(path: Path) -> dict[str, str]:
 def _archive_extract(*, zip_path: Path, work: Path) -> Path:
     """Extract safely: one root ``evidence-*`` directory, no absolute paths, ``..`` or links."""
     with zipfile.ZipFile(zip_path) as archive:
-        roots = set()
-        for info in archive.infolist():
-            parts = PurePosixPath(info.filename).parts
-            if info.filename.startswith("/") or ".." in parts or "\\" in info.filename:
-                raise ValueError(f"chemin dangereux dans l'archive : {info.filename!r}")
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise ValueError(f"lien symbolique dans l'archive : {info.filename!r}")
-            roots.add(parts[0])
+        roots = zip_roots_safe(archive)
         if len(roots) != 1 or not next(iter(roots)).startswith("evidence-"):
             raise ValueError(f"l'archive doit contenir un seul dossier evidence-<id> : {roots}")
         bad = archive.testzip()
@@ -359,7 +338,7 @@ def bundle_verify(
         verdicts += _guarded("wacz", _check_wacz, bag)
         if renewals is not None:
             try:
-                folder = _renewals_folder(path=renewals, work=work / "renewals")
+                folder = renewals_folder(path=renewals, work=work / "renewals")
             except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
                 verdicts.append(
                     CheckVerdict("renewals", False, f"renouvellements illisibles : {exc}")
@@ -370,217 +349,6 @@ def bundle_verify(
             except Exception as exc:  # noqa: BLE001 - any crash on hostile input is a verdict
                 verdicts.append(CheckVerdict("renewals", False, f"contrôle impossible : {exc!r}"))
         return verdicts
-
-
-# --- Renewal chain (evidence.renewal_record) -------------------------------------------------
-
-_RENEWAL_FILE = re.compile(r"^renewal-(\d+)(\.txt|\.txt\.tsr|-tsa\.pem|-tsa-ca\.pem)$")
-
-
-def _renewals_folder(*, path: Path, work: Path) -> Path:
-    """The renewals folder itself, or the one a renewals ZIP holds (extracted safely)."""
-    if path.is_dir():
-        return path
-    with zipfile.ZipFile(path) as archive:
-        roots = set()
-        for info in archive.infolist():
-            parts = PurePosixPath(info.filename).parts
-            if info.filename.startswith("/") or ".." in parts or "\\" in info.filename:
-                raise ValueError(f"chemin dangereux dans l'archive : {info.filename!r}")
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise ValueError(f"lien symbolique dans l'archive : {info.filename!r}")
-            roots.add(parts[0])
-        if len(roots) != 1 or not next(iter(roots)).endswith(RENEWALS_SUFFIX):
-            raise ValueError(f"l'archive doit contenir un seul dossier *.renewals : {roots}")
-        archive.extractall(work)
-    return work / next(iter(roots))
-
-
-def _token_check_openssl(
-    *, data: Path, token: Path, ca_file: Path, untrusted: Path, attime: dt.datetime | None
-) -> tuple[bool, str]:
-    return command_run(
-        command=openssl_ts_verify_file_command(
-            data=str(data),
-            token=str(token),
-            ca_file=str(ca_file),
-            untrusted=str(untrusted),
-            attime=int(attime.timestamp()) if attime is not None else None,
-        ),
-        timeout=TOOL_TIMEOUT_SECONDS,
-    )
-
-
-def _when(moment: dt.datetime | None) -> str:
-    return "maintenant" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def renewals_verify(
-    *, bag_root: Path, renewals_dir: Path, at: dt.datetime | None = None
-) -> list[CheckVerdict]:
-    """Check a bundle's renewal chain: one ``renewals`` verdict, then one per renewal.
-
-    Renewal n is good when every hash it lists matches its file, it lists the bundle's signed
-    files and every earlier renewal file (continuity), its token verifies over it, its genTime
-    is after the previous token's and before the previous TSA certificate expired, and the
-    previous token verifies (openssl, ``-attime``) at renewal n's genTime. The last token must
-    verify at ``at`` (default: now).
-    """
-    bag = bag_root.name
-    folder_name = f"{bag}{RENEWALS_SUFFIX}"
-    present = sorted(p.name for p in renewals_dir.iterdir() if p.is_file())
-    seqs = sorted({int(m.group(1)) for name in present if (m := _RENEWAL_FILE.match(name))})
-    stray = [n for n in present if n != RENEWALS_VERIFY_MD and not _RENEWAL_FILE.match(n)]
-    problems: list[str] = []
-    if not seqs:
-        problems.append("aucun renouvellement")
-    elif seqs != list(range(1, len(seqs) + 1)):
-        problems.append(f"numérotation discontinue : {seqs}")
-    for seq in seqs:
-        for name in renewal_file_names(seq=seq).values():
-            if name not in present:
-                problems.append(f"{name} manquant")
-    if stray:
-        problems.append(f"fichiers inattendus : {', '.join(stray)}")
-    if problems:
-        return [CheckVerdict("renewals", False, "; ".join(problems))]
-    verdicts = [
-        CheckVerdict("renewals", True, f"{len(seqs)} renouvellement(s) dans {renewals_dir.name}/")
-    ]
-
-    def resolve(path: str) -> Path | None:
-        head, _, rest = path.partition("/")
-        base = {bag: bag_root, folder_name: renewals_dir}.get(head)
-        if base is None or not rest:
-            return None
-        target = base / rest
-        return target if target.resolve().is_relative_to(base.resolve()) else None
-
-    # Token k: its data file, token file, CA file and untrusted chain (k = 0: the bundle's).
-    tokens: list[tuple[Path, Path, Path, Path]] = [
-        (
-            bag_root / TAGMANIFEST,
-            bag_root / TIMESTAMP_FILE,
-            bag_root / CERT_FILES["tsa_ca"],
-            bag_root / CERT_FILES["tsa"],
-        )
-    ]
-    for seq in seqs:
-        names = renewal_file_names(seq=seq)
-        tokens.append(tuple(renewals_dir / names[r] for r in ("record", "token", "tsa_ca", "tsa")))  # type: ignore[arg-type]
-    try:
-        facts: list[TokenFacts] = [token_facts(response_der=tokens[0][1].read_bytes())]
-    except RenewalFormatError as exc:
-        return [*verdicts, CheckVerdict("renewals", False, f"jeton du lot illisible : {exc}")]
-
-    for seq in seqs:
-        label = f"renewal {seq}"
-        data, token_path, ca_file, untrusted = tokens[seq]
-        try:
-            record = renewal_parse(text=data.read_text("utf-8"))
-        except (RenewalFormatError, UnicodeError, OSError) as exc:
-            verdicts.append(CheckVerdict(label, False, f"fichier illisible : {exc}"))
-            continue
-        if record.seq != seq or record.bag != bag:
-            verdicts.append(
-                CheckVerdict(
-                    label, False, f"en-tête incohérent (n° {record.seq}, lot {record.bag})"
-                )
-            )
-            continue
-        uncovered = [p for p in protected_paths(bag=bag, seq=seq) if p not in record.hashes]
-        if uncovered:
-            verdicts.append(
-                CheckVerdict(
-                    label, False, f"chaîne discontinue, non couverts : {', '.join(uncovered)}"
-                )
-            )
-            continue
-        mismatches = []
-        for path, digests in record.hashes.items():
-            target = resolve(path)
-            if target is None or not target.is_file():
-                mismatches.append(f"{path} (absent)")
-                continue
-            content = target.read_bytes()
-            for algorithm, expected in digests.items():
-                if hashlib.new(algorithm, content).hexdigest() != expected:
-                    mismatches.append(f"{path} ({algorithm})")
-        if mismatches:
-            verdicts.append(
-                CheckVerdict(label, False, f"empreintes différentes : {', '.join(mismatches)}")
-            )
-            continue
-        der = token_path.read_bytes()
-        try:
-            token = timestamp_token_check(
-                response_der=der,
-                digest=hashlib.new(record.hash_algorithm, data.read_bytes()).digest(),
-                nonce=None,
-                hash_algorithm=record.hash_algorithm,
-            )
-            current = token_facts(response_der=der)
-        except (TimestampError, RenewalFormatError) as exc:
-            verdicts.append(CheckVerdict(label, False, f"jeton invalide : {exc}"))
-            continue
-        try:
-            shipped = pem_to_der(untrusted.read_bytes())
-        except (OSError, ValueError):
-            shipped = b""
-        if shipped != token.tsa_cert_der:
-            verdicts.append(
-                CheckVerdict(label, False, f"le certificat du jeton diffère de {untrusted.name}")
-            )
-            continue
-        facts.append(current)
-        previous = facts[seq - 1]
-        if not previous.gen_time <= current.gen_time < previous.tsa_not_after:
-            verdicts.append(
-                CheckVerdict(
-                    label,
-                    False,
-                    f"genTime {_when(current.gen_time)} hors de l'intervalle du jeton précédent "
-                    f"({_when(previous.gen_time)} – expiration {_when(previous.tsa_not_after)})",
-                )
-            )
-            continue
-        p_data, p_token, p_ca, p_untrusted = tokens[seq - 1]
-        ok, output = _token_check_openssl(
-            data=p_data, token=p_token, ca_file=p_ca, untrusted=p_untrusted, attime=current.gen_time
-        )
-        if not ok:
-            verdicts.append(
-                CheckVerdict(
-                    label,
-                    False,
-                    f"jeton précédent invalide à {_when(current.gen_time)} "
-                    f"(openssl ts -verify) : {output}",
-                )
-            )
-            continue
-        if seq == seqs[-1]:
-            ok, output = _token_check_openssl(
-                data=data, token=token_path, ca_file=ca_file, untrusted=untrusted, attime=at
-            )
-            if not ok:
-                verdicts.append(
-                    CheckVerdict(
-                        label,
-                        False,
-                        f"dernier jeton invalide à {_when(at)} (openssl ts -verify) : {output}",
-                    )
-                )
-                continue
-        verdicts.append(
-            CheckVerdict(
-                label,
-                True,
-                f"{len(record.hashes)} empreintes ({record.hash_algorithm}) conformes, "
-                f"horodaté le {_when(current.gen_time)} par « {current.tsa_subject} », "
-                f"jeton précédent valide à cet instant",
-            )
-        )
-    return verdicts
 
 
 def bundle_verdicts_ok(*, verdicts: list[CheckVerdict]) -> bool:

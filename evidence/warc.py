@@ -108,6 +108,76 @@ def _reason(status: int, status_text: str) -> str:
         return "Unknown"
 
 
+def _response_write(writer: WARCWriter, exchange: HttpExchange, date: str) -> str | None:
+    """The exchange's response record (none if no response came); returns its record id."""
+    if exchange.status is None:
+        return None
+    body = exchange.body or b""
+    status_line = f"{exchange.status} {_reason(exchange.status, exchange.status_text)}"
+    http_headers = StatusAndHeaders(
+        status_line,
+        _response_headers(exchange.response_headers, len(body)),
+        protocol="HTTP/1.1",
+    )
+    warc_headers = {"WARC-Date": date}
+    if exchange.server_ip:
+        warc_headers["WARC-IP-Address"] = exchange.server_ip
+    if exchange.body_unavailable or exchange.truncated:
+        warc_headers["WARC-Truncated"] = exchange.truncated or "unspecified"
+    response = writer.create_warc_record(
+        exchange.url,
+        "response",
+        payload=io.BytesIO(body),
+        length=len(body),
+        http_headers=http_headers,
+        warc_headers_dict=warc_headers,
+    )
+    writer.write_record(response)
+    return response.rec_headers.get_header("WARC-Record-ID")
+
+
+def _request_write(
+    writer: WARCWriter, exchange: HttpExchange, date: str, response_id: str | None
+) -> None:
+    """The exchange's request record, concurrent to its response when there is one."""
+    target, host = _request_target(exchange.url)
+    request_headers = [(n, v) for n, v in exchange.request_headers if not n.startswith(":")]
+    if not any(name.lower() == "host" for name, _ in request_headers):
+        request_headers.insert(0, ("Host", host))
+    request_body = exchange.request_body or b""
+    request_warc_headers = {"WARC-Date": date}
+    if response_id:
+        request_warc_headers["WARC-Concurrent-To"] = response_id
+    if exchange.server_ip:
+        request_warc_headers["WARC-IP-Address"] = exchange.server_ip
+    request = writer.create_warc_record(
+        exchange.url,
+        "request",
+        payload=io.BytesIO(request_body),
+        length=len(request_body),
+        http_headers=StatusAndHeaders(
+            f"{exchange.method} {target} HTTP/1.1",
+            request_headers,
+            protocol="HTTP/1.1",
+            is_http_request=True,
+        ),
+        warc_headers_dict=request_warc_headers,
+    )
+    writer.write_record(request)
+
+
+def _resource_write(writer: WARCWriter, resource: WarcResource) -> None:
+    record = writer.create_warc_record(
+        resource.uri,
+        "resource",
+        payload=io.BytesIO(resource.data),
+        length=len(resource.data),
+        warc_content_type=resource.content_type,
+        warc_headers_dict={"WARC-Date": _warc_date(resource.created_at)},
+    )
+    writer.write_record(record)
+
+
 def warc_write(
     *,
     path: Path,
@@ -129,65 +199,12 @@ def warc_write(
         count("warcinfo")
         for exchange in exchanges:
             date = _warc_date(exchange.started_at)
-            response_id = None
+            response_id = _response_write(writer, exchange, date)
             if exchange.status is not None:
-                body = exchange.body or b""
-                status_line = f"{exchange.status} {_reason(exchange.status, exchange.status_text)}"
-                http_headers = StatusAndHeaders(
-                    status_line,
-                    _response_headers(exchange.response_headers, len(body)),
-                    protocol="HTTP/1.1",
-                )
-                warc_headers = {"WARC-Date": date}
-                if exchange.server_ip:
-                    warc_headers["WARC-IP-Address"] = exchange.server_ip
-                if exchange.body_unavailable or exchange.truncated:
-                    warc_headers["WARC-Truncated"] = exchange.truncated or "unspecified"
-                response = writer.create_warc_record(
-                    exchange.url,
-                    "response",
-                    payload=io.BytesIO(body),
-                    length=len(body),
-                    http_headers=http_headers,
-                    warc_headers_dict=warc_headers,
-                )
-                writer.write_record(response)
                 count("response")
-                response_id = response.rec_headers.get_header("WARC-Record-ID")
-            target, host = _request_target(exchange.url)
-            request_headers = [(n, v) for n, v in exchange.request_headers if not n.startswith(":")]
-            if not any(name.lower() == "host" for name, _ in request_headers):
-                request_headers.insert(0, ("Host", host))
-            request_body = exchange.request_body or b""
-            request_warc_headers = {"WARC-Date": date}
-            if response_id:
-                request_warc_headers["WARC-Concurrent-To"] = response_id
-            if exchange.server_ip:
-                request_warc_headers["WARC-IP-Address"] = exchange.server_ip
-            request = writer.create_warc_record(
-                exchange.url,
-                "request",
-                payload=io.BytesIO(request_body),
-                length=len(request_body),
-                http_headers=StatusAndHeaders(
-                    f"{exchange.method} {target} HTTP/1.1",
-                    request_headers,
-                    protocol="HTTP/1.1",
-                    is_http_request=True,
-                ),
-                warc_headers_dict=request_warc_headers,
-            )
-            writer.write_record(request)
+            _request_write(writer, exchange, date, response_id)
             count("request")
         for resource in resources:
-            record = writer.create_warc_record(
-                resource.uri,
-                "resource",
-                payload=io.BytesIO(resource.data),
-                length=len(resource.data),
-                warc_content_type=resource.content_type,
-                warc_headers_dict={"WARC-Date": _warc_date(resource.created_at)},
-            )
-            writer.write_record(record)
+            _resource_write(writer, resource)
             count("resource")
     return counts

@@ -59,6 +59,7 @@ def _millis() -> int:
 
 def worker_loop_once(broker: dramatiq.Broker, *, orphans: bool) -> None:
     """One turn of the worker loop (see the module docstring). Each part fails on its own."""
+    # Lazy imports in this module: the broker is installed before the apps load (actors need it).
     from django.db import close_old_connections, connections
 
     from outbox.services import outbox_relay

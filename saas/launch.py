@@ -2,7 +2,7 @@
 
 ``run``: embedded services (unless configured), migrations, demo data, then every process of the
 Procfile together, supervised (``Supervisor``): a process that dies is restarted with a backoff
-and logged, and never stops the others (a killed evidence worker used to stop the web server). ``test``: embedded services (unless configured), ruff, mypy, pytest;
+and logged, and never stops the others (a killed evidence worker used to stop the web server). ``test``: embedded services (unless configured), ruff, mypy, lint-imports, pytest;
 ``test --live``: the live stage (``tests/live``), which starts ``run`` itself from an empty
 ``var/`` on free ports and drives it over HTTP. Services this process started are stopped when
 it exits; data stays under ``var/`` (or ``EGIDE_VAR_DIR``).
@@ -214,6 +214,7 @@ def command_test(rest: list[str], env: dict[str, str]) -> int:
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
         [str(BIN / "mypy")],
+        [str(BIN / "lint-imports")],  # the layers (.importlinter, README.md "Layout")
     ):
         if code := _run(step, env):
             print(f"Échec : {Path(step[0]).name}", flush=True)

@@ -16,6 +16,7 @@ NEUTRAL_NAME = "Espace de gestion"
 def site_name_current() -> str:
     """The current insurer's display name (its Branding), the platform's name on the public
     schema, a neutral name when neither can be read (no tenant yet, no database)."""
+    # Lazy imports: the settings import this module before the apps load.
     from django.db import DatabaseError
     from django_tenants.utils import get_public_schema_name
 

@@ -3,7 +3,7 @@
     python -m saas.totp_code             # code of the published demo secret
     python -m saas.totp_code BASE32KEY   # code of another secret (as shown at enrolment)
 
-The demo seed (``tenants.demo``) gives every demo staff account a TOTP device with
+The demo seed (``saas.demo``) gives every demo staff account a TOTP device with
 ``DEMO_TOTP_SECRET`` so that a newcomer can log in without an authenticator app. It is published
 on purpose, like the demo password: never use it for a real account.
 """

@@ -23,7 +23,9 @@ urlpatterns = [
     path("", include("cover.claims.urls")),
     path("", include("cleanup.urls")),
     path("veille/google/", include("cleanup.google.urls")),
+    path("veille/google-maps/", include("cleanup.places.urls")),
     path("", include("evidence.urls")),
+    path("portail/notifications/", include("mailing.urls")),
 ]
 
 if settings.DEBUG:

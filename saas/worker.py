@@ -22,6 +22,7 @@ for _app in (
     "evidence",
     "cleanup",
     "cleanup.google",
+    "cleanup.places",
     "mailing",
 ):
     try:

@@ -10,13 +10,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from saas.stripe import StripeUnavailable
+from common.stripe import StripeUnavailable
 from tenants.billing import (
     BillingError,
     insurer_invoices,
@@ -25,7 +24,6 @@ from tenants.billing import (
     insurer_subscription_sync,
     insurer_usage_month,
 )
-from tenants.forms import InsurerOnboardForm
 from tenants.models import (
     Domain,
     Insurer,
@@ -34,7 +32,6 @@ from tenants.models import (
     StripeEvent,
     UsageReport,
 )
-from tenants.services import OnboardingError, insurer_onboard
 
 
 class PlatformAdminSite(admin.AdminSite):
@@ -173,33 +170,6 @@ class InsurerAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         # Deleting drops a schema full of legal evidence: not a click in an admin list.
         return False
-
-    def add_view(self, request, form_url="", extra_context=None):
-        """Adding an insurer is onboarding: the same service as the command and the demo."""
-        if not self.has_add_permission(request):
-            return HttpResponseRedirect(reverse("admin:index", current_app=self.admin_site.name))
-        form = InsurerOnboardForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                insurer = insurer_onboard(**form.cleaned_data)
-            except OnboardingError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(
-                    request,
-                    _("Assureur « %(name)s » créé ; une invitation a été envoyée à %(email)s.")
-                    % {"name": insurer.name, "email": form.cleaned_data["admin_email"]},
-                )
-                return HttpResponseRedirect(
-                    reverse("admin:tenants_insurer_change", args=[insurer.pk])
-                )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Nouvel assureur"),
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/tenants/insurer/onboard.html", context)
 
 
 @admin.register(PlatformPlan, site=platform_admin)

@@ -19,14 +19,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import stripe
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
-from django_tenants.utils import tenant_context
 
-from saas.stripe import StripeUnavailable, stripe_client
+from common import stripe
+from common.formatting import euros
+from common.stripe import StripeUnavailable, stripe_client
 from tenants.db import connection
 from tenants.models import (
     Insurer,
@@ -35,6 +34,7 @@ from tenants.models import (
     StripeAccountStatus,
     UsageReport,
 )
+from tenants.selectors import insurers_ready
 from tenants.usage import METERS, UsageCounterMissing, usage_count
 
 logger = logging.getLogger(__name__)
@@ -43,10 +43,6 @@ CURRENCY = "eur"
 # Usage reporting catches up on days missed (scheduler down) within this window; Stripe refuses
 # meter events older than 35 days.
 USAGE_CATCH_UP_DAYS = 7
-
-
-class PlatformLimitExceeded(Exception):
-    """The insurer's platform plan does not allow one more doctor or capture (French message)."""
 
 
 class BillingError(Exception):
@@ -120,8 +116,6 @@ def insurer_stripe_account_try(*, insurer: Insurer) -> bool:
 
 def stripe_accounts_provision_missing() -> int:
     """Create the connected accounts that onboarding could not; returns how many were made."""
-    from tenants.selectors import insurers_ready
-
     made = 0
     for insurer in insurers_ready().filter(stripe_account_id=""):
         made += insurer_stripe_account_try(insurer=insurer)
@@ -413,7 +407,7 @@ def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
     return start, end
 
 
-def _month_start(day: datetime.date) -> datetime.datetime:
+def month_start(day: datetime.date) -> datetime.datetime:
     return _day_bounds(day.replace(day=1))[0]
 
 
@@ -429,8 +423,8 @@ def _measure(*, resource: str, plan: PlatformPlan, day: datetime.date) -> tuple[
     quantity = usage_count(resource=resource, since=since, until=until)
     if resource == "doctors":
         return quantity, max(0, quantity - plan.included_doctors)
-    month_start = _month_start(day)
-    before = usage_count(resource=resource, since=month_start, until=since) if day.day > 1 else 0
+    first = month_start(day)
+    before = usage_count(resource=resource, since=first, until=since) if day.day > 1 else 0
     included = plan.included_captures
     return quantity, max(0, before + quantity - included) - max(0, before - included)
 
@@ -537,57 +531,6 @@ def insurer_usage_month(*, insurer: Insurer, day: datetime.date) -> UsageMonth:
     )
 
 
-LIMIT_MESSAGES = {
-    "doctors": gettext_noop(
-        "Limite de la formule Égide « %(plan)s » atteinte pour %(insurer)s : %(limit)s "
-        "médecins assurés au maximum. Contactez Égide pour changer de formule."
-    ),
-    "captures": gettext_noop(
-        "Limite de la formule Égide « %(plan)s » atteinte pour %(insurer)s : %(limit)s "
-        "constats par mois au maximum. Contactez Égide pour changer de formule."
-    ),
-}
-
-
-def platform_limit_check(*, insurer: Insurer, resource: str, adding: int = 1) -> None:
-    """Refuse one more insured doctor or capture beyond the insurer's plan, in French.
-
-    Call it before creating the doctor's policy or the capture. An insurer without a platform
-    subscription is not limited (demo, migration); a cancelled subscription blocks both.
-    """
-    if resource not in METERS:
-        raise ValueError(f"Unknown resource: {resource}")
-    subscription = (
-        InsurerSubscription.objects.filter(insurer=insurer).select_related("plan").first()
-    )
-    if subscription is None:
-        return
-    if subscription.status == InsurerSubscription.Status.CANCELED:
-        raise PlatformLimitExceeded(
-            _(
-                "Abonnement Égide résilié pour %(insurer)s : aucune nouvelle adhésion ni "
-                "aucun nouveau constat n'est possible."
-            )
-            % {"insurer": insurer.name}
-        )
-    plan = subscription.plan
-    limit = plan.max_doctors if resource == "doctors" else plan.max_captures_per_month
-    if limit is None:
-        return
-    now = timezone.now()
-    since = _month_start(timezone.localdate(now)) if resource == "captures" else now
-    if connection.schema_name == insurer.schema_name:
-        used = usage_count(resource=resource, since=since, until=now)
-    else:
-        with tenant_context(insurer):
-            used = usage_count(resource=resource, since=since, until=now)
-    if used + adding > limit:
-        raise PlatformLimitExceeded(
-            _(LIMIT_MESSAGES[resource])
-            % {"plan": plan.name, "insurer": insurer.name, "limit": limit}
-        )
-
-
 # ---------------------------------------------------------------------------------------------
 # Invoices (read from Stripe for the platform admin)
 # ---------------------------------------------------------------------------------------------
@@ -611,11 +554,6 @@ class InvoiceRow:
     pdf_url: str
 
 
-def _amount_fr(cents: int) -> str:
-    units = f"{cents / 100:,.2f}".replace(",", "\u202f").replace(".", ",")
-    return f"{units}\u00a0€"
-
-
 def insurer_invoices(*, insurer: Insurer, limit: int = 24) -> list[InvoiceRow]:
     """The insurer's platform invoices, newest first, as Stripe has them now."""
     subscription = InsurerSubscription.objects.filter(insurer=insurer).first()
@@ -631,104 +569,10 @@ def insurer_invoices(*, insurer: Insurer, limit: int = 24) -> list[InvoiceRow]:
         InvoiceRow(
             number=invoice.number or invoice.id,
             created=datetime.datetime.fromtimestamp(invoice.created, tz=datetime.UTC),
-            amount=_amount_fr(invoice.amount_due),
+            amount=euros(invoice.amount_due),
             status=INVOICE_STATUS_FR.get(invoice.status or "", invoice.status or ""),
             hosted_url=invoice.hosted_invoice_url or "",
             pdf_url=invoice.invoice_pdf or "",
         )
         for invoice in invoices.data
     ]
-
-
-# ---------------------------------------------------------------------------------------------
-# Demo
-# ---------------------------------------------------------------------------------------------
-
-DEMO_PLANS = (
-    {
-        "code": "essentiel",
-        "name": "Essentiel",
-        "monthly_price_cents": 49_000,
-        "included_doctors": 50,
-        "doctor_price_cents": 400,
-        "included_captures": 20,
-        "capture_price_cents": 900,
-        "max_doctors": 500,
-        "max_captures_per_month": 200,
-    },
-    {
-        "code": "integral",
-        "name": "Intégral",
-        "monthly_price_cents": 149_000,
-        "included_doctors": 300,
-        "doctor_price_cents": 300,
-        "included_captures": 100,
-        "capture_price_cents": 700,
-        "max_doctors": None,
-        "max_captures_per_month": None,
-    },
-)
-DEMO_CARD = "4242 4242 4242 4242"
-
-
-def _local_checkout_pay(*, url: str, email: str) -> None:
-    """Pay a Checkout session on the local stand-in's hosted page, as a browser would."""
-    import requests
-
-    session = requests.Session()
-    session.trust_env = False  # never through a proxy: the stand-in is on loopback
-    response = session.post(
-        url,
-        data={"email": email, "cardholder_name": "Démo", "card_number": DEMO_CARD},
-        allow_redirects=False,
-        timeout=10,
-    )
-    if response.status_code != 303:
-        raise StripeUnavailable(_("Le paiement de démonstration a échoué."))
-
-
-def platform_billing_demo_seed(*, assignments: dict[str, str]) -> list[str]:
-    """Two platform plans, and a paid subscription for each demo insurer (schema -> plan code).
-
-    Idempotent. Against the local stand-in the demo Checkout is paid with the test card, and
-    the state is synced at once rather than waiting for webhooks (the web server is not up yet).
-    """
-    from saas.stripe import stripe_is_local, stripe_local_running
-
-    plans = {}
-    for spec in DEMO_PLANS:
-        defaults = {key: value for key, value in spec.items() if key != "code"}
-        plans[spec["code"]], _created = PlatformPlan.objects.get_or_create(
-            code=spec["code"], defaults=defaults
-        )
-    lines = []
-    with stripe_local_running():
-        for schema, code in assignments.items():
-            insurer = Insurer.objects.filter(schema_name=schema).first()
-            if insurer is None:
-                continue
-            try:
-                insurer_stripe_account_ensure(insurer=insurer)
-                subscription = InsurerSubscription.objects.filter(insurer=insurer).first()
-                if subscription is None:
-                    subscription = insurer_subscription_start(insurer=insurer, plan=plans[code])
-                    if stripe_is_local() and subscription.checkout_url:
-                        _local_checkout_pay(
-                            url=subscription.checkout_url, email=insurer.contact_email
-                        )
-                    subscription = insurer_subscription_sync(subscription=subscription)
-            except (StripeUnavailable, BillingError) as exc:
-                lines.append(
-                    _("Facturation Égide — %(insurer)s : non préparée (%(error)s)")
-                    % {"insurer": insurer.name, "error": exc}
-                )
-                continue
-            lines.append(
-                _("Facturation Égide — %(insurer)s : formule %(plan)s, %(status)s")
-                % {
-                    "insurer": insurer.name,
-                    "plan": subscription.plan.name,
-                    "status": subscription.get_status_display(),
-                }
-            )
-    return lines

@@ -75,7 +75,7 @@ class PlatformPlan(models.Model):
     Amounts are in euro cents. Usage is billed through Stripe billing meters: insured doctors
     beyond ``included_doctors`` (last value of the period) and captures beyond
     ``included_captures`` per calendar month. ``max_*`` are hard limits enforced by
-    ``tenants.services.platform_limit_check`` (empty = unlimited).
+    ``tenants.limits.platform_limit_check`` (empty = unlimited).
     """
 
     code = models.SlugField(_("code"), max_length=40, unique=True)

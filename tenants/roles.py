@@ -66,12 +66,19 @@ ROLES: tuple[Role, ...] = (
             "cleanup.change_searchsettings",
             # Google Business Profile: the insurer's OAuth client (cleanup.google).
             "google_reviews.change_googlebusinesssettings",
+            # Google Maps places (cleanup.places): the insurer's Places API key.
+            "places_reviews.change_placessettings",
             # E-mails (mailing): sender identity, digest period, e-mail wording.
             "mailing.change_mailsettings",
             "mailing.view_mailtemplate",
             "mailing.add_mailtemplate",
             "mailing.change_mailtemplate",
             "mailing.delete_mailtemplate",
+            # Notification channels of the insurer (Apprise: Teams, Slack, webhooks…).
+            "mailing.view_notificationchannel",
+            "mailing.add_notificationchannel",
+            "mailing.change_notificationchannel",
+            "mailing.delete_notificationchannel",
             # Claims (cover.claims): the insurer's letter wording and partner directory.
             "claims.view_lettertemplate",
             "claims.change_lettertemplate",

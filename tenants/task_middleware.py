@@ -13,15 +13,10 @@ import dramatiq
 from django.db import close_old_connections
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 
+from common.tasks import SCHEMA_OPTION
 from tenants.db import connection
 
 logger = logging.getLogger(__name__)
-
-SCHEMA_OPTION = "tenant_schema"
-
-
-class TenantUnavailable(Exception):
-    """The message names a schema that is not (or no longer) a ready insurer."""
 
 
 class TenantMiddleware(dramatiq.Middleware):

@@ -1,12 +1,12 @@
 """Stripe webhooks: one endpoint on the platform host, routed to the right schema.
 
-1. The view verifies the signature on the raw body (``saas.stripe.stripe_webhook_verify``); a
+1. The view verifies the signature on the raw body (``common.stripe.stripe_webhook_verify``); a
    forged or malformed request gets 400, is logged, and nothing is stored.
 2. ``stripe_event_receive`` stores the event once (its Stripe id is the primary key) and decides
    where it runs: an insurer's connected-account event in that insurer's schema, a platform
    event (or a connected account's ``account.*`` event, which is about the platform's view of
    the insurer) in the public schema. The message is sent after commit.
-3. ``stripe_event_process`` (the Dramatiq job) locks the row, refuses to run anywhere but the
+3. ``stripe_event_process_task`` (the Dramatiq job) locks the row, refuses to run anywhere but the
    schema chosen in 2, applies the event with the configured handler and marks it processed in
    the same transaction: a duplicate delivery or a retried job is a no-op.
 """
@@ -17,7 +17,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import stripe
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -29,7 +28,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_tenants.utils import get_public_schema_name
 
-from saas.stripe import stripe_webhook_verify
+from common import stripe
+from common.stripe import stripe_webhook_verify
+from common.tasks import SCHEMA_OPTION
 from tenants.db import connection
 from tenants.models import Insurer, StripeEvent
 
@@ -80,8 +81,8 @@ def stripe_event_receive(*, data: dict) -> StripeEvent:
     A duplicate of an event already processed does nothing; a duplicate of one not processed
     yet queues it again (the job is idempotent), which recovers a lost or failed job.
     """
-    from tenants.task_middleware import SCHEMA_OPTION
-    from tenants.tasks import stripe_event_process
+    # Lazy: the task <-> service pair (tenants.tasks' actor calls stripe_event_process).
+    from tenants.tasks import stripe_event_process_task
 
     connection.set_schema_to_public()
     with transaction.atomic():
@@ -104,7 +105,7 @@ def stripe_event_receive(*, data: dict) -> StripeEvent:
             event_id = event.id
             options: dict[str, Any] = {SCHEMA_OPTION: event.schema}
             transaction.on_commit(
-                lambda: stripe_event_process.send_with_options(
+                lambda: stripe_event_process_task.send_with_options(
                     kwargs={"event_id": event_id}, **options
                 )
             )

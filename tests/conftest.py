@@ -20,6 +20,10 @@ import pytest
 
 PASSWORD = "mot-de-passe-de-test-42"  # noqa: S105
 
+# Shared fixtures, one definition each for the whole run: evidence settings, capture browser and
+# a complete capture (tests.evidence.conftest_django); the local test sites (tests.evidence.pages).
+pytest_plugins = ["tests.evidence.conftest_django", "tests.evidence.pages"]
+
 
 @dataclass(frozen=True)
 class TenantInfo:
@@ -38,7 +42,8 @@ def django_db_setup(django_test_environment, django_db_blocker):
     from django.db import connection, connections
     from django.test.utils import setup_databases, teardown_databases
 
-    from tenants.services import Branding, insurer_onboard, platform_ensure, template_schema_ensure
+    from saas.onboarding import insurer_onboard
+    from tenants.services import Branding, platform_ensure, template_schema_ensure
 
     with django_db_blocker.unblock():
         _stale_test_databases_drop()
@@ -267,7 +272,7 @@ def stripe_server(live_server_url, django_db_setup, django_db_blocker, tmp_path_
     from django.conf import settings
     from django.test.utils import override_settings
 
-    from saas.embedded.stripe_server import StripeServer
+    from devtools.stripe_standin import StripeServer
     from tenants.billing import insurer_stripe_account_ensure
     from tenants.models import Insurer, StripeAccountStatus
 

@@ -50,7 +50,7 @@ def stripe_account_connect(*, insurer) -> None:
     """A connected account created on a local Stripe stand-in started for the occasion."""
     from django.test.utils import override_settings
 
-    from saas.stripe import stripe_local_running
+    from devtools.stripe_standin.demo import stripe_local_running
     from tenants.billing import insurer_stripe_account_ensure
 
     with (

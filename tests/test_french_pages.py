@@ -146,9 +146,9 @@ def format_report(report: dict[str, list[str]]) -> str:
 def demo_like_insurer_a(tenant_a):
     """Insurer A with what the demo seeds: site pages, plans, a doctor with policy, claim and
     monitoring profile."""
-    from cleanup.services import watch_profile_save
-    from cover.claims.services import claims_demo_seed
-    from cover.services import demo_offer_seed
+    from cleanup.services.watch import watch_profile_save
+    from cover.claims.demo import claims_demo_seed
+    from cover.demo import demo_offer_seed
 
     doctor = doctor_create(email="dr.francais@exemple.fr", last_name="Martin")
     demo_offer_seed(doctor_email=doctor.user.username)
@@ -197,7 +197,7 @@ def test_the_doctor_pages_read_as_french(tenant_a, tmp_path):
         public = check_pages(
             client,
             {
-                "accueil": ("/", "9,90 € par mois"),
+                "accueil": ("/", "9,90\u00a0€ par mois"),
                 "formules": ("/formules/", "Sérénité"),
                 "guides": ("/guides/", "Guides de prévention"),
                 "guide": ("/guides/veille/", "Surveiller sa réputation"),

@@ -5,7 +5,7 @@ Why: Google reviews are where most patients read about a practice; the official 
 doctor see every review (not only what a page shows), be told of new, edited and deleted ones,
 and publish a reply that went through the reply assistant (DOMAIN §5.3–5.4). OAuth tokens give
 access to the doctor's Google account: they are stored encrypted (envelope encryption of
-``evidence.keys``), never in clear. Everything lives in the insurer's schema.
+``common.keys``), never in clear. Everything lives in the insurer's schema.
 """
 
 from __future__ import annotations

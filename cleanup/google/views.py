@@ -14,8 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cleanup.google import services
 from cleanup.google.models import GoogleConnection, GoogleReply, GoogleReview
+from cleanup.google.services import connection as google_connection
+from cleanup.google.services import replies as google_replies
+from cleanup.google.services import reviews as google_reviews
 from cover.models import Doctor
 
 SESSION_STATE = "google_oauth_state"
@@ -52,7 +54,7 @@ def _reply(doctor: Doctor, reply_id: int) -> GoogleReply:
 
 
 def _redirect_uri(request: HttpRequest) -> str:
-    return request.build_absolute_uri(services.REDIRECT_PATH)
+    return request.build_absolute_uri(google_connection.REDIRECT_PATH)
 
 
 @login_required
@@ -78,8 +80,8 @@ def index(request: HttpRequest) -> HttpResponse:
 def connect(request: HttpRequest) -> HttpResponse:
     _doctor(request)
     try:
-        start = services.google_connect_start(redirect_uri=_redirect_uri(request))
-    except services.GoogleBusinessError as exc:
+        start = google_connection.google_connect_start(redirect_uri=_redirect_uri(request))
+    except google_connection.GoogleBusinessError as exc:
         messages.error(request, str(exc))
         return redirect("google_reviews:index")
     request.session[SESSION_STATE] = start.state
@@ -97,7 +99,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Connexion à Google annulée ou refusée."))
         return redirect("google_reviews:index")
     try:
-        services.google_connect_finish(
+        google_connection.google_connect_finish(
             doctor=doctor,
             user=request.user,
             redirect_uri=_redirect_uri(request),
@@ -106,7 +108,7 @@ def callback(request: HttpRequest) -> HttpResponse:
             expected_state=expected,
             code_verifier=verifier,
         )
-    except services.GoogleBusinessError as exc:
+    except google_connection.GoogleBusinessError as exc:
         messages.error(request, str(exc))
         return redirect("google_reviews:index")
     messages.success(request, _("Compte Google connecté."))
@@ -120,7 +122,7 @@ def disconnect(request: HttpRequest) -> HttpResponse:
     connection = _connection(doctor)
     if connection is None:
         return redirect("google_reviews:index")
-    connection = services.google_disconnect(connection=connection, user=request.user)
+    connection = google_connection.google_disconnect(connection=connection, user=request.user)
     if connection.last_error:
         messages.warning(request, connection.last_error)
     else:
@@ -137,8 +139,8 @@ def scan(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Connectez d'abord votre compte Google."))
         return redirect("google_reviews:index")
     try:
-        result = services.google_reviews_scan(connection=connection)
-    except services.GoogleBusinessError as exc:
+        result = google_reviews.google_reviews_scan(connection=connection)
+    except google_connection.GoogleBusinessError as exc:
         messages.error(request, str(exc))
         return redirect("google_reviews:index")
     messages.success(
@@ -168,7 +170,7 @@ def reply(request: HttpRequest, review_id: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action == "supprimer":
-                services.google_reply_delete(review=review, user=request.user)
+                google_replies.google_reply_delete(review=review, user=request.user)
                 messages.success(request, _("Réponse supprimée sur Google."))
                 return redirect("google_reviews:index")
             reply_pk = request.POST.get("reponse", "")
@@ -177,11 +179,11 @@ def reply(request: HttpRequest, review_id: int) -> HttpResponse:
                 if reply_obj.review_id != review.pk:
                     raise PermissionDenied
             elif action == "verifier":
-                reply_obj = services.google_reply_draft(review=review, user=request.user)
+                reply_obj = google_replies.google_reply_draft(review=review, user=request.user)
             else:
                 raise PermissionDenied
             if action == "verifier":
-                reply_obj = services.google_reply_check(
+                reply_obj = google_replies.google_reply_check(
                     reply=reply_obj, text=request.POST.get("texte", ""), user=request.user
                 )
                 if reply_obj.status == GoogleReply.Status.REFUSED:
@@ -189,18 +191,18 @@ def reply(request: HttpRequest, review_id: int) -> HttpResponse:
                 else:
                     messages.success(request, _("Réponse vérifiée : vous pouvez l'approuver."))
             elif action == "approuver":
-                reply_obj = services.google_reply_approve(reply=reply_obj, user=request.user)
-                services.google_reply_post_enqueue(reply=reply_obj)
+                reply_obj = google_replies.google_reply_approve(reply=reply_obj, user=request.user)
+                google_replies.google_reply_post_enqueue(reply=reply_obj)
                 messages.success(request, _("Réponse approuvée : elle va être publiée."))
             else:
                 messages.error(request, _("Action inconnue."))
-        except services.GoogleBusinessError as exc:
+        except google_connection.GoogleBusinessError as exc:
             messages.error(request, str(exc))
         return redirect("google_reviews:reply", review_id=review.pk)
     if request.GET.get("nouvelle") and current is not None:
         if current.status == GoogleReply.Status.POSTED:
             current = None
-    suggestion = services.google_reply_suggest(review=review)
+    suggestion = google_replies.google_reply_suggest(review=review)
     editable = current is None or current.status in (
         GoogleReply.Status.DRAFT,
         GoogleReply.Status.CHECKED,

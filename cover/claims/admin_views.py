@@ -1,47 +1,68 @@
-"""Handlers' workspace in the Wagtail admin: the queue and the claim file.
+"""Handlers' workspace in the Wagtail admin: the queue and the claim file's actions.
 
 Thin views over the selectors and services; every view needs ``claims.handle_claim``. The claim
-file also takes the captures' actions (request, retry, re-capture) as POSTs on its own address;
-their live progress polls the evidence admin's ``etat.json``.
+file itself is ``admin_detail`` (it also takes the captures' actions — request, retry,
+re-capture — as POSTs on its own address; their live progress polls the evidence admin's
+``etat.json``); its letters are ``admin_letters``.
 """
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 from functools import wraps
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 from wagtail.admin.ui.components import Component
 
-from cover.claims import selectors, services
 from cover.claims.charts import week_deadlines_svg
 from cover.claims.forms import (
-    AssignForm,
     AttachmentForm,
     CostForm,
     EventForm,
-    LetterFollowUpForm,
-    LetterForm,
-    LetterReceiptForm,
-    LetterSentForm,
     NoteForm,
     PublicationDateForm,
     QualifyForm,
     RepublicationForm,
     TransitionForm,
 )
-from cover.claims.models import LADDER_STATE_CHOICES, Claim, CostKind, CoverStatus, Letter
+from cover.claims.models import LADDER_STATE_CHOICES, Claim, CostKind, CoverStatus
+from cover.claims.selectors.claims import (
+    DASHBOARD_CACHE_S,
+    claim_attachment,
+    claim_handler,
+    claims_queue,
+    dashboards_version,
+    handler_dashboard,
+    partners_commissaires,
+)
+from cover.claims.selectors.engine import clock_configuration, deadline_badge
+from cover.claims.services.captures import claim_evidence_send
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.costs import cost_record
+from cover.claims.services.cover_check import cover_check
+from cover.claims.services.events import (
+    claim_event_record,
+    claim_publication_date_correct,
+    claim_republication_record,
+)
+from cover.claims.services.handling import claim_assign, claim_attachment_add, claim_note_add
+from cover.claims.services.ladder import claim_transition
+from cover.claims.services.opening import claim_qualify
 from cover.ladder import LadderState
-from cover.letter_fields import LETTER_SPECS, LetterKind
-from cover.rules import CATEGORY_RULES, EVENT_LABELS, ClaimEventKind, Route
+from cover.rules import ClaimEventKind, Route
 
 PERMISSION = "claims.handle_claim"
 
@@ -65,7 +86,7 @@ def handler_required(view):
     return wrapper
 
 
-def _refused(request, exc: services.ClaimActionRefused) -> None:
+def _refused(request, exc: ClaimActionRefused) -> None:
     for reason in exc.reasons:
         messages.error(request, reason)
 
@@ -84,8 +105,8 @@ class HandlerDashboardPanel(Component):
 
     def get_context_data(self, parent_context=None):
         today = timezone.localdate()
-        dashboard = selectors.handler_dashboard(user=self.request.user, today=today)
-        holiday_calendar = selectors.clock_configuration().holiday_calendar
+        dashboard = handler_dashboard(user=self.request.user, today=today)
+        holiday_calendar = clock_configuration().holiday_calendar
         queue = reverse("claims_admin:queue")
         return {
             "dashboard": dashboard,
@@ -96,7 +117,7 @@ class HandlerDashboardPanel(Component):
             "due_rows": [
                 (
                     claim,
-                    selectors.deadline_badge(
+                    deadline_badge(
                         due=claim.next_deadline_date,
                         today=today,
                         holiday_calendar=holiday_calendar,
@@ -110,30 +131,28 @@ class HandlerDashboardPanel(Component):
 
 @handler_required
 def queue(request):
+    """The claims queue, one page at a time. The page's body (dashboard, rows, pagination) is kept
+    a minute per handler, filters, page and day under the insurer's claims version, so it is
+    rebuilt as soon as a claim, an event or a capture is written (``dashboards_invalidate``);
+    names of doctors and handlers edited elsewhere show within the minute. The body holds no
+    CSRF token: the rows' « M'attribuer » buttons submit one form outside it."""
     today = timezone.localdate()
-    state = request.GET.get("state", "")
-    assignment = request.GET.get("assignment", "")
-    cover_status = request.GET.get("cover", "")
-    claims = selectors.claims_queue(
-        state=state,
-        assigned_to=request.user if assignment == "mine" else None,
-        unassigned=assignment == "unassigned",
-        cover_status=cover_status,
-    )
-    # One page at a time: an insurer has thousands of open claims (bench/bench_load.py).
-    page = Paginator(claims, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    holiday_calendar = selectors.clock_configuration().holiday_calendar
-    rows = [
-        (
-            claim,
-            selectors.deadline_badge(
-                due=claim.next_deadline_date, today=today, holiday_calendar=holiday_calendar
-            ),
+    filters = {
+        "state": request.GET.get("state", ""),
+        "assignment": request.GET.get("assignment", ""),
+        "cover": request.GET.get("cover", ""),
+    }
+    page_number = request.GET.get("page", "")
+    key = _queue_cache_key(request, today=today, filters=filters, page_number=page_number)
+    body = cache.get(key) if key else None
+    if not isinstance(body, str):
+        body = render_to_string(
+            "claims/admin/_queue_body.html",
+            _queue_body_context(request, today=today, filters=filters, page_number=page_number),
+            request=request,
         )
-        for claim in page.object_list
-    ]
+        if key:
+            cache.set(key, body, DASHBOARD_CACHE_S)
     return render(
         request,
         "claims/admin/queue.html",
@@ -141,20 +160,62 @@ def queue(request):
             "header_title": _("Sinistres"),
             "page_title": _("Sinistres — file de traitement"),
             "header_icon": "warning",
-            "rows": rows,
             "states": LADDER_STATE_CHOICES,
             "cover_choices": CoverStatus.choices,
-            "filters": {"state": state, "assignment": assignment, "cover": cover_status},
-            "page": page,
-            "page_query": query.urlencode(),
-            # Handlers land here: the dashboard heads the unfiltered first page.
-            "dashboard_panel": (
-                HandlerDashboardPanel(request)
-                if page.number == 1 and not (state or assignment or cover_status)
-                else None
-            ),
+            "filters": filters,
+            "queue_body": mark_safe(body),  # noqa: S308 -- our own template's output
         },
     )
+
+
+def _queue_cache_key(
+    request, *, today: datetime.date, filters: dict[str, str], page_number: str
+) -> str | None:
+    version = dashboards_version()
+    if version is None or not (page_number == "" or page_number.isdigit()):
+        return None
+    raw = "|".join(
+        [str(version), str(request.user.pk), today.isoformat(), page_number, get_language()]
+        + [filters[name][:40] for name in ("state", "assignment", "cover")]
+    )
+    return "claims-queue:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _queue_body_context(
+    request, *, today: datetime.date, filters: dict[str, str], page_number: str
+) -> dict:
+    state, assignment, cover_status = filters["state"], filters["assignment"], filters["cover"]
+    claims = claims_queue(
+        state=state,
+        assigned_to=request.user if assignment == "mine" else None,
+        unassigned=assignment == "unassigned",
+        cover_status=cover_status,
+    )
+    # One page at a time: an insurer has thousands of open claims (bench/bench_load.py).
+    page = Paginator(claims, QUEUE_PAGE_SIZE).get_page(page_number)
+    query = request.GET.copy()
+    query.pop("page", None)
+    holiday_calendar = clock_configuration().holiday_calendar
+    rows = [
+        (
+            claim,
+            deadline_badge(
+                due=claim.next_deadline_date, today=today, holiday_calendar=holiday_calendar
+            ),
+        )
+        for claim in page.object_list
+    ]
+    return {
+        "rows": rows,
+        "page": page,
+        "page_query": query.urlencode(),
+        # Handlers land here: the dashboard heads the unfiltered first page.
+        "dashboard_panel": (
+            HandlerDashboardPanel(request)
+            if page.number == 1 and not (state or assignment or cover_status)
+            else None
+        ),
+    }
 
 
 @handler_required
@@ -163,10 +224,10 @@ def assign(request, pk: int):
     """Assign the claim to oneself (no ``handler``) or to a colleague of the same insurer."""
     claim = get_object_or_404(Claim.objects.select_related("assigned_to"), pk=pk)
     handler_id = request.POST.get("handler")
-    handler = selectors.claim_handler(pk=handler_id) if handler_id else request.user
+    handler = claim_handler(pk=handler_id) if handler_id else request.user
     try:
-        services.claim_assign(claim=claim, handler=handler, by=request.user)
-    except services.ClaimActionRefused as exc:
+        claim_assign(claim=claim, handler=handler, by=request.user)
+    except ClaimActionRefused as exc:
         _refused(request, exc)
     else:
         messages.success(
@@ -187,8 +248,8 @@ def note_add(request, pk: int):
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
-            services.claim_note_add(claim=claim, text=form.cleaned_data["text"], by=request.user)
-        except services.ClaimActionRefused as exc:
+            claim_note_add(claim=claim, text=form.cleaned_data["text"], by=request.user)
+        except ClaimActionRefused as exc:
             _refused(request, exc)
         else:
             messages.success(request, _("Note interne ajoutée."))
@@ -204,13 +265,13 @@ def attachment_add(request, pk: int):
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.claim_attachment_add(
+            claim_attachment_add(
                 claim=claim,
                 upload=form.cleaned_data["file"],
                 description=form.cleaned_data["description"],
                 by=request.user,
             )
-        except services.ClaimActionRefused as exc:
+        except ClaimActionRefused as exc:
             _refused(request, exc)
         else:
             messages.success(request, _("Pièce jointe ajoutée."))
@@ -224,7 +285,7 @@ def attachment_download(request, pk: int, attachment_pk: int):
     """Served only here, to the insurer's handlers: always as a download, never rendered by the
     browser on this origin."""
     claim = get_object_or_404(Claim, pk=pk)
-    attachment = selectors.claim_attachment(claim=claim, pk=attachment_pk)
+    attachment = claim_attachment(claim=claim, pk=attachment_pk)
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
@@ -237,133 +298,11 @@ def attachment_download(request, pk: int, attachment_pk: int):
 
 
 @handler_required
-@require_http_methods(["GET", "POST"])
-def detail(request, pk: int):
-    if request.method == "POST":
-        claim = get_object_or_404(Claim.objects.select_related("doctor__user", "policy"), pk=pk)
-        return _capture_action(request, claim)
-    # Read once: the deadlines, the ladder, the timeline and the letters all walk these.
-    claim = get_object_or_404(
-        Claim.objects.select_related("doctor__user", "policy", "assigned_to").prefetch_related(
-            "passages", "letters", "events"
-        ),
-        pk=pk,
-    )
-    today = timezone.localdate()
-    captures = selectors.claim_captures(claim=claim)
-    categories = selectors.claim_categories(claim=claim)
-    configuration = selectors.clock_configuration()
-    deadlines = selectors.claim_deadlines(claim=claim, today=today, configuration=configuration)
-    passages = list(claim.passages.all())
-    letter_kinds = [(k.value, LETTER_SPECS[k].label) for k in LetterKind]
-    letters = list(claim.letters.all())
-    notes = list(selectors.claim_notes(claim=claim))
-    attachments = list(selectors.claim_attachments(claim=claim))
-    letter_follow_ups = {
-        letter.pk: [
-            (k.value, EVENT_LABELS[k]) for k in services.letter_follow_up_kinds(letter=letter)
-        ]
-        for letter in letters
-    }
-    return render(
-        request,
-        "claims/admin/detail.html",
-        {
-            "header_title": claim.reference,
-            "page_title": _("Sinistre %(ref)s") % {"ref": claim.reference},
-            "header_icon": "warning",
-            "claim": claim,
-            "today": today,
-            "badge": selectors.deadline_badge(
-                due=claim.next_deadline_date,
-                today=today,
-                holiday_calendar=configuration.holiday_calendar,
-            ),
-            "categories": [CATEGORY_RULES[c].label for c in categories],
-            "deadlines": deadlines,
-            "qualify_form": QualifyForm(passages=passages, facts=list(claim.facts)),
-            "ladder": selectors.claim_ladder_options(
-                claim=claim, today=today, configuration=configuration
-            ),
-            "transition_form": TransitionForm(),
-            "event_form": EventForm(initial={"date": today}),
-            "events": selectors.claim_timeline(claim=claim, for_doctor=False, captures=captures),
-            "transitions": claim.transitions.select_related("actor"),
-            "letters": [(letter, letter_follow_ups[letter.pk]) for letter in letters],
-            "letter_kinds": letter_kinds,
-            "sent_form": LetterSentForm(initial={"sent_on": today}),
-            "receipt_form": LetterReceiptForm(initial={"received_on": today}),
-            "follow_up_form": LetterFollowUpForm(initial={"date": today}),
-            "publication_form": PublicationDateForm(initial={"new_date": claim.publication_date}),
-            "publication_changes": selectors.claim_publication_date_changes(claim=claim),
-            "publication_evidence_before": selectors.claim_publication_evidence_before(
-                claim=claim, captures=captures
-            ),
-            "republication_form": RepublicationForm(initial={"date": today}),
-            "costs": claim.costs.select_related("partner"),
-            "cost_form": CostForm(initial={"incurred_on": today}),
-            "cost_summary": selectors.claim_cost_summary(claim=claim, today=today),
-            "replies": claim.reply_drafts.all(),
-            "captures": captures,
-            "capture_comparisons": selectors.claim_capture_comparisons(captures=captures),
-            "capture_urls": list(dict.fromkeys([*claim.urls, *(c.url for c in captures)])),
-            "commissaires": selectors.partners_commissaires(),
-            "assign_form": AssignForm(
-                handlers=selectors.claim_handlers(),
-                initial={"handler": claim.assigned_to_id or request.user.pk},
-            ),
-            "notes": notes,
-            "note_form": NoteForm(),
-            "attachments": attachments,
-            "notes_count": len(notes) + len(attachments),
-            "attachment_form": AttachmentForm(),
-            "partners_url": reverse("wagtailsnippets_claims_partner:list"),
-        },
-    )
-
-
-CAPTURE_ACTIONS = ("capture_request", "capture_again")
-
-
-def _capture_action(request, claim: Claim):
-    """Request a capture for the claim (one of its addresses or a new one), or capture again
-    the address of one of its finished captures; the new capture is attached to the claim."""
-    action = request.POST.get("action")
-    if action not in CAPTURE_ACTIONS:
-        raise Http404
-    recapture_of = None
-    if action == "capture_again":
-        try:
-            recapture_of = int(request.POST.get("capture", ""))
-        except ValueError as exc:
-            raise Http404 from exc
-        if recapture_of not in selectors.claim_capture_ids(claim=claim):
-            raise Http404(_("Capture introuvable."))
-    url = (request.POST.get("other_url") or "").strip() or request.POST.get("url", "")
-    try:
-        capture_id = services.claim_capture_request(
-            claim=claim,
-            by=request.user,
-            url=url if recapture_of is None else "",
-            recapture_of=recapture_of,
-            reason=request.POST.get("reason", ""),
-        )
-    except services.ClaimActionRefused as exc:
-        _refused(request, exc)
-    else:
-        messages.success(
-            request,
-            _("Capture n° %(id)s demandée : elle démarre dans un instant.") % {"id": capture_id},
-        )
-    return _detail_at(claim.pk, "evidence")
-
-
-@handler_required
 @require_POST
 def evidence_send(request, pk: int):
     """Send a capture of the claim to a commissaire de justice of the directory."""
     claim = get_object_or_404(Claim, pk=pk)
-    partner = selectors.partners_commissaires().filter(pk=request.POST.get("partner")).first()
+    partner = partners_commissaires().filter(pk=request.POST.get("partner")).first()
     try:
         capture_id = int(request.POST.get("capture", ""))
         days = int(request.POST.get("days", "7"))
@@ -374,14 +313,14 @@ def evidence_send(request, pk: int):
         messages.error(request, _("Choisissez un commissaire de justice actif de l'annuaire."))
         return redirect("claims_admin:detail", pk=pk)
     try:
-        services.claim_evidence_send(
+        claim_evidence_send(
             claim=claim,
             capture_id=capture_id,
             partner=partner,
             expires_in_days=days,
             by=request.user,
         )
-    except services.ClaimActionRefused as exc:
+    except ClaimActionRefused as exc:
         _refused(request, exc)
     else:
         messages.success(
@@ -400,7 +339,7 @@ def qualify(request, pk: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.claim_qualify(
+            claim_qualify(
                 claim=claim,
                 by=request.user,
                 categories={p.pk: data[f"category_{p.pk}"] for p in passages},
@@ -409,7 +348,7 @@ def qualify(request, pk: int):
                 facts=data["facts"],
             )
             messages.success(request, _("Qualification enregistrée."))
-        except services.ClaimActionRefused as exc:
+        except ClaimActionRefused as exc:
             _refused(request, exc)
     else:
         messages.error(request, _("Choisissez une catégorie pour chaque passage."))
@@ -420,7 +359,7 @@ def qualify(request, pk: int):
 @require_POST
 def cover(request, pk: int):
     claim = get_object_or_404(Claim, pk=pk)
-    decision = services.cover_check(claim=claim, by=request.user)
+    decision = cover_check(claim=claim, by=request.user)
     if decision.covered:
         messages.success(request, _("Garantie acquise."))
     else:
@@ -444,7 +383,7 @@ def transition(request, pk: int):
         return _detail_at(pk, "ladder")
     route = form.cleaned_data["route"]
     try:
-        services.claim_transition(
+        claim_transition(
             claim=claim,
             to_state=LadderState(form.cleaned_data["to_state"]),
             route=Route(route) if route else None,
@@ -452,7 +391,7 @@ def transition(request, pk: int):
             by=request.user,
         )
         messages.success(request, _("Étape mise à jour."))
-    except services.ClaimActionRefused as exc:
+    except ClaimActionRefused as exc:
         _refused(request, exc)
     return redirect("claims_admin:detail", pk=pk)
 
@@ -464,7 +403,7 @@ def event(request, pk: int):
     form = EventForm(request.POST)
     if form.is_valid():
         try:
-            services.claim_event_record(
+            claim_event_record(
                 claim=claim,
                 kind=ClaimEventKind(form.cleaned_data["kind"]),
                 date=form.cleaned_data["date"],
@@ -473,112 +412,10 @@ def event(request, pk: int):
                 by=request.user,
             )
             messages.success(request, _("Événement enregistré."))
-        except services.ClaimActionRefused as exc:
+        except ClaimActionRefused as exc:
             _refused(request, exc)
     else:
         messages.error(request, _("Événement incomplet."))
-    return redirect("claims_admin:detail", pk=pk)
-
-
-@handler_required
-def letter_new(request, pk: int, kind: str):
-    claim = get_object_or_404(Claim, pk=pk)
-    try:
-        letter_kind = LetterKind(kind)
-    except ValueError as exc:
-        raise Http404 from exc
-    today = timezone.localdate()
-    partner = None
-    if request.method == "POST" and request.POST.get("partner"):
-        partner = selectors.partners_active().filter(pk=request.POST["partner"]).first()
-    auto = selectors.letter_values_auto(claim=claim, kind=letter_kind, today=today, partner=partner)
-    form = LetterForm(request.POST or None, kind=letter_kind, auto=auto)
-    # The gate's verdict before anything is typed: the same reasons the ladder gives.
-    gate = services.letter_act_check(claim=claim, kind=letter_kind, today=today)
-    missing: list[str] = []
-    refused_title = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.letter_generate(
-                claim=claim,
-                kind=letter_kind,
-                by=request.user,
-                values=form.values(),
-                partner=form.cleaned_data.get("partner"),
-            )
-        except services.LetterIncomplete as exc:
-            missing = exc.reasons
-            refused_title = _("Courrier refusé : champs obligatoires manquants")
-        except services.ClaimActionRefused as exc:
-            missing = exc.reasons
-            refused_title = _("Courrier refusé")
-        else:
-            messages.success(
-                request,
-                _("Courrier prêt : %(label)s.") % {"label": LETTER_SPECS[letter_kind].label},
-            )
-            for warning in gate.warnings:
-                messages.warning(request, str(warning.message))
-            return redirect("claims_admin:detail", pk=pk)
-    return render(
-        request,
-        "claims/admin/letter_form.html",
-        {
-            "header_title": LETTER_SPECS[letter_kind].label,
-            "page_title": f"{claim.reference} — {LETTER_SPECS[letter_kind].label}",
-            "header_icon": "doc-full",
-            "claim": claim,
-            "spec": LETTER_SPECS[letter_kind],
-            "form": form,
-            "missing": missing,
-            "refused_title": refused_title,
-            "gate_blocked": [str(f.message) for f in gate.blocked] if not missing else [],
-            "gate_warnings": [str(f.message) for f in gate.warnings],
-            "partners_url": reverse("wagtailsnippets_claims_partner:list"),
-        },
-    )
-
-
-@handler_required
-def letter_pdf(request, pk: int, letter_pk: int):
-    claim = get_object_or_404(Claim, pk=pk)
-    letter = selectors.claim_letter(claim=claim, pk=letter_pk)
-    return FileResponse(
-        letter.file.open("rb"),
-        content_type="application/pdf",
-        filename=f"{claim.reference}-{letter.kind.lower()}.pdf",
-    )
-
-
-@handler_required
-def letter_proof(request, pk: int, letter_pk: int):
-    claim = get_object_or_404(Claim, pk=pk)
-    letter = selectors.claim_letter(claim=claim, pk=letter_pk)
-    if not letter.proof:
-        raise Http404
-    return FileResponse(letter.proof.open("rb"), as_attachment=True)
-
-
-@handler_required
-@require_POST
-def letter_sent(request, pk: int, letter_pk: int):
-    claim = get_object_or_404(Claim, pk=pk)
-    letter: Letter = selectors.claim_letter(claim=claim, pk=letter_pk)
-    form = LetterSentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.letter_mark_sent(
-                letter=letter,
-                sent_on=form.cleaned_data["sent_on"],
-                proof=form.cleaned_data["proof"],
-                capture_ref=form.cleaned_data["capture_ref"],
-                by=request.user,
-            )
-            messages.success(request, _("Envoi enregistré."))
-        except services.ClaimActionRefused as exc:
-            _refused(request, exc)
-    else:
-        messages.error(request, _("Indiquez la date d'envoi."))
     return redirect("claims_admin:detail", pk=pk)
 
 
@@ -590,7 +427,7 @@ def cost(request, pk: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            recorded = services.cost_record(
+            recorded = cost_record(
                 claim=claim,
                 kind=CostKind(data["kind"]),
                 amount_cents=data["amount"],
@@ -603,7 +440,7 @@ def cost(request, pk: int):
             messages.success(request, _("Frais enregistrés."))
             for note in recorded.cover_notes:
                 messages.warning(request, note)
-        except services.ClaimActionRefused as exc:
+        except ClaimActionRefused as exc:
             _refused(request, exc)
     else:
         messages.error(request, _("Frais incomplets."))
@@ -620,13 +457,13 @@ def publication_date(request, pk: int):
         messages.error(request, _("Indiquez la nouvelle date de publication et le motif."))
         return _detail_at(pk, "summary")
     try:
-        services.claim_publication_date_correct(
+        claim_publication_date_correct(
             claim=claim,
             new_date=form.cleaned_data["new_date"],
             reason=form.cleaned_data["reason"],
             by=request.user,
         )
-    except services.ClaimActionRefused as exc:
+    except ClaimActionRefused as exc:
         _refused(request, exc)
     else:
         messages.success(request, _("Date de publication corrigée : échéances recalculées."))
@@ -643,61 +480,15 @@ def republication(request, pk: int):
         messages.error(request, _("Indiquez la date de la republication."))
         return _detail_at(pk, "deadlines")
     try:
-        services.claim_republication_record(
+        claim_republication_record(
             claim=claim,
             date=form.cleaned_data["date"],
             url=form.cleaned_data["url"],
             note=form.cleaned_data["note"],
             by=request.user,
         )
-    except services.ClaimActionRefused as exc:
+    except ClaimActionRefused as exc:
         _refused(request, exc)
     else:
         messages.success(request, _("Republication enregistrée : nouveau délai de prescription."))
     return _detail_at(pk, "deadlines")
-
-
-@handler_required
-@require_POST
-def letter_received(request, pk: int, letter_pk: int):
-    """Record the addressee's receipt of a sent letter: its clock restarts from the receipt."""
-    claim = get_object_or_404(Claim, pk=pk)
-    letter: Letter = selectors.claim_letter(claim=claim, pk=letter_pk)
-    form = LetterReceiptForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Indiquez la date de réception."))
-        return _detail_at(pk, "letters")
-    try:
-        services.letter_receipt_record(
-            letter=letter, received_on=form.cleaned_data["received_on"], by=request.user
-        )
-    except services.ClaimActionRefused as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("Réception enregistrée : échéances recalculées."))
-    return _detail_at(pk, "letters")
-
-
-@handler_required
-@require_POST
-def letter_follow_up(request, pk: int, letter_pk: int):
-    """Record the addressee's next step on a sent letter (extension, answer, decision...)."""
-    claim = get_object_or_404(Claim, pk=pk)
-    letter: Letter = selectors.claim_letter(claim=claim, pk=letter_pk)
-    form = LetterFollowUpForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choisissez la suite et sa date."))
-        return _detail_at(pk, "letters")
-    try:
-        services.letter_follow_up_record(
-            letter=letter,
-            kind=ClaimEventKind(form.cleaned_data["kind"]),
-            date=form.cleaned_data["date"],
-            note=form.cleaned_data["note"],
-            by=request.user,
-        )
-    except services.ClaimActionRefused as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("Suite enregistrée : échéances recalculées."))
-    return _detail_at(pk, "letters")

@@ -25,7 +25,7 @@ def _dashboards_watch() -> None:
     from django.db.models.signals import post_delete, post_save
 
     from cover.claims.models import Claim, ClaimEvent
-    from cover.claims.selectors import dashboards_invalidate
+    from cover.claims.selectors.claims import dashboards_invalidate
     from evidence.models import Capture
 
     def written(**kwargs: object) -> None:

@@ -17,9 +17,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cover.claims import selectors, services
 from cover.claims.admin_views import handler_required
 from cover.claims.models import Claim
+from cover.claims.selectors.captures import (
+    claim_capture,
+    claim_captures_annex_pdf,
+    claim_captures_comparison,
+)
+from cover.claims.selectors.claims import claim_of_doctor
+from cover.claims.services.captures import claim_capture_request, claim_captures_consulted
+from cover.claims.services.common import ClaimActionRefused
 from cover.selectors import doctor_for_user
 from evidence.compare import (
     SCREENSHOT_MEMBER,
@@ -35,7 +42,7 @@ THUMBNAIL_WIDTH = 480
 
 
 def _doctor_claim(request, pk: int) -> Claim:
-    return selectors.claim_of_doctor(doctor=doctor_for_user(user=request.user), pk=pk)
+    return claim_of_doctor(doctor=doctor_for_user(user=request.user), pk=pk)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -78,8 +85,8 @@ def capture_new(request, pk: int):
     claim = _doctor_claim(request, pk)
     url = (request.POST.get("other_url") or "").strip() or request.POST.get("url", "")
     try:
-        capture_id = services.claim_capture_request(claim=claim, by=request.user, url=url)
-    except services.ClaimActionRefused as exc:
+        capture_id = claim_capture_request(claim=claim, by=request.user, url=url)
+    except ClaimActionRefused as exc:
         for reason in exc.reasons:
             messages.error(request, reason)
     else:
@@ -96,7 +103,7 @@ def capture_status(request, pk: int, capture_id: int):
     """What the live progress bar of the claim page polls (any capture of the doctor's claim,
     including those the insurer requested)."""
     claim = _doctor_claim(request, pk)
-    capture = selectors.claim_capture(claim=claim, capture_id=capture_id)
+    capture = claim_capture(claim=claim, capture_id=capture_id)
     complete = capture.status == Capture.Status.COMPLETE
     return _private(
         JsonResponse(
@@ -118,26 +125,24 @@ def capture_image(request, pk: int, capture_id: int):
     """The first screen of a complete capture of the doctor's claim, reduced, read out of the
     bundle itself."""
     claim = _doctor_claim(request, pk)
-    return _thumbnail(selectors.claim_capture(claim=claim, capture_id=capture_id))
+    return _thumbnail(claim_capture(claim=claim, capture_id=capture_id))
 
 
 def _compare(request, claim: Claim, *, where: str):
     first_id, second_id = _pair(request)
     try:
-        comparison = selectors.claim_captures_comparison(
-            claim=claim, first_id=first_id, second_id=second_id
-        )
+        comparison = claim_captures_comparison(claim=claim, first_id=first_id, second_id=second_id)
     except (ValueError, BundleUnreadable) as exc:
         messages.error(request, exc.message if isinstance(exc, BundleUnreadable) else str(exc))
         return None
-    services.claim_captures_consulted(
+    claim_captures_consulted(
         claim=claim, capture_ids=[first_id, second_id], by=request.user, where=where
     )
     return comparison
 
 
 def _annex_response(claim: Claim, comparison) -> HttpResponse:
-    pdf = selectors.claim_captures_annex_pdf(claim=claim, comparison=comparison)
+    pdf = claim_captures_annex_pdf(claim=claim, comparison=comparison)
     response = HttpResponse(pdf, content_type="application/pdf")
     name = (
         f"annexe-{claim.reference}-captures-"

@@ -10,9 +10,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cover.claims import plan_terms, services
+from cover.claims import plan_terms
 from cover.claims.admin_views import handler_required
 from cover.claims.models import Claim
+from cover.claims.services import cover_check
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.cover_check import cover_clauses, cover_refusal_reverse
 
 
 class CoverRefuseForm(forms.Form):
@@ -34,7 +37,7 @@ class CoverRefuseForm(forms.Form):
 
     def __init__(self, *args, claim: Claim, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(c.code, c.text) for c in services.cover_clauses(claim=claim)]
+        choices = [(c.code, c.text) for c in cover_clauses(claim=claim)]
         choices.append((plan_terms.CLAUSE_OTHER, _("Autre clause du contrat (à citer)")))
         clause_field = self.fields["clause_code"]
         assert isinstance(clause_field, forms.ChoiceField)
@@ -58,14 +61,14 @@ def cover_refuse(request, pk: int):
         messages.error(request, _("Indiquez le motif du refus et la clause appliquée."))
         return redirect("claims_admin:detail", pk=pk)
     try:
-        services.cover_refuse(
+        cover_check.cover_refuse(
             claim=claim,
             by=request.user,
             reason=form.cleaned_data["reason"],
             clause_code=form.cleaned_data["clause_code"],
             clause_text=form.cleaned_data["clause_text"],
         )
-    except services.ClaimActionRefused as exc:
+    except ClaimActionRefused as exc:
         for reason in exc.reasons:
             messages.error(request, reason)
     else:
@@ -84,10 +87,8 @@ def cover_reverse(request, pk: int):
         messages.error(request, _("Indiquez le motif du réexamen."))
         return redirect("claims_admin:detail", pk=pk)
     try:
-        services.cover_refusal_reverse(
-            claim=claim, by=request.user, reason=form.cleaned_data["reason"]
-        )
-    except services.ClaimActionRefused as exc:
+        cover_refusal_reverse(claim=claim, by=request.user, reason=form.cleaned_data["reason"])
+    except ClaimActionRefused as exc:
         for reason in exc.reasons:
             messages.error(request, reason)
     else:

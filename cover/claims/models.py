@@ -151,7 +151,7 @@ class Claim(models.Model):
     )
     cover_reasons = models.JSONField(_("motifs de la décision de garantie"), default=list)
     cover_checked_at = models.DateTimeField(_("garantie vérifiée le"), null=True, blank=True)
-    # A refusal names the plan term it applies (cover.claims.services.cover_clauses): its code
+    # A refusal names the plan term it applies (cover.claims.services.cover_check.cover_clauses): its code
     # and its wording as the doctor reads it.
     cover_clause_code = models.CharField(_("clause appliquée (code)"), max_length=30, blank=True)
     cover_clause = models.TextField(_("clause du contrat appliquée"), blank=True)

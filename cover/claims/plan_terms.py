@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from common.formatting import date_short, euros
 from cover.deadlines import date_add_months
 from cover.terms import (
     TERRITORY_EU,
@@ -69,16 +70,6 @@ SERVICE_BY_COST_KIND: Mapping[str, str] = {
 }
 
 
-def _fmt(day: datetime.date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def euros(cents: int) -> str:
-    """An amount in the letters' and notes' French: ``1\u202f500,00\u00a0€``."""
-    whole, rest = divmod(int(cents), 100)
-    return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0€"
-
-
 # --------------------------------------------------------------------------------------------
 # Cover check: refusals
 # --------------------------------------------------------------------------------------------
@@ -98,12 +89,12 @@ def waiting_period_refusal(
         return _(
             "Le contenu a été découvert le %(seen)s, pendant le délai de carence de "
             "%(days)s jours (fin le %(end)s)."
-        ) % {"seen": _fmt(seen), "days": waiting_days, "end": _fmt(end)}
+        ) % {"seen": date_short(seen), "days": waiting_days, "end": date_short(end)}
     if policy_start <= published < end:
         return _(
             "Le contenu a été publié le %(published)s, pendant le délai de carence de "
             "%(days)s jours (fin le %(end)s)."
-        ) % {"published": _fmt(published), "days": waiting_days, "end": _fmt(end)}
+        ) % {"published": date_short(published), "days": waiting_days, "end": date_short(end)}
     return None
 
 
@@ -121,12 +112,12 @@ def anteriority_refusal(
         return _(
             "Le contenu a été publié le %(published)s, avant la date d'effet du contrat "
             "(%(start)s) : la garantie couvre les publications postérieures à la souscription."
-        ) % {"published": _fmt(published), "start": _fmt(policy_start)}
+        ) % {"published": date_short(published), "start": date_short(policy_start)}
     if anteriority == KNOWN_FACTS_EXCLUDED and seen < policy_start:
         return _(
             "Le contenu était connu le %(seen)s, avant la date d'effet du contrat (%(start)s) : "
             "les faits connus à la souscription sont exclus."
-        ) % {"seen": _fmt(seen), "start": _fmt(policy_start)}
+        ) % {"seen": date_short(seen), "start": date_short(policy_start)}
     if anteriority == RETROACTIVE_YEARS:
         limit = date_add_months(start=policy_start, months=-12 * years)
         if published < limit:
@@ -136,7 +127,7 @@ def anteriority_refusal(
                 "Le contenu a été publié le %(published)s, avant la période de rétroactivité "
                 "du contrat (%(years)s ans, soit à partir du %(limit)s).",
                 years,
-            ) % {"published": _fmt(published), "years": years, "limit": _fmt(limit)}
+            ) % {"published": date_short(published), "years": years, "limit": date_short(limit)}
     return None
 
 

@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cover.claims import selectors, services
 from cover.claims.forms import (
     ClaimOpenForm,
     QuestionnaireForm,
@@ -22,6 +21,17 @@ from cover.claims.forms import (
     ReplyProposeForm,
 )
 from cover.claims.models import ReplyDraft
+from cover.claims.selectors.captures import claim_capture_comparisons, claim_captures
+from cover.claims.selectors.claims import claim_of_doctor, claim_timeline, claims_of_doctor
+from cover.claims.selectors.engine import claim_categories, claim_deadlines, open_deadlines
+from cover.claims.selectors.letters import claim_refusal_notice
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.opening import claim_open, claim_questionnaire_answer
+from cover.claims.services.replies import (
+    reply_draft_approve,
+    reply_draft_check,
+    reply_no_reply_choose,
+)
 from cover.ladder import STATE_LABELS, LadderState
 from cover.reply_rules import ReplyOption, ReplyTopic, reply_options, reply_propose
 from cover.rules import CATEGORY_RULES, ContentCategory
@@ -41,7 +51,7 @@ def claim_list(request):
     return render(
         request,
         "claims/portal/list.html",
-        {"claims": selectors.claims_of_doctor(doctor=doctor)},
+        {"claims": claims_of_doctor(doctor=doctor)},
     )
 
 
@@ -53,7 +63,7 @@ def claim_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            claim = services.claim_open(
+            claim = claim_open(
                 doctor=doctor,
                 opened_by=request.user,
                 urls=data["urls"],
@@ -68,7 +78,7 @@ def claim_new(request):
                 direct_reply_available=data["direct_reply_available"],
                 description=data["description"],
             )
-        except services.ClaimActionRefused as exc:
+        except ClaimActionRefused as exc:
             for reason in exc.reasons:
                 form.add_error(None, reason)
         else:
@@ -84,19 +94,19 @@ def claim_new(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def claim_questionnaire(request, pk: int):
-    claim = selectors.claim_of_doctor(doctor=_doctor(request), pk=pk)
+    claim = claim_of_doctor(doctor=_doctor(request), pk=pk)
     passages = list(claim.passages.all())
     form = QuestionnaireForm(request.POST or None, passages=passages)
     if request.method == "POST" and form.is_valid():
         try:
-            services.claim_questionnaire_answer(
+            claim_questionnaire_answer(
                 claim=claim,
                 by=request.user,
                 page_is_listing=form.cleaned_data["page_is_listing"],
                 answers=form.answers(),
             )
-        except (services.ClaimActionRefused, ValueError) as exc:
-            reasons = exc.reasons if isinstance(exc, services.ClaimActionRefused) else [str(exc)]
+        except (ClaimActionRefused, ValueError) as exc:
+            reasons = exc.reasons if isinstance(exc, ClaimActionRefused) else [str(exc)]
             for reason in reasons:
                 form.add_error(None, reason)
         else:
@@ -107,7 +117,7 @@ def claim_questionnaire(request, pk: int):
 
 @login_required
 def claim_detail(request, pk: int):
-    claim = selectors.claim_of_doctor(doctor=_doctor(request), pk=pk)
+    claim = claim_of_doctor(doctor=_doctor(request), pk=pk)
     today = timezone.localdate()
     passages = [
         {
@@ -120,13 +130,13 @@ def claim_detail(request, pk: int):
         for p in claim.passages.all()
     ]
     # A refused cover closes the claim's deadlines: no countdown, no prescription warning.
-    refusal = selectors.claim_refusal_notice(claim=claim)
+    refusal = claim_refusal_notice(claim=claim)
     deadlines = (
         []
         if refusal is not None
-        else selectors.open_deadlines(deadlines=selectors.claim_deadlines(claim=claim, today=today))
+        else open_deadlines(deadlines=claim_deadlines(claim=claim, today=today))
     )
-    captures = selectors.claim_captures(claim=claim)
+    captures = claim_captures(claim=claim)
     return render(
         request,
         "claims/portal/detail.html",
@@ -134,12 +144,12 @@ def claim_detail(request, pk: int):
             "claim": claim,
             "state_label": STATE_LABELS[LadderState(claim.state)],
             "passages": passages,
-            "timeline": selectors.claim_timeline(claim=claim, for_doctor=True, captures=captures),
+            "timeline": claim_timeline(claim=claim, for_doctor=True, captures=captures),
             "deadlines": deadlines,
             "refusal": refusal,
             "replies": claim.reply_drafts.all()[:5],
             "captures": captures,
-            "capture_comparisons": selectors.claim_capture_comparisons(captures=captures),
+            "capture_comparisons": claim_capture_comparisons(captures=captures),
             "capture_urls": list(dict.fromkeys([*claim.urls, *(c.url for c in captures)])),
         },
     )
@@ -150,8 +160,8 @@ def claim_detail(request, pk: int):
 def claim_reply(request, pk: int):
     """Reply assistant (DOMAIN §5): "no reply" first, a proposal, hard blocks on every draft."""
     doctor = _doctor(request)
-    claim = selectors.claim_of_doctor(doctor=doctor, pk=pk)
-    choice = reply_options(categories=selectors.claim_categories(claim=claim))
+    claim = claim_of_doctor(doctor=doctor, pk=pk)
+    choice = reply_options(categories=claim_categories(claim=claim))
     topics_form = ReplyProposeForm(request.GET or None)
     topics = [ReplyTopic(t) for t in request.GET.getlist("topics") if t in ReplyTopic.__members__]
     signature = doctor.practice_name or _("Cabinet du Dr %(name)s") % {
@@ -164,21 +174,21 @@ def claim_reply(request, pk: int):
         action = request.POST.get("action", "check")
         try:
             if action == "no_reply":
-                services.reply_no_reply_choose(claim=claim, by=request.user)
+                reply_no_reply_choose(claim=claim, by=request.user)
                 messages.success(request, _("Choix enregistré : pas de réponse publique."))
                 return redirect("claims:detail", pk=claim.pk)
             if action == "approve":
                 draft = ReplyDraft.objects.get(pk=request.POST.get("draft"), claim=claim)
-                services.reply_draft_approve(draft=draft, by=request.user)
+                reply_draft_approve(draft=draft, by=request.user)
                 messages.success(request, _("Réponse validée : vous pouvez la publier."))
                 return redirect("claims:detail", pk=claim.pk)
             if form.is_valid():
-                draft = services.reply_draft_check(
+                draft = reply_draft_check(
                     claim=claim, text=form.cleaned_data["text"], by=request.user
                 )
         except ReplyDraft.DoesNotExist as exc:
             raise Http404 from exc
-        except services.ClaimActionRefused as exc:
+        except ClaimActionRefused as exc:
             for reason in exc.reasons:
                 messages.error(request, reason)
     return render(
@@ -191,8 +201,6 @@ def claim_reply(request, pk: int):
             "draft": draft,
             "default_no_reply": choice.default is ReplyOption.NO_REPLY,
             "caveats": choice.caveats,
-            "illicit": any(
-                CATEGORY_RULES[c].illicit for c in selectors.claim_categories(claim=claim)
-            ),
+            "illicit": any(CATEGORY_RULES[c].illicit for c in claim_categories(claim=claim)),
         },
     )

@@ -10,13 +10,19 @@ from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from cover.claims import admin_views, capture_views, cover_admin_views
+from cover.claims import (
+    admin_detail,
+    admin_letters,
+    admin_views,
+    capture_views,
+    cover_admin_views,
+)
 from cover.claims.models import LetterTemplate, Partner
 from cover.money import YesNoColumn
 
 admin_urlpatterns = [
     path("", admin_views.queue, name="queue"),
-    path("<int:pk>/", admin_views.detail, name="detail"),
+    path("<int:pk>/", admin_detail.detail, name="detail"),
     path("<int:pk>/attribuer/", admin_views.assign, name="assign"),
     path("<int:pk>/qualifier/", admin_views.qualify, name="qualify"),
     path("<int:pk>/garantie/", admin_views.cover, name="cover"),
@@ -32,20 +38,24 @@ admin_urlpatterns = [
         name="captures_compare",
     ),
     path("<int:pk>/preuves/annexe.pdf", capture_views.admin_captures_annex, name="captures_annex"),
-    path("<int:pk>/courriers/nouveau/<str:kind>/", admin_views.letter_new, name="letter_new"),
-    path("<int:pk>/courriers/<int:letter_pk>/pdf/", admin_views.letter_pdf, name="letter_pdf"),
+    path("<int:pk>/courriers/nouveau/<str:kind>/", admin_letters.letter_new, name="letter_new"),
+    path("<int:pk>/courriers/<int:letter_pk>/pdf/", admin_letters.letter_pdf, name="letter_pdf"),
     path(
-        "<int:pk>/courriers/<int:letter_pk>/preuve/", admin_views.letter_proof, name="letter_proof"
+        "<int:pk>/courriers/<int:letter_pk>/preuve/",
+        admin_letters.letter_proof,
+        name="letter_proof",
     ),
-    path("<int:pk>/courriers/<int:letter_pk>/envoi/", admin_views.letter_sent, name="letter_sent"),
+    path(
+        "<int:pk>/courriers/<int:letter_pk>/envoi/", admin_letters.letter_sent, name="letter_sent"
+    ),
     path(
         "<int:pk>/courriers/<int:letter_pk>/reception/",
-        admin_views.letter_received,
+        admin_letters.letter_received,
         name="letter_received",
     ),
     path(
         "<int:pk>/courriers/<int:letter_pk>/suite/",
-        admin_views.letter_follow_up,
+        admin_letters.letter_follow_up,
         name="letter_follow_up",
     ),
     path("<int:pk>/publication/", admin_views.publication_date, name="publication_date"),

@@ -1,4 +1,4 @@
-# Seal private keys encrypted at rest (evidence.keys): new encrypted fields, the existing keys of
+# Seal private keys encrypted at rest (common.keys): new encrypted fields, the existing keys of
 # this schema encrypted in place, then the clear-text column dropped. Runs once per tenant
 # schema (django-tenants): the associated data names the schema of the connection.
 # Irreversible on purpose: going back would write the private keys in clear again.
@@ -7,7 +7,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from evidence.keys import seal_key_context, seal_key_encrypt
+from common.keys import seal_key_context, seal_key_encrypt
 
 
 def seal_keys_encrypt(apps, schema_editor):

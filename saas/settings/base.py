@@ -56,6 +56,7 @@ SHARED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "outbox.apps.OutboxConfig",
+    "common.apps.CommonConfig",  # template filters only (egide_format)
 ]
 
 TENANT_APPS = [
@@ -88,6 +89,7 @@ TENANT_APPS = [
     "evidence.apps.EvidenceConfig",
     "cleanup.apps.CleanupConfig",
     "cleanup.google.apps.GoogleReviewsConfig",
+    "cleanup.places.apps.PlacesReviewsConfig",
     "mailing.apps.MailingConfig",
 ]
 
@@ -114,6 +116,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Anonymous visitors' public pages from the cache (inside CSP for the nonce, outside auth).
+    "saas.page_cache.AnonymousPageCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -324,7 +328,7 @@ EGIDE_FETCH_ALLOWED_NETWORKS = env.list("EGIDE_FETCH_ALLOWED_NETWORKS", default=
 # ---------------------------------------------------------------------------------------------
 # Stripe (platform account; insurers are connected accounts). STRIPE_API_BASE empty = real
 # Stripe; development, the demo and the tests point it at the local stand-in
-# (saas.embedded.stripe_server). Every call has explicit timeouts and a bounded retry count.
+# (devtools.stripe_standin). Every call has explicit timeouts and a bounded retry count.
 # ---------------------------------------------------------------------------------------------
 # The development default; production refuses to start with it (saas.settings.production).
 STRIPE_DEV_SECRET_KEY = "sk_test_egide_local_dev_key"  # noqa: S105
@@ -340,7 +344,7 @@ STRIPE_LOCAL_WEBHOOK_URL = env("STRIPE_LOCAL_WEBHOOK_URL", default="")
 # Who applies a verified event: connected-account events run in the insurer's schema,
 # platform-account events in the public schema (dotted paths, called with ``event=dict``).
 STRIPE_EVENT_HANDLERS = {
-    "tenant": "cover.services.policy_stripe_event_apply",
+    "tenant": "cover.services.policies.policy_stripe_event_apply",
     "platform": "tenants.billing.platform_stripe_event_apply",
 }
 
@@ -384,7 +388,7 @@ EGIDE_TSA_TIMEOUT_S = env.float("EGIDE_TSA_TIMEOUT_S", default=20.0)
 EGIDE_EVIDENCE_RENEW_BEFORE_DAYS = env.int("EGIDE_EVIDENCE_RENEW_BEFORE_DAYS", default=180)
 EGIDE_EVIDENCE_WEAK_ALGORITHMS = env.list("EGIDE_EVIDENCE_WEAK_ALGORITHMS", default=[])
 EGIDE_CAPTURE_ALLOW = env.list("EGIDE_CAPTURE_ALLOW", default=[])
-# Seal keys are encrypted at rest (evidence.keys): a master key outside the database wraps each
+# Seal keys are encrypted at rest (common.keys): a master key outside the database wraps each
 # seal's data key. A file (base64 of 32 bytes) or the base64 itself; former keys stay readable
 # during a rotation (manage.py evidence_keys_rotate). Nothing configured: VAR_DIR/keys/master.key
 # is created on first use (development, embedded stack, tests); production refuses to start.

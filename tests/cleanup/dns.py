@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from evidence.netguard import dns_server_resolver
+from common.address_guard import dns_server_resolver
 from tests.evidence.pages import _udp_serve
 
 

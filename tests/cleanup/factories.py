@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime
 import uuid
 
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from cover.models import Doctor, Plan, Policy
-from cover.services import plan_version_current
+from cover.services.site import plan_version_current
+from tests.cover.factories import DoctorFactory
 
 
 def doctor_with_policy(
@@ -27,15 +27,12 @@ def doctor_with_policy(
     tag: str | None = None,
 ) -> Doctor:
     tag = tag or uuid.uuid4().hex[:8]
-    user = User.objects.create_user(
-        username=f"dr-{tag}",
-        email=email or f"dr-{tag}@exemple.test",
-        password=password,
-        first_name=first_name,
-        last_name=last_name,
-    )
-    doctor = Doctor.objects.create(
-        user=user,
+    doctor = DoctorFactory(
+        user__username=f"dr-{tag}",
+        user__email=email or f"dr-{tag}@exemple.test",
+        user__password=password,
+        user__first_name=first_name,
+        user__last_name=last_name,
         rpps=str(10_000_000_000 + int(tag, 16) % 89_999_999_999),
         specialty="Médecine générale",
         practice_name="Cabinet du Dr Martin",

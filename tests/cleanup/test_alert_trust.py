@@ -18,7 +18,8 @@ from django_tenants.utils import tenant_context
 
 from cleanup import selectors
 from cleanup.models import Alert, Review, Scan
-from cleanup.services import scan_request, scan_run, watch_profile_save, watched_page_add
+from cleanup.services.scans import scan_request, scan_run
+from cleanup.services.watch import watch_profile_save, watched_page_add
 from tests.cleanup.conftest import jsonld_page
 from tests.cleanup.factories import doctor_with_policy
 

@@ -11,7 +11,8 @@ from django_tenants.utils import tenant_context
 
 from cleanup import selectors
 from cleanup.models import Alert, ContentPlanItem, Mention, RemovalRequest
-from cleanup.services import scan_request, scan_run, watch_profile_save, watched_page_add
+from cleanup.services.scans import scan_request, scan_run
+from cleanup.services.watch import watch_profile_save, watched_page_add
 from tests.cleanup.conftest import MICRODATA_PAGE
 from tests.cleanup.factories import doctor_with_policy
 

@@ -18,7 +18,8 @@ from django_tenants.utils import tenant_context
 from cleanup.demo import monitoring_demo_seed
 from cleanup.extract import reviews_extract
 from cleanup.models import Alert, Scan, WatchedPage
-from cleanup.services import scan_request, scan_run
+from cleanup.services.scans import scan_request, scan_run
+from saas.demo import DEMO_INSURERS
 from saas.embedded.review_site import (
     DOCTORS,
     PLATFORM_NAME,
@@ -27,7 +28,6 @@ from saas.embedded.review_site import (
     doctor_slug,
     page_path,
 )
-from tenants.demo import DEMO_INSURERS
 from tests.cleanup.factories import doctor_with_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent

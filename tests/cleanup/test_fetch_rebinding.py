@@ -2,7 +2,7 @@
 
 A real DNS server (UDP, on 127.0.0.1) answers an allowed address to the first question and a
 forbidden one afterwards; the fetch's resolver asks it over the DNS protocol
-(``evidence.netguard.dns_server_resolver``). The process resolver (getaddrinfo) cannot be
+(``common.address_guard.dns_server_resolver``). The process resolver (getaddrinfo) cannot be
 pointed at a test server without editing /etc/resolv.conf, so the guard's resolver is injected.
 
 Addresses: the allow-list is ``127.0.0.1/32``; ``127.0.0.2`` stands for the internal service an
@@ -36,7 +36,7 @@ from cleanup.fetch import (
     http_client_build,
     page_fetch,
 )
-from saas.net_guard import OutboundGuard, OutboundRefused, guarded_client
+from common.net_guard import OutboundGuard, OutboundRefused, guarded_client
 
 ALLOWED = (ipaddress.ip_network("127.0.0.1/32"),)
 HOST = "avis.rebind.test"

@@ -24,10 +24,12 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 from googleapiclient.http import HttpMockSequence
 
-from cleanup.google import services
 from cleanup.google.models import GoogleConnection, GoogleReply, GoogleReview
+from cleanup.google.services import connection as google_connection
+from cleanup.google.services import replies as google_replies
+from cleanup.google.services import reviews as google_reviews
 from cleanup.models import Alert
-from cleanup.services import watch_profile_save
+from cleanup.services.watch import watch_profile_save
 from tests.cleanup.factories import doctor_with_policy
 from tests.conftest import staff_login
 
@@ -69,7 +71,7 @@ def oauth_server(settings, monkeypatch) -> Iterator[OAuthServer]:
                     else (
                         200,
                         {"access_token": ACCESS, "expires_in": 3599, "refresh_token": REFRESH,
-                         "scope": services.SCOPE, "token_type": "Bearer"},
+                         "scope": google_connection.SCOPE, "token_type": "Bearer"},
                     )
                 )  # fmt: skip
             elif self.path == "/revoke":
@@ -249,7 +251,7 @@ def test_connect_import_detect_draft_check_approve_post(
 
     # 1. connect: offline access to business.manage, PKCE, state checked at the return
     query = connect(client, oauth_server)
-    assert query["scope"] == [services.SCOPE]
+    assert query["scope"] == [google_connection.SCOPE]
     assert query["access_type"] == ["offline"]
     assert query["redirect_uri"] == [f"http://{tenant_a.domain}/veille/google/retour/"]
     assert query["code_challenge_method"] == ["S256"]
@@ -262,7 +264,9 @@ def test_connect_import_detect_draft_check_approve_post(
     with tenant_context(tenant_a.insurer):
         conn = GoogleConnection.objects.get(doctor=doctor)
         assert conn.status == "active"
-        assert services.google_connection_tokens(connection=conn)["refresh_token"] == REFRESH
+        assert (
+            google_connection.google_connection_tokens(connection=conn)["refresh_token"] == REFRESH
+        )
         # tokens are not in clear anywhere in the row
         with db_connection.cursor() as cursor:
             cursor.execute(
@@ -276,7 +280,7 @@ def test_connect_import_detect_draft_check_approve_post(
 
         # 2. all reviews imported (two pages), the first read is a baseline
         http = RecordingSequence(first_scan_responses())
-        result = services.google_reviews_scan(connection=conn, http=http)
+        result = google_reviews.google_reviews_scan(connection=conn, http=http)
         assert (result.locations, result.reviews, result.baseline) == (1, 3, 3)
         assert [c[1].split("?")[0] for c in http.calls] == [
             "https://mybusinessaccountmanagement.googleapis.com/v1/accounts",
@@ -291,7 +295,7 @@ def test_connect_import_detect_draft_check_approve_post(
         assert list(alerts.values_list("kind", flat=True)) == ["baseline"]
 
         # 3. next scan: one new, one edited, one deleted
-        result = services.google_reviews_scan(
+        result = google_reviews.google_reviews_scan(
             connection=conn, http=RecordingSequence(second_scan_responses())
         )
         assert (result.new, result.edited, result.deleted) == (1, 1, 1)
@@ -328,7 +332,7 @@ def test_connect_import_detect_draft_check_approve_post(
     with tenant_context(tenant_a.insurer):
         bad.refresh_from_db()
         assert bad.status == "refused" and bad.approved_by is None
-        good_text = services.google_reply_suggest(review=new)["text"]
+        good_text = google_replies.google_reply_suggest(review=new)["text"]
 
     # checked, then approved by the doctor himself; the post is queued after commit
     client.post(
@@ -350,7 +354,7 @@ def test_connect_import_detect_draft_check_approve_post(
 
         # 5. posted with updateReply (what the worker runs)
         http = RecordingSequence([ok({"comment": good_text, "updateTime": "2026-11-22T10:00:00Z"})])
-        services.google_reply_post(reply=reply, http=http)
+        google_replies.google_reply_post(reply=reply, http=http)
         method, uri, body = http.calls[0]
         assert method == "PUT"
         assert uri.startswith(f"https://mybusiness.googleapis.com/v4/{LOCATION}/reviews/r4/reply")
@@ -362,7 +366,7 @@ def test_connect_import_detect_draft_check_approve_post(
 
         # 6. « Supprimer la réponse » calls deleteReply
         http = RecordingSequence([ok({})])
-        services.google_reply_delete(review=new, user=doctor.user, http=http)
+        google_replies.google_reply_delete(review=new, user=doctor.user, http=http)
         assert http.calls[0][0] == "DELETE"
         assert http.calls[0][1].startswith(
             f"https://mybusiness.googleapis.com/v4/{LOCATION}/reviews/r4/reply"
@@ -378,23 +382,23 @@ def test_connect_import_detect_draft_check_approve_post(
 def test_expired_access_token_is_refreshed_and_stored_encrypted(tenant_a, oauth_server):
     doctor, _client, conn = connected(tenant_a, oauth_server, "9a100002")
     with tenant_context(tenant_a.insurer):
-        services._tokens_store(
+        google_connection._tokens_store(
             connection=conn,
             tokens={"access_token": "ya29.old", "refresh_token": REFRESH,
                     "expiry": "2026-01-01T00:00:00"},
         )  # fmt: skip
         conn.save()
         refreshed = ok({"access_token": "ya29.refreshed-4411", "expires_in": 3599,
-                        "scope": services.SCOPE, "token_type": "Bearer"})  # fmt: skip
+                        "scope": google_connection.SCOPE, "token_type": "Bearer"})  # fmt: skip
         http = RecordingSequence([refreshed, *first_scan_responses()])
-        services.google_reviews_scan(connection=conn, http=http)
+        google_reviews.google_reviews_scan(connection=conn, http=http)
         method, uri, body = http.calls[0]
         assert (method, uri) == ("POST", oauth_server.base_url + "/token")
         form = parse_qs(body.decode() if isinstance(body, bytes) else body)
         assert form["grant_type"] == ["refresh_token"]
         assert form["refresh_token"] == [REFRESH]
         conn.refresh_from_db()
-        tokens = services.google_connection_tokens(connection=conn)
+        tokens = google_connection.google_connection_tokens(connection=conn)
         assert tokens["access_token"] == "ya29.refreshed-4411"
         assert tokens["refresh_token"] == REFRESH
         assert b"ya29.refreshed" not in bytes(conn.token_ciphertext)
@@ -404,7 +408,7 @@ def test_expired_access_token_is_refreshed_and_stored_encrypted(tenant_a, oauth_
 def test_invalid_grant_marks_the_connection_revoked(tenant_a, oauth_server):
     doctor, client, conn = connected(tenant_a, oauth_server, "9a100003")
     with tenant_context(tenant_a.insurer):
-        services._tokens_store(
+        google_connection._tokens_store(
             connection=conn,
             tokens={"access_token": "ya29.old", "refresh_token": REFRESH,
                     "expiry": "2026-01-01T00:00:00"},
@@ -415,8 +419,8 @@ def test_invalid_grant_marks_the_connection_revoked(tenant_a, oauth_server):
             json.dumps({"error": "invalid_grant",
                         "error_description": "Token has been expired or revoked."}),
         )  # fmt: skip
-        with pytest.raises(services.GoogleBusinessError, match="reconnectez"):
-            services.google_reviews_scan(connection=conn, http=RecordingSequence([invalid]))
+        with pytest.raises(google_connection.GoogleBusinessError, match="reconnectez"):
+            google_reviews.google_reviews_scan(connection=conn, http=RecordingSequence([invalid]))
         conn.refresh_from_db()
         assert conn.status == "revoked" and not conn.has_tokens
         assert not GoogleReview.objects.filter(location__connection=conn).exists()
@@ -480,7 +484,7 @@ def test_periodic_read_scans_active_connections_only(tenant_a, oauth_server):
         revoked = doctor_ready("9a10000b")
         GoogleConnection.objects.create(doctor=revoked, status="revoked")
         http = RecordingSequence(first_scan_responses())
-        assert services.google_reviews_scan_all(http=http) == {"scanned": 1, "failed": 0}
+        assert google_reviews.google_reviews_scan_all(http=http) == {"scanned": 1, "failed": 0}
         assert len(http.calls) == 4
         assert GoogleReview.objects.filter(location__connection=conn).count() == 3
         conn.refresh_from_db()
@@ -493,12 +497,12 @@ def test_periodic_read_scans_active_connections_only(tenant_a, oauth_server):
 def _checked_reply(tenant, oauth_server, tag):  # type: ignore[no-untyped-def]
     doctor, client, conn = connected(tenant, oauth_server, tag)
     with tenant_context(tenant.insurer):
-        services.google_reviews_scan(
+        google_reviews.google_reviews_scan(
             connection=conn, http=RecordingSequence(first_scan_responses())
         )
         target = GoogleReview.objects.get(location__connection=conn, review_id="r2")
-        reply = services.google_reply_draft(review=target, user=doctor.user)
-        reply = services.google_reply_check(reply=reply, text=reply.text, user=doctor.user)
+        reply = google_replies.google_reply_draft(review=target, user=doctor.user)
+        reply = google_replies.google_reply_check(reply=reply, text=reply.text, user=doctor.user)
         assert reply.status == "checked"
     return doctor, target, reply
 
@@ -513,7 +517,7 @@ def test_staff_cannot_approve_a_reply_in_the_doctors_name(tenant_a, oauth_server
         staff = Client(HTTP_HOST=tenant_a.domain)
         staff_login(staff, handler)
         with pytest.raises(PermissionDenied):
-            services.google_reply_approve(reply=reply, user=handler)
+            google_replies.google_reply_approve(reply=reply, user=handler)
     response = staff.post(
         f"/veille/google/avis/{target.pk}/reponse/", {"action": "approuver", "reponse": reply.pk}
     )
@@ -522,8 +526,8 @@ def test_staff_cannot_approve_a_reply_in_the_doctors_name(tenant_a, oauth_server
         reply.refresh_from_db()
         assert reply.status == "checked" and reply.approved_by is None
         assert [e["step"] for e in reply.events] == ["draft", "check"]
-        with pytest.raises(services.GoogleBusinessError):
-            services.google_reply_post(reply=reply, http=RecordingSequence([]))
+        with pytest.raises(google_connection.GoogleBusinessError):
+            google_replies.google_reply_post(reply=reply, http=RecordingSequence([]))
 
 
 def test_another_doctor_or_insurer_cannot_see_or_approve(tenant_a, tenant_b, oauth_server):
@@ -538,7 +542,7 @@ def test_another_doctor_or_insurer_cannot_see_or_approve(tenant_a, tenant_b, oau
     assert "Cabinet des Lilas" not in other_client.get("/veille/google/").content.decode()
     with tenant_context(tenant_a.insurer):
         with pytest.raises(PermissionDenied):
-            services.google_reply_approve(reply=reply, user=other.user)
+            google_replies.google_reply_approve(reply=reply, user=other.user)
 
     with tenant_context(tenant_b.insurer):
         doctor_b = doctor_ready("9a100009")
@@ -558,10 +562,10 @@ def test_a_first_review_on_an_empty_location_is_new_not_baseline(tenant_a, oauth
     doctor, _client, conn = connected(tenant_a, oauth_server, "9a10000c")
     with tenant_context(tenant_a.insurer):
         empty = [ACCOUNTS, LOCATIONS, ok({})]
-        result = services.google_reviews_scan(connection=conn, http=RecordingSequence(empty))
+        result = google_reviews.google_reviews_scan(connection=conn, http=RecordingSequence(empty))
         assert (result.locations, result.reviews) == (1, 0)
         first = [ACCOUNTS, LOCATIONS, ok({"reviews": [R2], "totalReviewCount": 1})]
-        result = services.google_reviews_scan(connection=conn, http=RecordingSequence(first))
+        result = google_reviews.google_reviews_scan(connection=conn, http=RecordingSequence(first))
         assert (result.new, result.baseline) == (1, 0)
         kinds = list(Alert.objects.filter(profile__doctor=doctor).values_list("kind", flat=True))
         assert kinds == ["new_review"]

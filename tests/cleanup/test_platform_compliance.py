@@ -10,7 +10,8 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from cleanup.models import ComplianceCheck
-from cleanup.services import platform_compliance_run, watch_profile_save, watched_page_add
+from cleanup.services.compliance import platform_compliance_run
+from cleanup.services.watch import watch_profile_save, watched_page_add
 from tests.cleanup.conftest import demo_page
 from tests.cleanup.factories import doctor_with_policy
 from tests.cleanup.test_compliance import GOOD_LEGAL, POOR_EXTRA, POOR_REVIEWS

@@ -18,7 +18,7 @@ import pytest
 from django.test import override_settings
 
 from cleanup.search_providers import Brave, GoogleCse, SearchAddressRefusedError
-from saas.net_guard import OutboundGuard
+from common.net_guard import OutboundGuard
 from tests.cleanup.conftest import BRAVE_TOKEN, GOOGLE_CX, GOOGLE_KEY, FakeSearchApi, _api_handler
 
 ALLOWED = (ipaddress.ip_network("127.0.0.1/32"),)

@@ -11,15 +11,15 @@ from django_tenants.utils import tenant_context
 
 from cleanup.letters import letter_pdf, letter_text
 from cleanup.models import RemovalRequest
-from cleanup.services import (
+from cleanup.services.removals import (
     removal_request_answered,
     removal_request_cancel,
     removal_request_create,
     removal_request_extension_notified,
     removal_request_mark_sent,
     removal_requests_overdue_flag,
-    watch_profile_save,
 )
+from cleanup.services.watch import watch_profile_save
 from tests.cleanup.factories import doctor_with_policy
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,8 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from cleanup.services import scan_request, scan_run, watch_profile_save, watched_page_add
+from cleanup.services.scans import scan_request, scan_run
+from cleanup.services.watch import watch_profile_save, watched_page_add
 from tests.cleanup.conftest import SCAN2_REVIEWS, jsonld_page
 from tests.cleanup.factories import doctor_with_policy
 

@@ -8,7 +8,8 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from cleanup.models import Scan
-from cleanup.services import scan_run, watch_profile_save, watched_page_add
+from cleanup.services.scans import scan_run
+from cleanup.services.watch import watch_profile_save, watched_page_add
 from tests.cleanup.conftest import MICRODATA_PAGE
 from tests.cleanup.factories import doctor_with_policy
 
@@ -56,7 +57,7 @@ def test_a_scan_lost_for_hours_no_longer_blocks_a_new_one(tenant_a):
 
     from django.utils import timezone
 
-    from cleanup.services import scan_request
+    from cleanup.services.scans import scan_request
 
     with tenant_context(tenant_a.insurer):
         doctor = doctor_with_policy(tag="5c4a0003")

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from cleanup.models import Review, Scan
-from cleanup.services import watch_profile_save, watched_page_add
-from cleanup.tasks import QUEUE, scans_due_all_tenants
+from cleanup.services.watch import watch_profile_save, watched_page_add
+from cleanup.tasks import QUEUE, scans_due_all_tenants_task
 from tests.cleanup.conftest import SCAN1_REVIEWS, demo_page, jsonld_page
 from tests.cleanup.factories import doctor_cleanup, doctor_with_policy
 
@@ -61,7 +61,7 @@ def test_periodic_scan_runs_per_tenant_in_its_own_schema(
             created.append((tenant_b, doctor_b))
 
         # when the hourly job fires (in the public schema) and the worker drains the queue
-        scans_due_all_tenants()
+        scans_due_all_tenants_task()
         _drain()
 
         # then each tenant scanned its own due profile, from its own page, and nothing else

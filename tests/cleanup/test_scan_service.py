@@ -13,7 +13,8 @@ from wagtail.models import Site
 
 from cleanup.models import Alert, Mention, RatingPoint, Review, Scan, SearchSettings
 from cleanup.selectors import rank_history
-from cleanup.services import scan_request, scan_run, watch_profile_save, watched_page_add
+from cleanup.services.scans import scan_request, scan_run
+from cleanup.services.watch import watch_profile_save, watched_page_add
 from tests.cleanup.conftest import (
     BRAVE_TOKEN,
     JS_APP,

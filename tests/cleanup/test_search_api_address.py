@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 from wagtail.models import Site
 
 from cleanup.models import SearchSettings
-from cleanup.services import search_provider_for_site
+from cleanup.services.scans import search_provider_for_site
 
 pytestmark = pytest.mark.django_db
 

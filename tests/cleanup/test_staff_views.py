@@ -9,7 +9,8 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from cleanup.models import Alert, RemovalRequest
-from cleanup.services import scan_request, scan_run, watch_profile_save, watched_page_add
+from cleanup.services.scans import scan_request, scan_run
+from cleanup.services.watch import watch_profile_save, watched_page_add
 from tenants.roles import CLAIMS_HANDLER
 from tests.cleanup.conftest import MICRODATA_PAGE
 from tests.cleanup.factories import doctor_with_policy

@@ -9,7 +9,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from cleanup.models import SearchQuery, WatchedPage, WatchProfile
-from cleanup.services import watch_profile_save, watched_page_add
+from cleanup.services.watch import watch_profile_save, watched_page_add
 from tests.cleanup.factories import doctor_with_policy
 
 pytestmark = pytest.mark.django_db

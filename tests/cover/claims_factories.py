@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime
 import itertools
 
-from cover.claims import services
 from cover.claims.models import Claim
+from cover.claims.services.events import claim_event_record
+from cover.claims.services.ladder import claim_transition
+from cover.claims.services.opening import claim_open, claim_qualify
 from cover.ladder import LadderState
 from cover.models import Doctor, Plan, Policy
 from cover.rules import ClaimEventKind
-from cover.services import plan_version_current
-from tenants.roles import CLAIMS_HANDLER, INSURED_DOCTOR
-from tests.tenants.factories import UserFactory
+from cover.services.site import plan_version_current
+from tests.cover.factories import DoctorFactory
+from tests.tenants.factories import ClaimsHandlerFactory
 
 _seq = itertools.count(1)
 
@@ -30,14 +32,9 @@ REVIEW_URL = "http://127.0.0.1:9/medecin/martin/avis-42"
 
 def doctor_create(*, email: str | None = None, last_name: str = "Martin") -> Doctor:
     n = next(_seq)
-    user = UserFactory(
-        email=email or f"medecin{n}-{last_name.lower()}@exemple.fr",
-        first_name="Claire",
-        last_name=last_name,
-        role=INSURED_DOCTOR,
-    )
-    return Doctor.objects.create(
-        user=user,
+    return DoctorFactory(
+        user__email=email or f"medecin{n}-{last_name.lower()}@exemple.fr",
+        user__last_name=last_name,
         rpps=f"{10_000_000_000 + n * 7919:011d}"[-11:],
         specialty="Dermatologie",
         practice_name=f"Cabinet du Dr {last_name}",
@@ -48,11 +45,8 @@ def doctor_create(*, email: str | None = None, last_name: str = "Martin") -> Doc
 
 def handler_create(*, email: str | None = None):
     n = next(_seq)
-    return UserFactory(
-        email=email or f"gestionnaire{n}@exemple.fr",
-        first_name="Paul",
-        last_name="Gestion",
-        role=CLAIMS_HANDLER,
+    return ClaimsHandlerFactory(
+        email=email or f"gestionnaire{n}@exemple.fr", first_name="Paul", last_name="Gestion"
     )
 
 
@@ -91,7 +85,7 @@ def claim_create(
     **kwargs,
 ) -> Claim:
     doctor = doctor or doctor_create()
-    return services.claim_open(
+    return claim_open(
         doctor=doctor,
         opened_by=doctor.user,
         urls=kwargs.pop("urls", [REVIEW_URL]),
@@ -114,7 +108,7 @@ def claim_qualified(
     """A claim whose passages are confirmed with the given categories, in order."""
     claim = claim_create(**kwargs)
     passages = list(claim.passages.all())
-    services.claim_qualify(
+    claim_qualify(
         claim=claim,
         by=by or claim.doctor.user,
         categories={p.pk: c for p, c in zip(passages, categories, strict=True)},
@@ -136,12 +130,12 @@ def claim_with_proof(
     letters."""
     claim = claim_qualified(today=today, **kwargs)
     handler = handler or handler_create()
-    services.claim_transition(
+    claim_transition(
         claim=claim, to_state=LadderState.EVIDENCE, by=handler, reason="Qualifié", today=today
     )
     kinds = [ClaimEventKind.CAPTURE_DONE] if capture else []
     kinds += [ClaimEventKind.CONSTAT_DONE] if constat else []
     for kind in kinds:
-        services.claim_event_record(claim=claim, kind=kind, date=today, by=handler, today=today)
+        claim_event_record(claim=claim, kind=kind, date=today, by=handler, today=today)
     claim.refresh_from_db()
     return claim

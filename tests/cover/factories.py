@@ -1,42 +1,29 @@
-"""factory_boy factories for the offer (call inside ``tenant_context``)."""
+"""factory_boy factories for the offer: doctors, plans, policies (call inside ``tenant_context``).
+
+``DoctorFactory`` is the one way tests build a doctor; ``tests.cover.claims_factories`` and
+``tests.cleanup.factories`` give it their defaults."""
 
 from __future__ import annotations
 
 import datetime
 
 import factory
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from cover.models import Doctor, Plan, Policy
-from cover.services import plan_version_current
-from tenants.roles import INSURED_DOCTOR
-from tests.conftest import PASSWORD
-
-
-class DoctorUserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-        skip_postgeneration_save = True
-
-    email = factory.Sequence(lambda n: f"medecin{n}@exemple.fr")
-    username = factory.LazyAttribute(lambda o: o.email)
-    first_name = "Claire"
-    last_name = "Martin"
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
-
-    @factory.post_generation
-    def doctor_group(self, create, extracted, **kwargs):
-        if create:
-            self.groups.add(Group.objects.get(name=INSURED_DOCTOR))
-            self.save()
+from cover.services.site import plan_version_current
+from tests.tenants.factories import DoctorUserFactory
 
 
 class DoctorFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Doctor
 
-    user = factory.SubFactory(DoctorUserFactory)
+    user = factory.SubFactory(
+        DoctorUserFactory,
+        email=factory.Sequence(lambda n: f"medecin{n}@exemple.fr"),
+        first_name="Claire",
+        last_name="Martin",
+    )
     rpps = factory.Sequence(lambda n: f"{10_000_000_000 + n:011d}")
     specialty = "Dermatologie"
     practice_address = "3 avenue Foch"

@@ -23,9 +23,9 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from wagtail.models import Site
 
+from common.stripe import stripe_client
 from cover.models import CancellationSettings, Doctor, Plan, Policy, PolicyInvoice
-from cover.services import policy_stripe_event_apply
-from saas.stripe import stripe_client
+from cover.services.policies import policy_stripe_event_apply
 from tenants.services import roles_apply
 from tenants.tasks import STRIPE_QUEUE
 from tests.conftest import staff_login

@@ -13,10 +13,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from common.formatting import euros
+from common.stripe import stripe_client
 from cover.models import Policy, PolicyInvoice
-from cover.selectors import euros
-from cover.services import plan_version_current
-from saas.stripe import stripe_client
+from cover.services.site import plan_version_current
 from tenants.models import StripeEvent
 from tests.cover import test_checkout_retry as retry
 from tests.cover.factories import DoctorFactory, PolicyFactory

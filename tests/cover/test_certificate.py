@@ -18,7 +18,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from cover.models import Policy
-from cover.services import certificate_render
+from cover.services.policies import certificate_render
 from evidence.models import SealKey
 from evidence.pades import SEAL_FIELD
 from evidence.seal import pem_to_der

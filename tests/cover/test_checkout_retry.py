@@ -16,9 +16,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from common.stripe import stripe_client
 from cover.models import Doctor, Plan, Policy, PolicyInvoice
-from cover.services import plan_version_current, policy_stripe_event_apply
-from saas.stripe import stripe_client
+from cover.services.policies import policy_stripe_event_apply
+from cover.services.site import plan_version_current
 from tenants.tasks import STRIPE_QUEUE
 from tests.cover.conftest import queue_drain
 from tests.cover.factories import DoctorFactory, PlanFactory, PolicyFactory

@@ -14,8 +14,9 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from cover.claims import selectors, services
 from cover.claims.models import ClaimEvent, TimelineKind
+from cover.claims.selectors.captures import claim_capture_ids
+from cover.claims.services.captures import claim_capture_request
 from evidence import services as evidence_services
 from evidence.models import Capture
 from tests.conftest import staff_login
@@ -73,7 +74,7 @@ def handler(tenant_a):
 def failed(tenant_a, claim) -> Capture:
     """The capture requested at the claim's opening, failed after its attempts."""
     with tenant_context(tenant_a.insurer):
-        (capture_id,) = selectors.claim_capture_ids(claim=claim)
+        (capture_id,) = claim_capture_ids(claim=claim)
         Capture.objects.filter(pk=capture_id).update(attempts=3)
         return evidence_services.capture_fail(capture_id=capture_id, reason=TIMEOUT_REASON)
 
@@ -82,15 +83,15 @@ def test_handler_requests_a_capture_of_a_new_address_for_the_claim(tenant_a, cla
     # given
     other = "http://127.0.0.1:9/forum/fil-7"
     with tenant_context(tenant_a.insurer):
-        (opening_id,) = selectors.claim_capture_ids(claim=claim)
+        (opening_id,) = claim_capture_ids(claim=claim)
         # when
-        capture_id = services.claim_capture_request(
+        capture_id = claim_capture_request(
             claim=claim, by=handler, url=other, reason="Republié sur un forum"
         )
         # then
         capture = Capture.objects.get(pk=capture_id)
         event = claim.events.get(ref=f"capture-{capture_id}")
-        ids = selectors.claim_capture_ids(claim=claim)
+        ids = claim_capture_ids(claim=claim)
     assert ids == [opening_id, capture_id]
     assert (capture.url, capture.status, capture.requested_by_id, capture.reason) == (
         other,
@@ -140,7 +141,7 @@ def test_handler_retries_a_failed_capture_from_the_claim_page(
     # then
     with tenant_context(tenant_a.insurer):
         new = Capture.objects.exclude(pk=failed.pk).get(url=address)
-        ids = selectors.claim_capture_ids(claim=claim)
+        ids = claim_capture_ids(claim=claim)
         event = claim.events.get(ref=f"capture-{new.pk}")
         old = Capture.objects.get(pk=failed.pk)
     assert (response.status_code, response["Location"]) == (
@@ -161,7 +162,7 @@ def test_handler_retries_a_failed_capture_from_the_claim_page(
 
 def test_a_running_capture_shows_its_live_progress_on_the_claim_page(tenant_a, claim, handler):
     with tenant_context(tenant_a.insurer):
-        (capture_id,) = selectors.claim_capture_ids(claim=claim)
+        (capture_id,) = claim_capture_ids(claim=claim)
         Capture.objects.filter(pk=capture_id).update(
             status=Capture.Status.RUNNING, progress=30, step="Défilement de la page", attempts=1
         )
@@ -192,7 +193,7 @@ def test_handler_requests_a_capture_from_the_claim_page(
 
     with tenant_context(tenant_a.insurer):
         new = Capture.objects.exclude(pk=failed.pk).get(url=url)
-        ids = selectors.claim_capture_ids(claim=claim)
+        ids = claim_capture_ids(claim=claim)
     assert response["Location"] == f"/admin/sinistres/{claim.pk}/#evidence"
     assert _counts(tenant_a, claim) == (counts[0] + 1, counts[1] + 1)
     assert ids == [failed.pk, new.pk]
@@ -268,7 +269,7 @@ def test_a_handler_of_another_insurer_cannot_retry_a_capture_of_this_one(
     with tenant_context(tenant_b.insurer):
         claim_b = claim_create(urls=["https://192.0.2.10/b/avis"])
         handler_b = handler_create()
-        assert selectors.claim_capture_ids(claim=claim_b) == []
+        assert claim_capture_ids(claim=claim_b) == []
     counts = (_counts(tenant_a, claim), _counts(tenant_b, claim_b))
     # when
     response = _client(tenant_b, handler_b).post(

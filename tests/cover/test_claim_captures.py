@@ -23,8 +23,10 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from PIL import Image
 
-from cover.claims import selectors, services
 from cover.claims.models import ClaimEvent, TimelineKind
+from cover.claims.selectors.captures import claim_capture_ids, claim_captures
+from cover.claims.selectors.claims import claim_timeline
+from cover.claims.services.captures import claim_capture_request
 from evidence import services as evidence_services
 from evidence.models import Capture, CustodyEvent
 from tests.conftest import staff_login
@@ -35,7 +37,6 @@ from tests.cover.claims_factories import (
     claim_create,
     handler_create,
 )
-from tests.evidence.conftest_django import evidence_env_fixture  # noqa: F401 — fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_env")]
 
@@ -118,7 +119,7 @@ def _page(response) -> str:
 
 def _opening_capture(tenant, claim) -> int:
     with tenant_context(tenant.insurer):
-        (capture_id,) = selectors.claim_capture_ids(claim=claim)
+        (capture_id,) = claim_capture_ids(claim=claim)
     return capture_id
 
 
@@ -139,13 +140,13 @@ def test_the_timeline_shows_a_complete_capture_with_its_bundle_and_a_failed_one_
     other = "http://127.0.0.1:9/forum/fil-7"
     with tenant_context(tenant_a.insurer):
         done = _complete(_opening_capture(tenant_a, claim), text=PAGE_BEFORE)
-        failed_id = services.claim_capture_request(claim=claim, by=handler, url=other)
+        failed_id = claim_capture_request(claim=claim, by=handler, url=other)
         Capture.objects.filter(pk=failed_id).update(attempts=3)
         evidence_services.capture_fail(capture_id=failed_id, reason=TIMEOUT_REASON)
         # when
         entries = [
             (e.kind, e.note)
-            for e in selectors.claim_timeline(claim=claim, for_doctor=True)
+            for e in claim_timeline(claim=claim, for_doctor=True)
             if e.kind in ("CAPTURE_COMPLETED", "CAPTURE_FAILED")
         ]
     # then
@@ -184,9 +185,7 @@ def test_the_doctor_page_lists_the_captures_with_live_progress_and_thumbnail(
 ):
     with tenant_context(tenant_a.insurer):
         done = _complete(_opening_capture(tenant_a, claim), text=PAGE_BEFORE)
-        queued = services.claim_capture_request(
-            claim=claim, by=handler, url="http://127.0.0.1:9/autre"
-        )
+        queued = claim_capture_request(claim=claim, by=handler, url="http://127.0.0.1:9/autre")
     page = _page(_doctor_client(tenant_a, claim.doctor.user).get(f"/portail/sinistres/{claim.pk}/"))
 
     assert (
@@ -217,7 +216,7 @@ def test_another_doctor_gets_no_thumbnail_no_progress_and_no_comparison(tenant_a
     # given: two complete captures of the claim's address
     with tenant_context(tenant_a.insurer):
         first = _complete(_opening_capture(tenant_a, claim), text=PAGE_BEFORE)
-        second_id = services.claim_capture_request(claim=claim, by=handler, url=claim.urls[0])
+        second_id = claim_capture_request(claim=claim, by=handler, url=claim.urls[0])
         _complete(second_id, text=PAGE_AFTER)
         stranger = claim_create(urls=[claim.urls[0]]).doctor.user
     before = _viewed(tenant_a)
@@ -252,7 +251,7 @@ def test_another_insurers_capture_is_never_served(tenant_a, tenant_b, claim):
         done = _complete(_opening_capture(tenant_a, claim), text=PAGE_BEFORE)
     with tenant_context(tenant_b.insurer):
         claim_b = claim_create(urls=["http://127.0.0.1:9/assureur-b"])
-        captures_b = selectors.claim_captures(claim=claim_b)
+        captures_b = claim_captures(claim=claim_b)
     client = _doctor_client(tenant_b, claim_b.doctor.user)
     # when: tenant B's doctor asks for A's capture, through A's claim number and through theirs
     responses = [
@@ -270,9 +269,7 @@ def test_another_insurers_capture_is_never_served(tenant_a, tenant_b, claim):
 
 def test_the_progress_endpoint_follows_a_capture_the_insurer_requested(tenant_a, claim, handler):
     with tenant_context(tenant_a.insurer):
-        capture_id = services.claim_capture_request(
-            claim=claim, by=handler, url="http://127.0.0.1:9/autre"
-        )
+        capture_id = claim_capture_request(claim=claim, by=handler, url="http://127.0.0.1:9/autre")
         Capture.objects.filter(pk=capture_id).update(
             status="running", progress=40, step="Défilement de la page"
         )
@@ -359,7 +356,7 @@ def test_another_doctor_cannot_request_a_capture_for_my_claim(tenant_a, claim):
 def two_captures(tenant_a, claim, handler) -> tuple[int, int]:
     with tenant_context(tenant_a.insurer):
         first = _complete(_opening_capture(tenant_a, claim), text=PAGE_BEFORE)
-        second_id = services.claim_capture_request(claim=claim, by=handler, url=claim.urls[0])
+        second_id = claim_capture_request(claim=claim, by=handler, url=claim.urls[0])
         _complete(second_id, text=PAGE_AFTER, colour=(230, 230, 230))
     return first.pk, second_id
 
@@ -429,9 +426,7 @@ def test_the_doctor_compares_the_two_captures_of_their_claim(tenant_a, claim, tw
 def test_captures_of_two_addresses_are_not_compared_with_a_french_message(tenant_a, claim, handler):
     with tenant_context(tenant_a.insurer):
         first = _complete(_opening_capture(tenant_a, claim), text=PAGE_BEFORE)
-        other = services.claim_capture_request(
-            claim=claim, by=handler, url="http://127.0.0.1:9/ailleurs"
-        )
+        other = claim_capture_request(claim=claim, by=handler, url="http://127.0.0.1:9/ailleurs")
         _complete(other, text=PAGE_AFTER)
     viewed = _viewed(tenant_a)
     response = _staff_client(tenant_a, handler).get(

@@ -7,8 +7,11 @@ import datetime
 import pytest
 from django_tenants.utils import tenant_context
 
-from cover.claims import selectors, services
 from cover.claims.models import CostKind, Partner, PartnerKind
+from cover.claims.selectors.costs import claim_cost_summary
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.costs import cost_record
+from cover.claims.services.cover_check import cover_check
 from tests.cover.claims_factories import claim_create, doctor_create, policy_create
 
 pytestmark = pytest.mark.django_db
@@ -25,14 +28,14 @@ def test_deductible_then_per_claim_ceiling(tenant_a):
             annual_ceiling_cents=200_000,
         )
         claim = claim_create(doctor=doctor)
-        services.cover_check(claim=claim, by=doctor.user, today=TODAY)
+        cover_check(claim=claim, by=doctor.user, today=TODAY)
         partner = Partner.objects.create(
             kind=PartnerKind.COMMISSAIRE,
             name="Me Durand",
             office="Étude Durand",
             email="etude@durand.example",
         )
-        first = services.cost_record(
+        first = cost_record(
             claim=claim,
             kind=CostKind.COMMISSAIRE,
             amount_cents=30_000,
@@ -42,7 +45,7 @@ def test_deductible_then_per_claim_ceiling(tenant_a):
             by=doctor.user,
             today=TODAY,
         )
-        second = services.cost_record(
+        second = cost_record(
             claim=claim,
             kind=CostKind.AVOCAT,
             amount_cents=60_000,
@@ -53,7 +56,7 @@ def test_deductible_then_per_claim_ceiling(tenant_a):
         )
         assert (first.deductible_cents, first.covered_cents) == (10_000, 20_000)
         assert (second.deductible_cents, second.covered_cents) == (0, 30_000)
-        summary = selectors.claim_cost_summary(claim=claim, today=TODAY)
+        summary = claim_cost_summary(claim=claim, today=TODAY)
         assert (
             summary.total_cents,
             summary.covered_cents,
@@ -66,7 +69,7 @@ def test_deductible_then_per_claim_ceiling(tenant_a):
 def test_nothing_is_paid_before_the_cover_is_confirmed(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim = claim_create()
-        cost = services.cost_record(
+        cost = cost_record(
             claim=claim,
             kind=CostKind.OTHER,
             amount_cents=5_000,
@@ -81,8 +84,8 @@ def test_nothing_is_paid_before_the_cover_is_confirmed(tenant_a):
 def test_invalid_cost_is_refused_and_not_recorded(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim = claim_create()
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.cost_record(
+        with pytest.raises(ClaimActionRefused) as refused:
+            cost_record(
                 claim=claim,
                 kind=CostKind.AVOCAT,
                 amount_cents=0,

@@ -7,8 +7,9 @@ import datetime
 import pytest
 from django_tenants.utils import tenant_context
 
-from cover.claims import services
 from cover.claims.models import CostKind
+from cover.claims.services.costs import cost_record
+from cover.claims.services.cover_check import cover_check
 from cover.models import Policy
 from tests.cover.claims_factories import claim_create, doctor_create, plan_create, policy_create
 
@@ -17,7 +18,7 @@ TODAY = datetime.date(2025, 3, 20)
 
 
 def _check(claim):
-    return services.cover_check(claim=claim, by=claim.doctor.user, today=TODAY)
+    return cover_check(claim=claim, by=claim.doctor.user, today=TODAY)
 
 
 def test_covered_claim_records_policy_and_tells_the_deductible(tenant_a):
@@ -102,7 +103,7 @@ def test_per_claim_ceiling_reached(tenant_a):
         policy_create(doctor=doctor, per_claim_ceiling_cents=100_000)
         claim = claim_create(doctor=doctor)
         _check(claim)
-        services.cost_record(
+        cost_record(
             claim=claim,
             kind=CostKind.AVOCAT,
             amount_cents=120_000,
@@ -124,7 +125,7 @@ def test_annual_ceiling_reached_by_other_claims(tenant_a):
         policy_create(doctor=doctor, plan=plan)
         first = claim_create(doctor=doctor)
         _check(first)
-        services.cost_record(
+        cost_record(
             claim=first,
             kind=CostKind.COMMISSAIRE,
             amount_cents=250_000,

@@ -7,7 +7,9 @@ import datetime
 import pytest
 from django_tenants.utils import tenant_context
 
-from cover.claims import selectors, services
+from cover.claims.selectors.engine import claim_deadlines
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.events import claim_event_record
 from cover.rules import ClaimEventKind
 from tests.cover.claims_factories import INSULT, WAITING, claim_qualified
 
@@ -16,7 +18,7 @@ D = datetime.date
 
 
 def _by_id(claim, today):
-    return {d.clock_id: d for d in selectors.claim_deadlines(claim=claim, today=today)}
+    return {d.clock_id: d for d in claim_deadlines(claim=claim, today=today)}
 
 
 def test_defamation_press_clock_and_queue_deadline(tenant_a):
@@ -50,13 +52,13 @@ def test_amicable_steps_do_not_interrupt_the_press_clock(tenant_a):
             (ClaimEventKind.MISE_EN_DEMEURE_SENT, D(2025, 2, 10)),
             (ClaimEventKind.PLAINTE_SIMPLE, D(2025, 3, 1)),
         ):
-            services.claim_event_record(
+            claim_event_record(
                 claim=claim, kind=kind, date=day, by=claim.doctor.user, today=D(2025, 3, 5)
             )
         press = _by_id(claim, D(2025, 3, 5))["PRESS_3M"]
         assert (press.due_date, press.interrupted_on) == (D(2025, 4, 14), ())
         # while a prosecution act does restart it
-        services.claim_event_record(
+        claim_event_record(
             claim=claim,
             kind=ClaimEventKind.PROSECUTION_OR_INSTRUCTION_ACT,
             date=D(2025, 4, 1),
@@ -89,7 +91,7 @@ def test_gdpr_one_month_plus_two_and_droit_de_reponse_window(tenant_a):
             seen_date=D(2025, 1, 20),
             today=D(2025, 1, 20),
         )
-        services.claim_event_record(
+        claim_event_record(
             claim=claim,
             kind=ClaimEventKind.GDPR_REQUEST_RECEIVED,
             date=D(2025, 2, 3),
@@ -99,7 +101,7 @@ def test_gdpr_one_month_plus_two_and_droit_de_reponse_window(tenant_a):
         deadlines = _by_id(claim, D(2025, 2, 10))
         assert deadlines["GDPR_RESPONSE_1M"].due_date == D(2025, 3, 3)
         assert deadlines["DROIT_DE_REPONSE_REQUEST_3M"].due_date == D(2025, 4, 14)
-        services.claim_event_record(
+        claim_event_record(
             claim=claim,
             kind=ClaimEventKind.GDPR_EXTENSION_NOTIFIED,
             date=D(2025, 2, 20),
@@ -122,7 +124,7 @@ def test_cnil_silence_and_dsa_complaint_window(tenant_a):
             (ClaimEventKind.CNIL_COMPLAINT_RECEIVED, D(2025, 2, 5)),
             (ClaimEventKind.PLATFORM_DECISION_NOTIFIED, D(2025, 2, 6)),
         ):
-            services.claim_event_record(
+            claim_event_record(
                 claim=claim, kind=kind, date=day, by=claim.doctor.user, today=D(2025, 2, 7)
             )
         deadlines = _by_id(claim, D(2025, 2, 7))
@@ -134,8 +136,8 @@ def test_future_event_is_refused_and_not_recorded(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim = claim_qualified(today=D(2025, 3, 12))
         before = claim.events.count()
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.claim_event_record(
+        with pytest.raises(ClaimActionRefused) as refused:
+            claim_event_record(
                 claim=claim,
                 kind=ClaimEventKind.CONSTAT_DONE,
                 date=D(2025, 3, 13),

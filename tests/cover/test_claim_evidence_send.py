@@ -9,8 +9,10 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from cover.claims import selectors, services
 from cover.claims.models import Partner, PartnerKind, TimelineKind
+from cover.claims.selectors.captures import claim_capture_ids
+from cover.claims.services.captures import claim_evidence_send
+from cover.claims.services.common import ClaimActionRefused
 from evidence.models import Capture, CustodyEvent, ShareLink
 from tests.conftest import staff_login
 from tests.cover.claims_factories import claim_create, handler_create
@@ -24,7 +26,7 @@ def claim_with_capture(tenant_a, settings):
     settings.EGIDE_CAPTURE_ALLOW = ["127.0.0.1"]
     with tenant_context(tenant_a.insurer):
         claim = claim_create()
-        (capture_id,) = selectors.claim_capture_ids(claim=claim)
+        (capture_id,) = claim_capture_ids(claim=claim)
         # The capture itself is exercised in tests/evidence; here it only needs to be complete.
         Capture.objects.filter(pk=capture_id).update(
             status=Capture.Status.COMPLETE, gen_time=timezone.now(), progress=100
@@ -44,7 +46,7 @@ def test_handler_sends_the_capture_to_a_commissaire(tenant_a, claim_with_capture
         handler = handler_create()
         mail.outbox.clear()
 
-        event = services.claim_evidence_send(
+        event = claim_evidence_send(
             claim=claim, capture_id=capture_id, partner=commissaire, expires_in_days=7, by=handler
         )
 
@@ -73,8 +75,8 @@ def test_wrong_recipient_or_capture_is_refused_and_nothing_is_sent(
         target = claim if case == "avocat" else other
         mail.outbox.clear()
 
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.claim_evidence_send(
+        with pytest.raises(ClaimActionRefused) as refused:
+            claim_evidence_send(
                 claim=target, capture_id=capture, partner=partner, expires_in_days=7, by=handler
             )
         links = ShareLink.objects.count()

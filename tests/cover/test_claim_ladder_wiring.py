@@ -7,8 +7,11 @@ import datetime
 import pytest
 from django_tenants.utils import tenant_context
 
-from cover.claims import selectors, services
 from cover.claims.models import Transition
+from cover.claims.selectors.engine import claim_ladder_options
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.events import claim_event_record
+from cover.claims.services.ladder import claim_transition
 from cover.ladder import LadderState
 from cover.rules import ClaimEventKind, Route
 from tests.cover.claims_factories import claim_create, claim_qualified, handler_create
@@ -22,8 +25,8 @@ def test_unqualified_claim_cannot_leave_intake_and_nothing_is_audited(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim = claim_create(today=D(2025, 3, 12))
         handler = handler_create()
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.claim_transition(
+        with pytest.raises(ClaimActionRefused) as refused:
+            claim_transition(
                 claim=claim,
                 to_state=S.EVIDENCE,
                 by=handler,
@@ -43,22 +46,22 @@ def test_constat_before_dsa_notice_then_audited_moves(tenant_a):
             publication_date=D(2025, 3, 10), seen_date=D(2025, 3, 12), today=D(2025, 3, 12)
         )
         handler = handler_create()
-        services.claim_transition(
+        claim_transition(
             claim=claim,
             to_state=S.EVIDENCE,
             by=handler,
             reason="Diffamation qualifiée",
             today=D(2025, 3, 12),
         )
-        services.claim_event_record(
+        claim_event_record(
             claim=claim,
             kind=ClaimEventKind.CAPTURE_DONE,
             date=D(2025, 3, 12),
             by=handler,
             today=D(2025, 3, 12),
         )
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.claim_transition(
+        with pytest.raises(ClaimActionRefused) as refused:
+            claim_transition(
                 claim=claim,
                 to_state=S.PLATFORM,
                 route=Route.DSA_NOTICE,
@@ -72,18 +75,18 @@ def test_constat_before_dsa_notice_then_audited_moves(tenant_a):
             "perdre la preuve)."
         ]
         claim.refresh_from_db()
-        options = selectors.claim_ladder_options(claim=claim, today=D(2025, 3, 13))
+        options = claim_ladder_options(claim=claim, today=D(2025, 3, 13))
         dsa = next(o for o in options if o.route is Route.DSA_NOTICE)
         assert [f.guard_id for f in dsa.check.blocked] == ["CONSTAT_BEFORE_REMOVAL"]
 
-        services.claim_event_record(
+        claim_event_record(
             claim=claim,
             kind=ClaimEventKind.CONSTAT_DONE,
             date=D(2025, 3, 14),
             by=handler,
             today=D(2025, 3, 14),
         )
-        services.claim_transition(
+        claim_transition(
             claim=claim,
             to_state=S.PLATFORM,
             route=Route.DSA_NOTICE,
@@ -123,14 +126,14 @@ def test_author_doctor_requires_conciliation_before_litigation(tenant_a):
             ClaimEventKind.CONSTAT_DONE,
             ClaimEventKind.LAWYER_ENGAGED,
         ):
-            services.claim_event_record(
+            claim_event_record(
                 claim=claim, kind=kind, date=D(2025, 3, 12), by=handler, today=D(2025, 3, 12)
             )
-        services.claim_transition(
+        claim_transition(
             claim=claim, to_state=S.EVIDENCE, by=handler, reason="ok", today=D(2025, 3, 12)
         )
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.claim_transition(
+        with pytest.raises(ClaimActionRefused) as refused:
+            claim_transition(
                 claim=claim,
                 to_state=S.LITIGATION,
                 route=Route.CITATION_DIRECTE,
@@ -147,8 +150,8 @@ def test_author_doctor_requires_conciliation_before_litigation(tenant_a):
 def test_a_transition_needs_a_reason(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim = claim_qualified(today=D(2025, 3, 12))
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.claim_transition(
+        with pytest.raises(ClaimActionRefused) as refused:
+            claim_transition(
                 claim=claim,
                 to_state=S.EVIDENCE,
                 by=handler_create(),

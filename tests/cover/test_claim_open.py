@@ -7,9 +7,10 @@ import datetime
 import pytest
 from django_tenants.utils import tenant_context
 
-from cover.claims import services
 from cover.claims.models import Claim, ClaimEvent
-from cover.claims.selectors import dashboards_invalidate
+from cover.claims.selectors.claims import dashboards_invalidate
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.opening import claim_qualify, claim_questionnaire_answer
 from tests.cover.claims_factories import (
     DEFAMATORY,
     INSULT,
@@ -82,7 +83,7 @@ def test_a_quote_that_is_not_in_the_text_is_refused_and_nothing_is_created(tenan
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create()
         before = Claim.objects.count()
-        with pytest.raises(services.ClaimActionRefused) as refused:
+        with pytest.raises(ClaimActionRefused) as refused:
             claim_create(doctor=doctor, quotes=("Il est nul",))
         assert refused.value.reasons == [
             "Le passage « Il est nul » ne figure pas mot pour mot dans le texte copié."
@@ -93,7 +94,7 @@ def test_a_quote_that_is_not_in_the_text_is_refused_and_nothing_is_created(tenan
 def test_bad_dates_and_urls_are_all_reported_at_once(tenant_a):
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create()
-        with pytest.raises(services.ClaimActionRefused) as refused:
+        with pytest.raises(ClaimActionRefused) as refused:
             claim_create(
                 doctor=doctor,
                 urls=["avis.example/sans-schema"],
@@ -114,7 +115,7 @@ def test_questionnaire_proposes_one_category_per_passage_in_domain_order(tenant_
         # given a claim with three passages
         claim = claim_create(quotes=(INSULT, DEFAMATORY, WAITING))
         # when the doctor answers: an insult, a precise imputation, a complaint about waiting
-        services.claim_questionnaire_answer(
+        claim_questionnaire_answer(
             claim=claim,
             by=claim.doctor.user,
             page_is_listing=False,
@@ -138,14 +139,14 @@ def test_questionnaire_proposes_one_category_per_passage_in_domain_order(tenant_
 def test_handler_confirms_with_qualification_and_articles(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim = claim_create(quotes=(INSULT, DEFAMATORY))
-        services.claim_questionnaire_answer(
+        claim_questionnaire_answer(
             claim=claim,
             by=claim.doctor.user,
             page_is_listing=False,
             answers=[{"outrageous_expression": True}, {"precise_factual_imputation": True}],
         )
         insult, defamation = claim.passages.order_by("position")
-        services.claim_qualify(
+        claim_qualify(
             claim=claim,
             by=claim.doctor.user,
             categories={insult.pk: "INJURE", defamation.pk: "DIFFAMATION"},
@@ -169,7 +170,7 @@ def test_one_form_cannot_queue_thousands_of_captures(tenant_a):
         doctor = doctor_create()
         claims_before, captures_before = Claim.objects.count(), Capture.objects.count()
         # when a claim form carries 5,000 addresses
-        with pytest.raises(services.ClaimActionRefused) as refused:
+        with pytest.raises(ClaimActionRefused) as refused:
             claim_create(doctor=doctor, urls=[f"https://avis.example/{n}" for n in range(5000)])
         # then it is refused with a French reason, and nothing is created or queued
         assert refused.value.reasons == [

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django_tenants.utils import tenant_context
 
-from cover.claims import services
+from cover.claims.services.reminders import claims_deadline_reminders_send
 from tests.cover.claims_factories import claim_qualified, handler_create
 
 pytestmark = pytest.mark.django_db
@@ -25,11 +25,11 @@ def test_day_45_of_the_press_clock_mails_the_assigned_handler_once(tenant_a, uni
         claim.save(update_fields=["assigned_to"])
         mail.outbox.clear()
 
-        services.claims_deadline_reminders_send(today=D(2025, 3, 1))
+        claims_deadline_reminders_send(today=D(2025, 3, 1))
         day_45 = [m for m in mail.outbox if claim.reference in m.subject]
-        again = services.claims_deadline_reminders_send(today=D(2025, 3, 1))
+        again = claims_deadline_reminders_send(today=D(2025, 3, 1))
         mail.outbox.clear()
-        services.claims_deadline_reminders_send(today=D(2025, 3, 2))
+        claims_deadline_reminders_send(today=D(2025, 3, 2))
         day_46 = [m for m in mail.outbox if claim.reference in m.subject]
 
     assert sorted(m.subject for m in day_45) == [

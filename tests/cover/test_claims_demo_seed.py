@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from cover.claims.demo import claims_demo_seed
 from cover.claims.models import Claim, TimelineKind
-from cover.claims.services import claims_demo_seed
 from tests.cover.claims_factories import doctor_create
 
 pytestmark = pytest.mark.django_db

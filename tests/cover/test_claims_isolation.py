@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from cover.claims import selectors
 from cover.claims.models import Claim, ClaimEvent, ReplyDraft
+from cover.claims.selectors.claims import claims_of_doctor, claims_queue
 from tests.conftest import PASSWORD, staff_login
 from tests.cover.claims_factories import claim_create, doctor_create, handler_create
 
@@ -46,7 +46,7 @@ def test_another_doctors_claim_is_a_404_and_nothing_changes(tenant_a):
     with tenant_context(tenant_a.insurer):
         assert ClaimEvent.objects.filter(claim=claim).count() == events_before
         assert ReplyDraft.objects.filter(claim=claim).count() == 0
-        assert list(selectors.claims_of_doctor(doctor=intruder)) == []
+        assert list(claims_of_doctor(doctor=intruder)) == []
 
 
 def test_the_owner_sees_the_timeline(tenant_a):
@@ -65,7 +65,7 @@ def test_nothing_of_insurer_a_is_reachable_from_insurer_b(tenant_a, tenant_b):
         claim = claim_create()
         reference = claim.reference
     with tenant_context(tenant_b.insurer):
-        assert list(selectors.claims_queue()) == []
+        assert list(claims_queue()) == []
         assert not Claim.objects.filter(reference=reference).exists()
         handler_b = handler_create(email="gestion@tenant-b.example")
     client = Client(HTTP_HOST=tenant_b.domain)

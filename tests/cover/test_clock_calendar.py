@@ -12,7 +12,8 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 from wagtail.models import Site
 
-from cover.claims import selectors, services
+from cover.claims.selectors.engine import claim_categories, claim_deadlines, clock_configuration
+from cover.claims.services.reminders import claims_deadline_reminders_send
 from cover.deadlines import (
     ClaimEvent,
     Deadline,
@@ -328,9 +329,9 @@ def test_claim_without_category_has_its_declaration_deadline(tenant_a, unique):
             seen_date=date(2026, 4, 30),
             today=date(2026, 4, 30),
         )
-        assert selectors.claim_categories(claim=claim) == ()
+        assert claim_categories(claim=claim) == ()
         # when its deadlines are read
-        deadlines = by_id(selectors.claim_deadlines(claim=claim, today=date(2026, 5, 4)))
+        deadlines = by_id(claim_deadlines(claim=claim, today=date(2026, 5, 4)))
         # then the insurer declaration runs: 5 working days skipping 1 and 8 May
         assert list(deadlines) == ["INSURER_DECLARATION"]
         assert deadlines["INSURER_DECLARATION"].due_date == date(2026, 5, 11)
@@ -355,7 +356,7 @@ def test_claim_without_category_gets_the_declaration_reminder(tenant_a, unique):
         claim.save(update_fields=["assigned_to"])
         mail.outbox.clear()
         # when the reminder job runs on the alert date (2 days before Monday 11 May)
-        services.claims_deadline_reminders_send(today=date(2026, 5, 9))
+        claims_deadline_reminders_send(today=date(2026, 5, 9))
         sent = [m for m in mail.outbox if claim.reference in m.subject]
     # then the handler is reminded of the declaration
     assert [(m.subject, m.to) for m in sent] == [
@@ -381,7 +382,7 @@ def test_insurer_calendar_and_overrides_reach_the_claim_deadlines(tenant_a, uniq
             today=date(2026, 4, 1),
         )
         # when the claim's deadlines are read
-        deadlines = by_id(selectors.claim_deadlines(claim=claim, today=date(2026, 4, 2)))
+        deadlines = by_id(claim_deadlines(claim=claim, today=date(2026, 4, 2)))
     # then Good Friday is skipped for the declaration and the override is applied and shown
     assert deadlines["INSURER_DECLARATION"].due_date == date(2026, 4, 10)
     assert deadlines["PRESS_3M"].due_date == date(2026, 6, 25)
@@ -402,7 +403,7 @@ def test_contract_declaration_delay_sets_the_declaration_clock(tenant_a, unique)
         )
         claim.policy = policy
         claim.save(update_fields=["policy"])
-        declaration = by_id(selectors.claim_deadlines(claim=claim, today=date(2026, 5, 4)))[
+        declaration = by_id(claim_deadlines(claim=claim, today=date(2026, 5, 4)))[
             "INSURER_DECLARATION"
         ]
     # then 30 April + 10 working days, skipping 1 May, 8 May and Ascension (14 May) = 19 May
@@ -458,4 +459,4 @@ def test_insurer_admin_sets_the_holiday_calendar_in_the_wagtail_settings(tenant_
         # then the setting is stored for the insurer's site
         assert response.status_code == 302
         assert ClockSettings.objects.get(site=site).holiday_calendar == "alsace-moselle"
-        assert selectors.clock_configuration().holiday_calendar is H.ALSACE_MOSELLE
+        assert clock_configuration().holiday_calendar is H.ALSACE_MOSELLE

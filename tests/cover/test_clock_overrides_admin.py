@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 from wagtail.models import Site
 
 from cover.admin_forms import clock_field_name
-from cover.claims import selectors
+from cover.claims.selectors.engine import clock_configuration
 from cover.models import ClockSettings
 from cover.rules import CLOCKS, AlertAnchor, Duration, DurationUnit
 from tenants.services import roles_apply
@@ -83,7 +83,7 @@ def test_saving_the_form_stores_only_what_differs_and_keeps_other_overrides(tena
     with tenant_context(tenant_a.insurer):
         response = client.post(url, data)
         stored = ClockSettings.objects.get(site=Site.objects.get(is_default_site=True))
-        configuration = selectors.clock_configuration()
+        configuration = clock_configuration()
     assert response.status_code == 302
     assert stored.clock_overrides == {
         "PRESS_3M": {"end_offset_days": 0},
@@ -150,9 +150,9 @@ def test_one_insurer_s_overrides_do_not_reach_another(tenant_a, tenant_b, unique
     data = _form_as_rendered(**{clock_field_name("INSURER_DECLARATION", "amount"): "12"})
     with tenant_context(tenant_a.insurer):
         assert client.post(url, data).status_code == 302
-        assert selectors.clock_configuration().overrides["INSURER_DECLARATION"]["duration"] == (
+        assert clock_configuration().overrides["INSURER_DECLARATION"]["duration"] == (
             Duration(12, DurationUnit.WORKING_DAYS)
         )
     with tenant_context(tenant_b.insurer):
-        other = selectors.clock_configuration().overrides
+        other = clock_configuration().overrides
     assert "INSURER_DECLARATION" not in other

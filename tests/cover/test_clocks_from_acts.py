@@ -12,8 +12,16 @@ from django.test import Client
 from django.urls import reverse
 from django_tenants.utils import tenant_context
 
-from cover.claims import selectors, services
 from cover.claims.models import ClaimEvent, Letter
+from cover.claims.selectors.engine import claim_deadlines
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.letters import (
+    letter_follow_up_record,
+    letter_generate,
+    letter_mark_sent,
+    letter_receipt_event,
+    letter_receipt_record,
+)
 from cover.deadlines import ClaimEvent as EngineEvent
 from cover.deadlines import DeadlineStatus, deadlines_compute
 from cover.letter_fields import LetterKind
@@ -59,11 +67,11 @@ def _listing_claim():
 def _sent(claim, kind: LetterKind, day: D, values: dict, handler=None) -> Letter:
     """Generate ``kind`` on ``day``, date its preparation, and mark it sent the same day."""
     handler = handler or handler_create()
-    letter = services.letter_generate(claim=claim, kind=kind, by=handler, today=day, values=values)
+    letter = letter_generate(claim=claim, kind=kind, by=handler, today=day, values=values)
     at = datetime.datetime.combine(day, datetime.time(9), tzinfo=datetime.UTC)
     Letter.objects.filter(pk=letter.pk).update(generated_at=at)
     letter.refresh_from_db()
-    services.letter_mark_sent(
+    letter_mark_sent(
         letter=letter, sent_on=day, by=handler, capture_ref=f"AR-{letter.pk}", today=day
     )
     letter.refresh_from_db()
@@ -74,7 +82,7 @@ def _deadline(claim, clock_id: str, letter: Letter, today: D):
     ref = f"courrier-{letter.pk}"
     found = [
         d
-        for d in selectors.claim_deadlines(claim=claim, today=today)
+        for d in claim_deadlines(claim=claim, today=today)
         if d.clock_id == clock_id and d.ref == ref
     ]
     assert len(found) == 1, [(d.clock_id, d.ref) for d in found]
@@ -100,7 +108,7 @@ def test_gdpr_request_sent_starts_its_clock_and_the_extension_counts_from_the_re
         provisional = [c for c in gdpr.caveats if c.text == PROVISIONAL_NOTE.format("29/01/2025")]
         assert [(c.tag, c.note) for c in provisional] == [(Confidence.UNVERIFIED, "À vérifier")]
         # when the receipt is recorded on 31 Jan, then the clock runs from the receipt
-        services.letter_receipt_record(
+        letter_receipt_record(
             letter=letter, received_on=D(2025, 1, 31), by=handler, today=D(2025, 2, 3)
         )
         letter.refresh_from_db()
@@ -115,7 +123,7 @@ def test_gdpr_request_sent_starts_its_clock_and_the_extension_counts_from_the_re
             False,
         )
         # when the controller notifies the 2-month extension on 20 Feb, then 31 Jan + 3 months
-        services.letter_follow_up_record(
+        letter_follow_up_record(
             letter=letter,
             kind=ClaimEventKind.GDPR_EXTENSION_NOTIFIED,
             date=D(2025, 2, 20),
@@ -125,7 +133,7 @@ def test_gdpr_request_sent_starts_its_clock_and_the_extension_counts_from_the_re
         gdpr = _deadline(claim, "GDPR_RESPONSE_1M", letter, D(2025, 2, 21))
         assert (gdpr.due_date, gdpr.extended) == (D(2025, 4, 30), True)
         # and the answer received closes it
-        services.letter_follow_up_record(
+        letter_follow_up_record(
             letter=letter,
             kind=ClaimEventKind.GDPR_ANSWER_RECEIVED,
             date=D(2025, 3, 10),
@@ -145,7 +153,7 @@ def test_extension_on_a_provisional_start_uses_the_original_start(tenant_a):
         assert (deref.due_date, deref.provisional_start) == (D(2025, 2, 28), True)
         # when the engine notifies its extension on 25 Feb
         handler = handler_create()
-        services.letter_follow_up_record(
+        letter_follow_up_record(
             letter=letter,
             kind=ClaimEventKind.DEREFERENCING_EXTENSION_NOTIFIED,
             date=D(2025, 2, 25),
@@ -156,7 +164,7 @@ def test_extension_on_a_provisional_start_uses_the_original_start(tenant_a):
         deref = _deadline(claim, "DEREFERENCING_RESPONSE_1M", letter, D(2025, 2, 26))
         assert (deref.due_date, deref.extended) == (D(2025, 4, 30), True)
         # when the receipt (3 Feb) is recorded, then 3 Feb + 3 months
-        services.letter_receipt_record(
+        letter_receipt_record(
             letter=letter, received_on=D(2025, 2, 3), by=handler, today=D(2025, 2, 26)
         )
         deref = _deadline(claim, "DEREFERENCING_RESPONSE_1M", letter, D(2025, 2, 26))
@@ -194,7 +202,7 @@ def test_cnil_complaint_sent_starts_the_silence_clock(tenant_a):
             (c.note, silence.legal_basis) for c in silence.caveats
         ]
         # when the CNIL's receipt is recorded on 7 Mar, then the clock runs from it
-        services.letter_receipt_record(
+        letter_receipt_record(
             letter=cnil, received_on=D(2025, 3, 7), by=handler_create(), today=D(2025, 3, 10)
         )
         silence = _deadline(claim, "CNIL_SILENCE_3M", cnil, D(2025, 3, 10))
@@ -232,7 +240,7 @@ def test_mise_en_demeure_cure_period_is_the_letters_own_from_receipt(tenant_a):
         )
         assert "Délai fixé par le courrier lui-même : 15 jours." in [c.text for c in cure.caveats]
         # when the AR shows receipt on 24 Mar, then 15 days from the receipt
-        services.letter_receipt_record(
+        letter_receipt_record(
             letter=letter, received_on=D(2025, 3, 24), by=handler, today=D(2025, 3, 25)
         )
         cure = _deadline(claim, "MISE_EN_DEMEURE_CURE", letter, D(2025, 3, 25))
@@ -246,7 +254,7 @@ def test_mise_en_demeure_cure_period_is_the_letters_own_from_receipt(tenant_a):
             kind="MISE_EN_DEMEURE_RECEIVED", ref=f"courrier-{letter.pk}", date=D(2025, 3, 24)
         ).exists()
         # and the content removed (recorded on the letter) satisfies it
-        services.letter_follow_up_record(
+        letter_follow_up_record(
             letter=letter,
             kind=ClaimEventKind.CONTENT_REMOVED,
             date=D(2025, 4, 1),
@@ -263,16 +271,16 @@ def test_receipt_is_refused_before_sending_twice_or_before_the_letter_left(tenan
         handler = handler_create()
         letter = _sent(claim, LetterKind.MISE_EN_DEMEURE, D(2025, 3, 20), {}, handler=handler)
         events = ClaimEvent.objects.filter(claim=claim).count()
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.letter_receipt_record(
+        with pytest.raises(ClaimActionRefused) as refused:
+            letter_receipt_record(
                 letter=letter, received_on=D(2025, 3, 19), by=handler, today=D(2025, 3, 25)
             )
         assert refused.value.reasons == ["La réception ne peut pas précéder l'envoi (20/03/2025)."]
-        services.letter_receipt_record(
+        letter_receipt_record(
             letter=letter, received_on=D(2025, 3, 22), by=handler, today=D(2025, 3, 25)
         )
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.letter_receipt_record(
+        with pytest.raises(ClaimActionRefused) as refused:
+            letter_receipt_record(
                 letter=letter, received_on=D(2025, 3, 23), by=handler, today=D(2025, 3, 25)
             )
         assert refused.value.reasons == [
@@ -282,8 +290,8 @@ def test_receipt_is_refused_before_sending_twice_or_before_the_letter_left(tenan
         assert letter.received_on == D(2025, 3, 22)
         assert ClaimEvent.objects.filter(claim=claim).count() == events + 1
         # a follow-up that does not belong to the letter is refused
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.letter_follow_up_record(
+        with pytest.raises(ClaimActionRefused) as refused:
+            letter_follow_up_record(
                 letter=letter,
                 kind=ClaimEventKind.GDPR_EXTENSION_NOTIFIED,
                 date=D(2025, 3, 24),
@@ -354,11 +362,11 @@ def test_droit_de_reponse_insertion_runs_from_sending_until_the_directors_receip
     # the receipt of a droit de réponse is the director's, or the host's for an anonymous
     # non-professional editor (the host forwards it)
     assert (
-        services.letter_receipt_event(kind=LetterKind.DROIT_DE_REPONSE, facts=frozenset())
+        letter_receipt_event(kind=LetterKind.DROIT_DE_REPONSE, facts=frozenset())
         is ClaimEventKind.DROIT_DE_REPONSE_DIRECTOR_RECEIVED
     )
     assert (
-        services.letter_receipt_event(
+        letter_receipt_event(
             kind=LetterKind.DROIT_DE_REPONSE,
             facts=frozenset({ClaimFact.PUBLISHER_ANONYMOUS_NON_PRO}),
         )

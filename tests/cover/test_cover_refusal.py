@@ -13,8 +13,11 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from wagtail.models import Site
 
-from cover.claims import services
 from cover.claims.models import Claim, CoverDecisionRecord
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.cover_check import cover_check, cover_clauses, cover_refuse
+from cover.claims.services.notifications import claim_doctor_email_send
+from cover.claims.services.reminders import claims_deadline_reminders_send
 from cover.models import InsurerLegalInfo
 from tests.conftest import PASSWORD, staff_login
 from tests.cover.claims_factories import (
@@ -84,7 +87,7 @@ def test_the_automatic_check_refuses_with_the_plan_clause_and_closes_the_deadlin
         claim.refresh_from_db()
         deadline_before = claim.next_deadline_date
 
-        services.cover_check(claim=claim, by=doctor.user)
+        cover_check(claim=claim, by=doctor.user)
         claim.refresh_from_db()
         record = CoverDecisionRecord.objects.get(claim=claim)
 
@@ -106,8 +109,8 @@ def test_the_handler_refuses_with_a_reason_and_an_exclusion_of_the_plan(tenant_a
     with tenant_context(tenant_a.insurer):
         claim = _claim_in_force()
         handler = handler_create()
-        services.cover_check(claim=claim, by=handler)
-        choices = [c.code for c in services.cover_clauses(claim=claim)]
+        cover_check(claim=claim, by=handler)
+        choices = [c.code for c in cover_clauses(claim=claim)]
     client = Client(HTTP_HOST=tenant_a.domain)
     with tenant_context(tenant_a.insurer):
         staff_login(client, handler)
@@ -148,10 +151,10 @@ def test_a_refusal_without_reason_or_clause_is_refused_and_records_nothing(tenan
     with tenant_context(tenant_a.insurer):
         claim = _claim_in_force()
         handler = handler_create()
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.cover_refuse(claim=claim, by=handler, reason=" ", clause_code="NOPE")
-        with pytest.raises(services.ClaimActionRefused) as other:
-            services.cover_refuse(claim=claim, by=handler, reason="Motif", clause_code="OTHER")
+        with pytest.raises(ClaimActionRefused) as refused:
+            cover_refuse(claim=claim, by=handler, reason=" ", clause_code="NOPE")
+        with pytest.raises(ClaimActionRefused) as other:
+            cover_refuse(claim=claim, by=handler, reason="Motif", clause_code="OTHER")
         claim.refresh_from_db()
         assert claim.cover_decisions.count() == 0
         assert not claim.events.filter(kind="COVER_REFUSED").exists()
@@ -191,7 +194,7 @@ def test_the_doctor_reads_the_refusal_the_routes_to_contest_it_and_no_live_deadl
     _login(client, email)
     before = client.get(f"/portail/sinistres/{claim.pk}/").content.decode()
     with tenant_context(tenant_a.insurer):
-        services.cover_refuse(
+        cover_refuse(
             claim=claim,
             by=handler,
             reason="L'avis a été publié par votre associé.",
@@ -218,7 +221,7 @@ def test_the_refusal_e_mail_says_so_with_the_clause_and_the_mediator(tenant_a):
     with tenant_context(tenant_a.insurer):
         _legal_info_set(LEGAL_A)
         claim = _claim_in_force()
-        services.cover_refuse(
+        cover_refuse(
             claim=claim,
             by=handler_create(),
             reason="L'avis a été publié par votre associé.",
@@ -227,7 +230,7 @@ def test_the_refusal_e_mail_says_so_with_the_clause_and_the_mediator(tenant_a):
         event = claim.events.get(kind="COVER_REFUSED")
         email = claim.doctor.user.email
         mail.outbox.clear()
-        services.claim_doctor_email_send(claim_id=claim.pk, event_id=event.pk)
+        claim_doctor_email_send(claim_id=claim.pk, event_id=event.pk)
     (message,) = mail.outbox
     assert message.to == [email]
     assert message.subject == f"Dossier {claim.reference} : refus de garantie"
@@ -256,11 +259,9 @@ def test_a_refused_claim_gets_no_deadline_reminder(tenant_a, unique):
         )
         claim.assigned_to = handler
         claim.save(update_fields=["assigned_to"])
-        services.cover_refuse(
-            claim=claim, by=handler, reason="Hors garantie.", clause_code="NO_POLICY"
-        )
+        cover_refuse(claim=claim, by=handler, reason="Hors garantie.", clause_code="NO_POLICY")
         mail.outbox.clear()
-        sent = services.claims_deadline_reminders_send(today=D(2025, 3, 1))
+        sent = claims_deadline_reminders_send(today=D(2025, 3, 1))
         reminders = [m for m in mail.outbox if claim.reference in m.subject]
         reminder_events = claim.events.filter(kind="REMINDER_SENT").count()
     # The same claim, not refused, gets two reminders that day (test_claim_reminders).
@@ -273,9 +274,7 @@ def test_the_handler_reverses_the_refusal_audited_and_the_deadlines_come_back(te
         claim.refresh_from_db()
         live = (claim.next_deadline_date, claim.next_deadline_label)
         handler = handler_create()
-        services.cover_refuse(
-            claim=claim, by=handler, reason="Hors garantie.", clause_code="EXCLUSION:2"
-        )
+        cover_refuse(claim=claim, by=handler, reason="Hors garantie.", clause_code="EXCLUSION:2")
         email = claim.doctor.user.email
     client = Client(HTTP_HOST=tenant_a.domain)
     with tenant_context(tenant_a.insurer):
@@ -319,13 +318,13 @@ def test_each_insurer_shows_its_own_mediator_and_b_cannot_see_a_refusal(tenant_a
         _legal_info_set(LEGAL_A)
         claim_a = _claim_in_force()
         email_a = claim_a.doctor.user.email
-        services.cover_refuse(
+        cover_refuse(
             claim=claim_a, by=handler_create(), reason="Motif A.", clause_code="EXCLUSION:1"
         )
     with tenant_context(tenant_b.insurer):
         _legal_info_set(LEGAL_B)
         claim_b = _claim_in_force(last_name="Bernard")
-        services.cover_refuse(
+        cover_refuse(
             claim=claim_b, by=handler_create(), reason="Motif B.", clause_code="EXCLUSION:1"
         )
         email_b = claim_b.doctor.user.email

@@ -8,12 +8,13 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 from wagtail.models import Site
 
+from cover.demo import demo_offer_seed
 from cover.demo_content import SECOND_PLANS, SECOND_SITE
 from cover.models import Branding, GuidePage, HomePage, Policy
 from cover.selectors import plans_published
-from cover.services import SEED_GUIDES, demo_offer_seed
-from tenants.demo import demo_site_style_set
-from tests.cover.factories import DoctorUserFactory
+from cover.services.site import SEED_GUIDES
+from saas.demo import demo_site_style_set
+from tests.tenants.factories import DoctorUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +63,7 @@ def test_the_second_demo_insurer_differs_from_the_first(tenant_a, tenant_b):
     assert (first["style"], second["style"]) == ("modern", "classic")
     assert policy_plan == "Veille Plus"
     # the home page sells: plans with their price, a sign-up button; the site's own style
-    assert "14,50 € par mois" in home_html and "289 € par an" in home_html
+    assert "14,50\u00a0€ par mois" in home_html and "289,00\u00a0€ par an" in home_html
     assert 'href="/compte/inscription/?formule=defense-integrale"' in home_html
     assert 'id="home-signup"' in home_html
     assert '<body class="style-classic">' in home_html

@@ -25,7 +25,7 @@ from cover.documents import (
 )
 from cover.models import FrozenDocument, Plan, SiteOpening
 from cover.selectors import legal_info_current, plan_terms
-from cover.services import plan_version_current
+from cover.services.site import plan_version_current
 from tests.cover.factories import DoctorFactory, PlanFactory, PolicyFactory
 from tests.golive import TEST_LEGAL_INFO, general_conditions_document
 
@@ -129,9 +129,9 @@ def test_the_ipid_states_the_plan_version_guarantees_in_french(tenant_a):
         "Les honoraires d'avocat (non pris en charge).",
         "Les contenus publiés par l'assuré lui-même.",
         "Y a-t-il des restrictions de couverture ?",
-        "Plafond par sinistre : 5 000 €.",
-        "Plafond annuel : 10 000 €.",
-        "Franchise : 150 € par sinistre.",
+        "Plafond par sinistre : 5 000,00 €.",
+        "Plafond annuel : 10 000,00 €.",
+        "Franchise : 150,00 € par sinistre.",
         "Délai de carence : 30 jours après la date d'effet.",
         "Où la garantie s'applique-t-elle ?",
         "France métropolitaine, selon le lieu d'exercice du médecin",
@@ -199,7 +199,8 @@ def test_legal_notices_and_privacy_policy_come_from_each_insurers_legal_informat
 
 
 def test_a_new_insurer_stays_coming_soon_and_refuses_sign_ups_until_its_checklist_is_done():
-    from tenants.services import Branding, insurer_onboard
+    from saas.onboarding import insurer_onboard
+    from tenants.services import Branding
 
     insurer = insurer_onboard(
         name="Mutuelle Nouvelle",
@@ -265,8 +266,9 @@ def test_a_new_insurer_stays_coming_soon_and_refuses_sign_ups_until_its_checklis
 
 
 def test_the_demo_seed_gives_a_demo_insurer_its_legal_information_and_conditions():
-    from cover.services import demo_offer_seed
-    from tenants.services import Branding, insurer_onboard
+    from cover.demo import demo_offer_seed
+    from saas.onboarding import insurer_onboard
+    from tenants.services import Branding
 
     insurer = insurer_onboard(
         name="Mutuelle Démo",

@@ -18,10 +18,12 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from cleanup import services as cleanup_services
 from cleanup.models import Alert, Scan, WatchProfile
-from cover.claims import selectors, services
+from cleanup.services import alerts as cleanup_alerts
 from cover.claims.models import Claim, ClaimEvent, Letter, TimelineKind
+from cover.claims.selectors.captures import claim_capture_ids
+from cover.claims.services.captures import claim_capture_request
+from cover.claims.services.letters import letter_generate, letter_mark_sent
 from cover.letter_fields import LetterKind
 from cover.rules import ClaimEventKind
 from evidence.models import Capture
@@ -133,7 +135,7 @@ def test_two_posts_at_once_on_an_alert_open_one_claim(tenant_a, committed_db, un
         results, errors = _at_once(
             tenant_a,
             [
-                lambda: cleanup_services.alert_claim_open(
+                lambda: cleanup_alerts.alert_claim_open(
                     alert=Alert.objects.get(pk=alert.pk), user=user
                 )
             ]
@@ -162,9 +164,7 @@ def _letter_ready(*, today: datetime.date) -> tuple[Letter, Any]:
         seen_date=today - 5 * DAY,
         today=today,
     )
-    letter = services.letter_generate(
-        claim=claim, kind=LetterKind.MISE_EN_DEMEURE, by=handler, today=today
-    )
+    letter = letter_generate(claim=claim, kind=LetterKind.MISE_EN_DEMEURE, by=handler, today=today)
     return letter, handler
 
 
@@ -205,7 +205,7 @@ def test_a_letter_marked_sent_twice_at_once_records_one_sending(tenant_a, commit
     try:
 
         def send() -> int:
-            services.letter_mark_sent(
+            letter_mark_sent(
                 letter=Letter.objects.get(pk=letter.pk),
                 sent_on=today,
                 by=handler,
@@ -266,11 +266,11 @@ def test_a_capture_requested_twice_while_queued_is_one_capture(tenant_a, unique)
     assert (first.status_code, second.status_code) == (302, 302)
     with tenant_context(tenant_a.insurer):
         after = _captures(claim, url)
-        ids = selectors.claim_capture_ids(claim=claim)
+        ids = claim_capture_ids(claim=claim)
         capture = Capture.objects.get(url=url)
         # once the capture is finished, a new request queues a new one
         Capture.objects.filter(pk=capture.pk).update(status=Capture.Status.FAILED)
-        again = services.claim_capture_request(claim=claim, by=handler, url=url)
+        again = claim_capture_request(claim=claim, by=handler, url=url)
     assert before == (0, 1)
     assert after == (1, 2)
     assert ids[-1] == capture.pk
@@ -287,9 +287,7 @@ def test_two_capture_requests_at_once_make_one_capture(tenant_a, committed_db, u
     try:
 
         def request() -> int:
-            return services.claim_capture_request(
-                claim=Claim.objects.get(pk=claim.pk), by=handler, url=url
-            )
+            return claim_capture_request(claim=Claim.objects.get(pk=claim.pk), by=handler, url=url)
 
         results, errors = _at_once(tenant_a, [request, request])
         with tenant_context(tenant_a.insurer):

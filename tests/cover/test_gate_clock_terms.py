@@ -9,7 +9,14 @@ import datetime
 import pytest
 from django_tenants.utils import tenant_context
 
-from cover.claims import selectors, services
+from cover.claims.selectors.engine import (
+    claim_categories,
+    claim_facts,
+    claim_gate_events,
+    claim_gate_overrides,
+)
+from cover.claims.services.events import claim_republication_record
+from cover.claims.services.letters import letter_act_check
 from cover.ladder import LadderState, ladder_check_transition
 from cover.letter_fields import LetterKind
 from cover.rules import ClaimEventKind
@@ -31,7 +38,7 @@ def test_the_cure_period_the_letter_gives_is_the_wait_the_gate_weighs(tenant_a):
         )
         today = D(2025, 3, 20)
         # when the mise en demeure gives 8 days, the wait ends well before 14 Apr
-        short = services.letter_act_check(
+        short = letter_act_check(
             claim=claim,
             kind=LetterKind.MISE_EN_DEMEURE,
             today=today,
@@ -39,7 +46,7 @@ def test_the_cure_period_the_letter_gives_is_the_wait_the_gate_weighs(tenant_a):
         )
         assert "WAIT_WITHIN_PRESS_DEADLINE" not in _guard_ids(short.blocked)
         # when it gives 40 days, the wait would run past the deadline: refused, in French
-        long = services.letter_act_check(
+        long = letter_act_check(
             claim=claim,
             kind=LetterKind.MISE_EN_DEMEURE,
             today=today,
@@ -56,11 +63,11 @@ def _litigation_warnings(claim, today: D) -> set[str]:
         from_state=LadderState(claim.state),
         to_state=LadderState.LITIGATION,
         publication_date=claim.publication_date,
-        categories=selectors.claim_categories(claim=claim),
+        categories=claim_categories(claim=claim),
         today=today,
-        facts=selectors.claim_facts(claim=claim),
-        events=selectors.claim_gate_events(claim=claim),
-        overrides=selectors.claim_gate_overrides(claim=claim),
+        facts=claim_facts(claim=claim),
+        events=claim_gate_events(claim=claim),
+        overrides=claim_gate_overrides(claim=claim),
     )
     return _guard_ids(check.warnings)
 
@@ -73,7 +80,7 @@ def test_a_running_republication_clock_keeps_the_action_open(tenant_a):
         # on 1 May 2025 the first publication's press clock (14 Apr) has lapsed
         assert "PRESS_LIMIT_PASSED" in _litigation_warnings(claim, D(2025, 5, 1))
         # when the content was republished on 1 Mar 2025 (new clock until 31 May)
-        services.claim_republication_record(
+        claim_republication_record(
             claim=claim,
             date=D(2025, 3, 1),
             url="http://127.0.0.1:9/avis-bis",

@@ -17,9 +17,18 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from cover.claims import selectors, services
 from cover.claims.forms import LetterForm, TransitionForm
 from cover.claims.models import Claim, ClaimAttachment, ClaimEvent, ClaimNote, TimelineKind
+from cover.claims.selectors.captures import claim_capture_ids
+from cover.claims.selectors.claims import (
+    DASHBOARD_LIMIT,
+    claim_handlers,
+    claim_timeline,
+    handler_dashboard,
+)
+from cover.claims.selectors.letters import letter_values_auto
+from cover.claims.services.handling import ATTACHMENT_MAX_BYTES, claim_assign
+from cover.claims.services.notifications import claim_handler_email_send
 from cover.letter_fields import LetterKind
 from evidence.models import Capture
 from tenants.roles import CLAIMS_HANDLER
@@ -79,7 +88,7 @@ def test_the_admin_home_shows_the_week_unassigned_claims_and_failed_captures(ten
         Claim.objects.filter(pk=later.pk).update(
             next_deadline_date=sunday + datetime.timedelta(days=30), assigned_to=me
         )
-        (capture_id,) = selectors.claim_capture_ids(claim=due_mine)
+        (capture_id,) = claim_capture_ids(claim=due_mine)
         Capture.objects.filter(pk=capture_id).update(
             status=Capture.Status.FAILED, error="La page n'a pas répondu."
         )
@@ -116,7 +125,7 @@ def test_the_dashboard_reads_the_same_few_queries_whatever_the_number_of_claims(
 
     def queries(me) -> int:
         with CaptureQueriesContext(connection) as captured:
-            dashboard = selectors.handler_dashboard(user=me, today=today)
+            dashboard = handler_dashboard(user=me, today=today)
             [(str(c.doctor), c.assigned_to) for c in dashboard.due_this_week + dashboard.unassigned]
         return len(captured.captured_queries)
 
@@ -129,10 +138,10 @@ def test_the_dashboard_reads_the_same_few_queries_whatever_the_number_of_claims(
             claim = claim_create(urls=[f"http://127.0.0.1:9/avis/{unique}-{n}"])
             Claim.objects.filter(pk=claim.pk).update(next_deadline_date=today)
         with_many = queries(me)
-        dashboard = selectors.handler_dashboard(user=me, today=today)
+        dashboard = handler_dashboard(user=me, today=today)
     assert with_many == with_one
-    assert len(dashboard.due_this_week) == selectors.DASHBOARD_LIMIT
-    assert len(dashboard.unassigned) == selectors.DASHBOARD_LIMIT
+    assert len(dashboard.due_this_week) == DASHBOARD_LIMIT
+    assert len(dashboard.unassigned) == DASHBOARD_LIMIT
 
 
 def test_a_doctor_and_tenant_b_see_nothing_of_tenant_a_dashboard(tenant_a, tenant_b, unique):
@@ -142,7 +151,7 @@ def test_a_doctor_and_tenant_b_see_nothing_of_tenant_a_dashboard(tenant_a, tenan
         Claim.objects.filter(pk=claim.pk).update(next_deadline_date=today)
     with tenant_context(tenant_b.insurer):
         handler_b = _handler("Chloé", "Bernard", unique)
-        dashboard_b = selectors.handler_dashboard(user=handler_b, today=today)
+        dashboard_b = handler_dashboard(user=handler_b, today=today)
         refs_b = {c.reference for c in dashboard_b.due_this_week + dashboard_b.unassigned}
     page_b = _page(_client(tenant_b, handler_b).get("/admin/"))
     assert claim.reference not in refs_b
@@ -156,7 +165,7 @@ def test_a_doctor_and_tenant_b_see_nothing_of_tenant_a_dashboard(tenant_a, tenan
 
 def test_the_admin_home_lists_new_monitoring_alerts_with_links(tenant_a, tenant_b, unique):
     from cleanup.models import Alert, Scan
-    from cleanup.services import watch_profile_save
+    from cleanup.services.watch import watch_profile_save
     from tests.cleanup.factories import doctor_with_policy
 
     with tenant_context(tenant_a.insurer):
@@ -229,7 +238,7 @@ def test_assigning_a_claim_to_a_colleague_is_audited_and_filtered_in_my_claims(t
     assert f'data-reference="{claim.reference}"' not in my_queue
     # the doctor's timeline does not show it
     with tenant_context(tenant_a.insurer):
-        doctor_kinds = {e.kind for e in selectors.claim_timeline(claim=claim, for_doctor=True)}
+        doctor_kinds = {e.kind for e in claim_timeline(claim=claim, for_doctor=True)}
     assert TimelineKind.ASSIGNED.value not in doctor_kinds
 
 
@@ -238,14 +247,14 @@ def test_the_assignee_gets_an_email_with_a_link_to_the_claim(tenant_a, unique):
         me = _handler("Fanny", "Morel", unique)
         colleague = _handler("Gilles", "Faure", unique)
         claim = claim_create()
-        services.claim_assign(claim=claim, handler=colleague, by=me)
+        claim_assign(claim=claim, handler=colleague, by=me)
         event = ClaimEvent.objects.get(claim=claim, kind=TimelineKind.ASSIGNED)
         mail.outbox.clear()
         # the actor's body, as the worker runs it after commit
-        services.claim_handler_email_send(claim_id=claim.pk, event_id=event.pk)
+        claim_handler_email_send(claim_id=claim.pk, event_id=event.pk)
         # a second run after a re-assignment announces nothing stale
-        services.claim_assign(claim=claim, handler=me, by=me)
-        services.claim_handler_email_send(claim_id=claim.pk, event_id=event.pk)
+        claim_assign(claim=claim, handler=me, by=me)
+        claim_handler_email_send(claim_id=claim.pk, event_id=event.pk)
     assert [(m.to, m.subject) for m in mail.outbox] == [
         ([colleague.email], f"Dossier {claim.reference} attribué")
     ]
@@ -280,10 +289,10 @@ def test_the_colleagues_offered_are_the_handlers_of_this_insurer_only(tenant_a, 
         me = _handler("Jules", "Garnier", unique)
         doctor = doctor_create(email=f"medecin-{unique}@exemple.fr")
         admin = InsurerAdminFactory(email=f"admin-{unique}@exemple.fr")
-        emails_a = set(selectors.claim_handlers().values_list("email", flat=True))
+        emails_a = set(claim_handlers().values_list("email", flat=True))
     with tenant_context(tenant_b.insurer):
         handler_b = _handler("Inès", "Noël", unique)
-        emails_b = set(selectors.claim_handlers().values_list("email", flat=True))
+        emails_b = set(claim_handlers().values_list("email", flat=True))
     assert me.email in emails_a
     assert {doctor.user.email, admin.email, handler_b.email} & emails_a == set()
     assert handler_b.email in emails_b and me.email not in emails_b
@@ -386,7 +395,7 @@ def test_an_attachment_is_served_only_to_the_insurer_handlers_as_a_download(
         ("faux.pdf", b"<html>pas un PDF</html>", "ne correspond pas à son extension (.pdf)"),
         (
             "gros.pdf",
-            b"%PDF-" + b"0" * (services.ATTACHMENT_MAX_BYTES + 1),
+            b"%PDF-" + b"0" * (ATTACHMENT_MAX_BYTES + 1),
             "Fichier trop volumineux : 10,0\u202fMo (maximum 10,0\u202fMo).",
         ),
     ],
@@ -446,7 +455,7 @@ def test_step_and_action_must_agree(tenant_a, unique):
 def test_letter_fields_get_date_number_and_email_inputs_with_labels(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim = claim_create()
-        auto = selectors.letter_values_auto(
+        auto = letter_values_auto(
             claim=claim, kind=LetterKind.MISE_EN_DEMEURE, today=datetime.date(2025, 3, 20)
         )
     form = LetterForm(kind=LetterKind.MISE_EN_DEMEURE, auto=auto)

@@ -15,7 +15,7 @@ from django_tenants.utils import tenant_context
 
 from cleanup.figures import alerts_figures
 from cleanup.models import Alert, Scan
-from cleanup.services import watch_profile_save
+from cleanup.services.watch import watch_profile_save
 from cover.claims.models import Claim, Cost
 from cover.figures import insurer_figures, period_resolve
 from cover.models import Policy, PolicyInvoice

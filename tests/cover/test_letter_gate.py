@@ -15,8 +15,12 @@ from django.test import Client
 from django.urls import reverse
 from django_tenants.utils import tenant_context
 
-from cover.claims import services
 from cover.claims.models import Claim, ClaimEvent, Letter, Transition
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.events import claim_event_record
+from cover.claims.services.ladder import claim_transition
+from cover.claims.services.letters import letter_generate, letter_mark_sent
+from cover.claims.services.replies import reply_draft_approve, reply_draft_check
 from cover.ladder import LadderState
 from cover.letter_fields import LetterKind
 from cover.rules import ClaimEventKind
@@ -106,17 +110,15 @@ def _pdf_text(letter: Letter) -> str:
 def _refused(claim: Claim, kind: LetterKind, *, today: D = TODAY, **values) -> list[str]:
     """Generate and expect a refusal that leaves nothing behind; return its reasons."""
     before = _footprint(claim)
-    with pytest.raises(services.ClaimActionRefused) as refused:
-        services.letter_generate(
-            claim=claim, kind=kind, by=handler_create(), today=today, values=values
-        )
+    with pytest.raises(ClaimActionRefused) as refused:
+        letter_generate(claim=claim, kind=kind, by=handler_create(), today=today, values=values)
     assert _footprint(claim) == before
     return refused.value.reasons
 
 
 def _generated(claim: Claim, kind: LetterKind, *, today: D = TODAY, **values) -> Letter:
     files = _files()
-    letter = services.letter_generate(
+    letter = letter_generate(
         claim=claim, kind=kind, by=handler_create(), today=today, values=values
     )
     assert _files() == files + 1
@@ -150,7 +152,7 @@ def test_dsa_notice_waits_for_the_constat_then_is_rendered(tenant_a):
             claim, LetterKind.DSA_NOTICE, factual_justification="Aucun acte facturé à tort."
         ) == [CONSTAT_FIRST]
         # when the constat is done, then the notice is generated as a PDF
-        services.claim_event_record(
+        claim_event_record(
             claim=claim,
             kind=ClaimEventKind.CONSTAT_DONE,
             date=TODAY,
@@ -274,8 +276,8 @@ def test_marking_a_droit_de_reponse_sent_after_its_window_is_refused(tenant_a):
         before = _footprint(claim)
         # when it is marked sent after the window closed, then it is refused and not recorded
         late = D(2025, 6, 20)
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.letter_mark_sent(
+        with pytest.raises(ClaimActionRefused) as refused:
+            letter_mark_sent(
                 letter=letter, sent_on=late, by=handler_create(), capture_ref="AR-1", today=late
             )
         assert refused.value.reasons == [
@@ -330,9 +332,7 @@ def test_gdpr_then_cnil_complaint_follows_the_controller_step(tenant_a):
         assert _refused(claim, LetterKind.CNIL_COMPLAINT, **CNIL_VALUES) == [CNIL_FIRST]
         # when the request is marked sent, then the claim moves to the platform step, audited
         handler = handler_create()
-        services.letter_mark_sent(
-            letter=gdpr, sent_on=TODAY, by=handler, capture_ref="AR-1", today=TODAY
-        )
+        letter_mark_sent(letter=gdpr, sent_on=TODAY, by=handler, capture_ref="AR-1", today=TODAY)
         claim.refresh_from_db()
         assert claim.state == "PLATFORM"
         assert list(
@@ -349,7 +349,7 @@ def test_dereferencing_needs_the_capture_then_is_rendered(tenant_a):
         values = {"operator.name": "Moteur SA", "reasons": "Données professionnelles inexactes."}
         claim = _listing_claim(capture=False)
         assert _refused(claim, LetterKind.DEREFERENCING, **values) == [CAPTURE_FIRST]
-        services.claim_event_record(
+        claim_event_record(
             claim=claim,
             kind=ClaimEventKind.CAPTURE_DONE,
             date=TODAY,
@@ -398,17 +398,13 @@ def test_mise_en_demeure_with_proof_is_rendered_and_sending_moves_the_claim(tena
         assert "Objet : MISE EN DEMEURE" in text
         assert "Délai imparti : 8 jours" in text
         handler = handler_create()
-        services.letter_mark_sent(
-            letter=mise, sent_on=TODAY, by=handler, capture_ref="AR-2", today=TODAY
-        )
+        letter_mark_sent(letter=mise, sent_on=TODAY, by=handler, capture_ref="AR-2", today=TODAY)
         claim.refresh_from_db()
         assert claim.state == "MISE_EN_DEMEURE"
         # then the DSA notice prepared earlier can no longer be sent: the ladder moves forward
         before = _footprint(claim)
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.letter_mark_sent(
-                letter=dsa, sent_on=TODAY, by=handler, capture_ref="AR-3", today=TODAY
-            )
+        with pytest.raises(ClaimActionRefused) as refused:
+            letter_mark_sent(letter=dsa, sent_on=TODAY, by=handler, capture_ref="AR-3", today=TODAY)
         assert refused.value.reasons == [
             NOT_ON_LADDER.format("4 — Mise en demeure", "3 — Plateforme")
         ]
@@ -430,7 +426,7 @@ def test_constat_order_needs_a_qualified_claim_and_is_open_at_later_steps(tenant
         gdpr = _prepared_on(
             _generated(claim, LetterKind.GDPR_OBJECTION_ERASURE, **GDPR_VALUES), TODAY
         )
-        services.letter_mark_sent(
+        letter_mark_sent(
             letter=gdpr, sent_on=TODAY, by=handler_create(), capture_ref="AR-1", today=TODAY
         )
         letter = _generated(claim, LetterKind.CONSTAT_ORDER, **values)
@@ -445,7 +441,7 @@ def test_insurer_declaration_is_open_until_the_claim_is_closed(tenant_a):
         claim = claim_qualified(today=OPENED)
         letter = _generated(claim, LetterKind.INSURER_DECLARATION, **values)
         assert "Avis diffamatoire publié sur un site d'avis." in _pdf_text(letter)
-        services.claim_transition(
+        claim_transition(
             claim=claim,
             to_state=LadderState.CLOSED,
             by=handler_create(),
@@ -491,16 +487,16 @@ def test_reply_approval_on_a_closed_claim_is_refused_with_the_gate_reason(tenant
     with tenant_context(tenant_a.insurer):
         # given a lawful review whose claim was closed
         claim = claim_qualified(categories=("LAWFUL_NEGATIVE",), quotes=(WAITING,), today=OPENED)
-        draft = services.reply_draft_check(
+        draft = reply_draft_check(
             claim=claim, text="Merci pour votre retour.", by=claim.doctor.user
         )
-        services.claim_transition(
+        claim_transition(
             claim=claim, to_state=LadderState.CLOSED, by=handler_create(), reason="Sans suite"
         )
         events = claim.events.count()
         # when the doctor approves the reply, then the gate refuses it and nothing is recorded
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.reply_draft_approve(draft=draft, by=claim.doctor.user)
+        with pytest.raises(ClaimActionRefused) as refused:
+            reply_draft_approve(draft=draft, by=claim.doctor.user)
         assert refused.value.reasons == [CLOSED]
         draft.refresh_from_db()
         assert draft.status == "checked"

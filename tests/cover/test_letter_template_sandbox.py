@@ -11,8 +11,9 @@ from django_tenants.utils import tenant_context
 from wagtail.models import Site
 
 from cleanup.models import SearchSettings
-from cover.claims import services
 from cover.claims.models import Letter, LetterTemplate
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.letters import letter_generate
 from cover.letter_fields import LetterKind
 from tests.cover.claims_factories import claim_with_proof, handler_create
 
@@ -52,8 +53,8 @@ def test_the_settings_tag_library_is_refused_with_a_french_reason(tenant_a):
         claim = claim_with_proof(today=datetime.date(2025, 3, 12))
         letters_before = Letter.objects.count()
 
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.letter_generate(
+        with pytest.raises(ClaimActionRefused) as refused:
+            letter_generate(
                 claim=claim, kind=LetterKind.MISE_EN_DEMEURE, by=handler_create(), today=TODAY
             )
 
@@ -71,7 +72,7 @@ def test_context_variables_of_the_site_are_not_available(tenant_a):
         )
         claim = claim_with_proof(today=datetime.date(2025, 3, 12))
 
-        letter = services.letter_generate(
+        letter = letter_generate(
             claim=claim, kind=LetterKind.MISE_EN_DEMEURE, by=handler_create(), today=TODAY
         )
 
@@ -85,7 +86,7 @@ def test_debug_tag_is_refused(tenant_a):
         _template("<p>{{ v.object_line }}</p>{% debug %}")
         claim = claim_with_proof(today=datetime.date(2025, 3, 12))
 
-        with pytest.raises(services.ClaimActionRefused):
-            services.letter_generate(
+        with pytest.raises(ClaimActionRefused):
+            letter_generate(
                 claim=claim, kind=LetterKind.MISE_EN_DEMEURE, by=handler_create(), today=TODAY
             )

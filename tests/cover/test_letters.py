@@ -9,8 +9,9 @@ import subprocess
 import pytest
 from django_tenants.utils import tenant_context
 
-from cover.claims import services
 from cover.claims.models import Letter, LetterTemplate
+from cover.claims.services.common import ClaimActionRefused, LetterIncomplete
+from cover.claims.services.letters import letter_generate, letter_mark_sent
 from cover.letter_fields import LETTER_SPECS, LetterKind, letter_missing_fields
 from tests.cover.claims_factories import (
     DEFAMATORY,
@@ -48,7 +49,7 @@ def test_dsa_notice_has_every_required_field_and_exact_passages(tenant_a):
             quotes=(INSULT, DEFAMATORY),
             today=datetime.date(2025, 3, 12),
         )
-        letter = services.letter_generate(
+        letter = letter_generate(
             claim=claim,
             kind=LetterKind.DSA_NOTICE,
             by=handler_create(),
@@ -96,7 +97,7 @@ def test_dsa_notice_has_every_required_field_and_exact_passages(tenant_a):
 def test_mise_en_demeure_contents(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim = claim_with_proof(today=datetime.date(2025, 3, 12))
-        letter = services.letter_generate(
+        letter = letter_generate(
             claim=claim, kind=LetterKind.MISE_EN_DEMEURE, by=handler_create(), today=TODAY
         )
         text = _pdf_text(letter)
@@ -118,8 +119,8 @@ def test_missing_fields_refuse_the_letter_and_create_nothing(tenant_a):
         # given a claim whose proof is in (capture and constat) but no factual justification
         claim = claim_with_proof(today=datetime.date(2025, 3, 12))
         events_before = claim.events.count()
-        with pytest.raises(services.LetterIncomplete) as refused:
-            services.letter_generate(
+        with pytest.raises(LetterIncomplete) as refused:
+            letter_generate(
                 claim=claim, kind=LetterKind.DSA_NOTICE, by=handler_create(), today=TODAY
             )
         assert refused.value.missing == ["factual_justification"]
@@ -137,15 +138,15 @@ def test_tenant_template_is_used_and_sending_needs_proof(tenant_a):
         )
         claim = claim_with_proof(today=datetime.date(2025, 3, 12))
         handler = handler_create()
-        letter = services.letter_generate(
+        letter = letter_generate(
             claim=claim, kind=LetterKind.MISE_EN_DEMEURE, by=handler, today=TODAY
         )
         assert "MISE EN DEMEURE — modèle maison pour Jean D." in _pdf_text(letter)
         prepared = datetime.datetime.combine(TODAY, datetime.time(9), tzinfo=datetime.UTC)
         Letter.objects.filter(pk=letter.pk).update(generated_at=prepared)
         letter.refresh_from_db()
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.letter_mark_sent(letter=letter, sent_on=TODAY, by=handler, today=TODAY)
+        with pytest.raises(ClaimActionRefused) as refused:
+            letter_mark_sent(letter=letter, sent_on=TODAY, by=handler, today=TODAY)
         assert refused.value.reasons == [
             "Joignez la preuve d'envoi (accusé de réception) ou la référence de la capture."
         ]

@@ -147,7 +147,7 @@ def test_the_plan_list_shows_euros_and_yes_no(tenant_a):
 
 @pytest.mark.django_db
 def test_a_handler_records_a_cost_in_euros_and_reads_euros(tenant_a):
-    from cover.claims import services
+    from cover.claims.services.cover_check import cover_check
     from tests.cover.claims_factories import (
         claim_create,
         doctor_create,
@@ -159,7 +159,7 @@ def test_a_handler_records_a_cost_in_euros_and_reads_euros(tenant_a):
         doctor = doctor_create()
         policy_create(doctor=doctor, per_claim_ceiling_cents=500_000, annual_ceiling_cents=None)
         claim = claim_create(doctor=doctor)
-        services.cover_check(claim=claim, by=doctor.user, today=claim.seen_date)
+        cover_check(claim=claim, by=doctor.user, today=claim.seen_date)
         client = Client(HTTP_HOST=tenant_a.domain)
         staff_login(client, handler_create())
         url = f"/admin/sinistres/{claim.pk}/frais/"

@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from cover.demo import demo_offer_seed
 from cover.models import Plan, Policy
 from cover.selectors import plans_published, policy_current
-from cover.services import demo_offer_seed
-from tests.cover.factories import DoctorUserFactory
+from tests.tenants.factories import DoctorUserFactory
 
 pytestmark = pytest.mark.django_db
 

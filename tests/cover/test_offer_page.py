@@ -23,7 +23,7 @@ def test_the_offer_page_compares_only_the_published_plans_of_its_insurer(tenant_
 
     html = Client(HTTP_HOST=tenant_a.domain).get("/formules/").content.decode()
 
-    assert "Essentielle" in html and "9,90 € par mois" in html
+    assert "Essentielle" in html and "9,90\u00a0€ par mois" in html
     assert "Retirée" not in html and "Brouillon" not in html and "Formule de B" not in html
     assert 'href="/compte/inscription/?formule=essentielle"' in html
 

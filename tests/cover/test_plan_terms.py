@@ -12,12 +12,16 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from cover.claims import plan_terms, selectors, services
+from cover.claims import plan_terms
 from cover.claims.models import CostKind
+from cover.claims.selectors.costs import claim_cost_summary
+from cover.claims.selectors.engine import claim_deadlines
+from cover.claims.services.costs import cost_record
+from cover.claims.services.cover_check import cover_check
 from cover.models import Plan
 from cover.rules import Duration, DurationUnit
 from cover.selectors import guarantee_rows, policy_terms
-from cover.services import plan_terms_snapshot
+from cover.services.site import plan_terms_snapshot
 from cover.terms import Terms
 from tests.cover.claims_factories import (
     claim_create,
@@ -333,7 +337,7 @@ def test_cover_check_refuses_a_practice_outside_the_territory(tenant_a):
         doctor.save(update_fields=["practice_address"])
         policy_create(doctor=doctor, territory_scope="france_metropole")
         claim = claim_create(doctor=doctor)
-        decision = services.cover_check(claim=claim, by=doctor.user, today=TODAY)
+        decision = cover_check(claim=claim, by=doctor.user, today=TODAY)
         claim.refresh_from_db()
     reason = (
         "Le cabinet du médecin (code postal 97200, outre-mer) est hors de la territorialité du "
@@ -349,7 +353,7 @@ def test_cover_check_tells_the_threshold(tenant_a):
         doctor = doctor_create()
         policy_create(doctor=doctor, intervention_threshold_cents=30_000)
         claim = claim_create(doctor=doctor)
-        decision = services.cover_check(claim=claim, by=doctor.user, today=TODAY)
+        decision = cover_check(claim=claim, by=doctor.user, today=TODAY)
         note = claim.events.get(kind="COVER_CHECKED").note
     assert decision.covered is True
     assert note == (
@@ -362,12 +366,12 @@ def _covered_claim(**terms):
     doctor = doctor_create()
     policy_create(doctor=doctor, **terms)
     claim = claim_create(doctor=doctor)
-    services.cover_check(claim=claim, by=doctor.user, today=TODAY)
+    cover_check(claim=claim, by=doctor.user, today=TODAY)
     return claim
 
 
 def _cost(claim, amount, *, kind=CostKind.OTHER, service=None, day=TODAY):
-    return services.cost_record(
+    return cost_record(
         claim=claim,
         kind=kind,
         amount_cents=amount,
@@ -386,12 +390,12 @@ def test_fees_held_below_the_threshold_become_payable_when_it_is_reached(tenant_
         # given a first fee below the threshold: nothing paid, a warning
         first = _cost(claim, 10_000, kind=CostKind.COMMISSAIRE, day=datetime.date(2025, 3, 14))
         assert (first.covered_cents, len(first.cover_notes)) == (0, 1)
-        below = selectors.claim_cost_summary(claim=claim, today=TODAY)
+        below = claim_cost_summary(claim=claim, today=TODAY)
         assert (below.threshold_cents, below.threshold_reached) == (30_000, False)
         # when a second fee brings the claim's fees to 350 €
         second = _cost(claim, 25_000, kind=CostKind.AVOCAT)
         first.refresh_from_db()
-        summary = selectors.claim_cost_summary(claim=claim, today=TODAY)
+        summary = claim_cost_summary(claim=claim, today=TODAY)
     # then both are paid and the first one says why it changed
     assert (first.covered_cents, second.covered_cents) == (10_000, 25_000)
     assert first.cover_notes == [
@@ -408,7 +412,7 @@ def test_a_cleanup_fee_beyond_its_sub_ceiling_is_capped(tenant_a):
         _cost(claim, 80_000, service="nettoyage")
         capped = _cost(claim, 50_000, service="nettoyage")
         lawyer = _cost(claim, 50_000, kind=CostKind.AVOCAT)
-        summary = selectors.claim_cost_summary(claim=claim, today=TODAY)
+        summary = claim_cost_summary(claim=claim, today=TODAY)
     assert (capped.covered_cents, lawyer.covered_cents) == (20_000, 50_000)
     assert capped.cover_notes[-1] == (
         f"300,00{NBSP}€ restent à la charge de l'assuré au-delà de la franchise."
@@ -465,8 +469,7 @@ def test_the_declaration_clock_follows_the_structured_delay(tenant_a):
         claim.policy = policy
         claim.save(update_fields=["policy"])
         deadlines = {
-            d.clock_id: d
-            for d in selectors.claim_deadlines(claim=claim, today=datetime.date(2026, 2, 2))
+            d.clock_id: d for d in claim_deadlines(claim=claim, today=datetime.date(2026, 2, 2))
         }
         shown = policy_terms(policy=policy).declaration_delay
     # then 31 January + 1 month = 28 February, and the doctor reads « 1 mois »
@@ -489,8 +492,7 @@ def test_an_unreadable_delay_is_flagged_and_keeps_the_default_clock(tenant_a):
         claim.policy = policy
         claim.save(update_fields=["policy"])
         deadlines = {
-            d.clock_id: d
-            for d in selectors.claim_deadlines(claim=claim, today=datetime.date(2026, 5, 4))
+            d.clock_id: d for d in claim_deadlines(claim=claim, today=datetime.date(2026, 5, 4))
         }
     assert plan.terms_review_note == "Délai de déclaration : « 2 mois après refus »"
     assert plan.declaration_delay == "Selon les conditions générales"
@@ -522,7 +524,7 @@ def test_the_plan_admin_edits_the_structured_terms(tenant_a, unique):
 
 @pytest.mark.django_db
 def test_the_demo_plans_carry_structured_terms(tenant_a):
-    from cover.services import demo_offer_seed
+    from cover.demo import demo_offer_seed
 
     with tenant_context(tenant_a.insurer):
         demo_offer_seed()

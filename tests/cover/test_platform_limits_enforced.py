@@ -9,7 +9,8 @@ from django_tenants.utils import tenant_context
 
 from cover.models import Policy
 from cover.selectors import policies_active_count
-from cover.services import PolicyError, policy_checkout_start, portfolio_import
+from cover.services.policies import PolicyError, policy_checkout_start
+from cover.services.portfolio import portfolio_import
 from tenants.models import InsurerSubscription, PlatformPlan
 from tests.cover.factories import DoctorFactory, PlanFactory
 from tests.cover.test_portfolio_import import HEADER, _rows

@@ -6,7 +6,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from cover.selectors import policy_terms
-from cover.services import plan_version_current
+from cover.services.site import plan_version_current
 from tests.cover.factories import PlanFactory, PolicyFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 
 from cover.models import Policy, PolicyInvoice
 from cover.selectors import policy_current
-from cover.services import policy_stripe_event_apply
+from cover.services.policies import policy_stripe_event_apply
 from tests.cover.factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.core import mail
 from django_tenants.utils import tenant_context
 
 from cover.models import Doctor, Policy
-from cover.services import portfolio_import
+from cover.services.portfolio import portfolio_import
 from cover.tasks import QUEUE
 from tests.cover.conftest import queue_drain
 from tests.cover.factories import PlanFactory

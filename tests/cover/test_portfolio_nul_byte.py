@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django_tenants.utils import tenant_context
 
 from cover.models import Policy
-from cover.services import portfolio_import
+from cover.services.portfolio import portfolio_import
 from tests.cover.factories import PlanFactory
 
 HEADER = "numero_contrat;formule;date_effet;rpps;nom;prenom;email;specialite;ville"

@@ -12,8 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from cover.claims import selectors, services
 from cover.claims.models import Claim, ClaimEvent, PublicationDateChange
+from cover.claims.selectors.captures import claim_captures
+from cover.claims.selectors.claims import claims_queue
+from cover.claims.selectors.engine import claim_deadlines, claim_publication_evidence_before
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.deadlines import claim_deadlines_refresh
+from cover.claims.services.events import claim_event_record, claim_publication_date_correct
 from cover.rules import ClaimEventKind
 from tests.conftest import staff_login
 from tests.cover.claims_factories import (
@@ -33,7 +38,7 @@ D = datetime.date
 def _press(claim: Claim, today: D):
     press = [
         d
-        for d in selectors.claim_deadlines(claim=claim, today=today)
+        for d in claim_deadlines(claim=claim, today=today)
         if d.clock_id == "PRESS_3M" and d.republished_on is None
     ]
     assert len(press) == 1
@@ -102,7 +107,7 @@ def test_an_earlier_archive_date_moves_an_estimated_publication_date(tenant_a):
         assert _press(claim, D(2025, 1, 21)).due_date == D(2025, 4, 19)
         # when the handler records a Wayback archive showing the content on 5 Jan
         handler = handler_create()
-        services.claim_event_record(
+        claim_event_record(
             claim=claim,
             kind=ClaimEventKind.CONTENT_ARCHIVED,
             date=D(2025, 1, 5),
@@ -131,7 +136,7 @@ def test_the_doctors_date_stays_but_an_earlier_archive_is_flagged_to_staff(tenan
             publication_date=D(2025, 1, 15), seen_date=D(2025, 1, 20), today=D(2025, 1, 20)
         )
         handler = handler_create()
-        services.claim_event_record(
+        claim_event_record(
             claim=claim,
             kind=ClaimEventKind.CONTENT_ARCHIVED,
             date=D(2025, 1, 10),
@@ -140,7 +145,7 @@ def test_the_doctors_date_stays_but_an_earlier_archive_is_flagged_to_staff(tenan
         )
         claim.refresh_from_db()
         assert claim.publication_date == D(2025, 1, 15)
-        assert selectors.claim_publication_evidence_before(claim=claim) == D(2025, 1, 10)
+        assert claim_publication_evidence_before(claim=claim) == D(2025, 1, 10)
     client = Client(HTTP_HOST=tenant_a.domain)
     with tenant_context(tenant_a.insurer):
         staff_login(client, handler)
@@ -160,8 +165,8 @@ def test_correction_needs_a_reason_and_a_consistent_date_and_changes_nothing_oth
         )
         handler = handler_create()
         events = ClaimEvent.objects.filter(claim=claim).count()
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.claim_publication_date_correct(
+        with pytest.raises(ClaimActionRefused) as refused:
+            claim_publication_date_correct(
                 claim=claim, new_date=D(2025, 1, 25), reason="  ", by=handler, today=D(2025, 2, 1)
             )
         assert refused.value.reasons == [
@@ -188,7 +193,7 @@ def test_correcting_the_date_moves_the_press_deadline_and_the_queue_order(tenant
             D(2025, 4, 30),
             D(2025, 5, 14),
         )
-        assert list(selectors.claims_queue()) == [claim_a, claim_b]
+        assert list(claims_queue()) == [claim_a, claim_b]
         handler = handler_create()
     client = Client(HTTP_HOST=tenant_a.domain)
     with tenant_context(tenant_a.insurer):
@@ -208,7 +213,7 @@ def test_correcting_the_date_moves_the_press_deadline_and_the_queue_order(tenant
             claim_b.publication_date_source,
             claim_b.next_deadline_date,
         ) == (D(2025, 1, 10), False, "handler", D(2025, 4, 9))
-        assert list(selectors.claims_queue()) == [claim_b, claim_a]
+        assert list(claims_queue()) == [claim_b, claim_a]
         # and the change is audited: who, old, new, reason; a staff-only timeline entry
         change = PublicationDateChange.objects.get(claim=claim_b)
         assert (
@@ -250,7 +255,7 @@ def test_qualified_claim_press_deadline_follows_the_correction(tenant_a):
             publication_date=D(2025, 1, 15), seen_date=D(2025, 1, 20), today=D(2025, 1, 20)
         )
         assert _press(claim, D(2025, 1, 21)).due_date == D(2025, 4, 14)
-        services.claim_publication_date_correct(
+        claim_publication_date_correct(
             claim=claim,
             new_date=D(2024, 11, 30),
             reason="Date affichée sous l'avis.",
@@ -263,7 +268,7 @@ def test_qualified_claim_press_deadline_follows_the_correction(tenant_a):
         assert press.due_date == D(2025, 2, 27)
         lawyer = [
             d
-            for d in selectors.claim_deadlines(claim=claim, today=D(2025, 1, 21))
+            for d in claim_deadlines(claim=claim, today=D(2025, 1, 21))
             if d.clock_id == "PRESS_LAWYER_D60"
         ]
         assert [d.due_date for d in lawyer] == [D(2025, 1, 29)]
@@ -296,12 +301,12 @@ def test_capture_dates_count_as_evidence_only_when_earliest(tenant_a, settings):
         # given a claim without a publication date, seen on 20 Jan, whose capture finished on
         # 22 Jan: the discovery is the earlier date the content is known online
         claim = claim_create(publication_date=None, seen_date=D(2025, 1, 20), today=D(2025, 1, 22))
-        [capture] = selectors.claim_captures(claim=claim)
+        [capture] = claim_captures(claim=claim)
         finished = datetime.datetime(2025, 1, 22, 10, tzinfo=datetime.UTC)
         Capture.objects.filter(pk=capture.pk).update(
             status=Capture.Status.COMPLETE, finished_at=finished
         )
-        services.claim_deadlines_refresh(claim=claim, today=D(2025, 1, 22))
+        claim_deadlines_refresh(claim=claim, today=D(2025, 1, 22))
         claim.refresh_from_db()
         assert (claim.publication_date, claim.publication_date_source) == (
             D(2025, 1, 20),
@@ -311,7 +316,7 @@ def test_capture_dates_count_as_evidence_only_when_earliest(tenant_a, settings):
         Capture.objects.filter(pk=capture.pk).update(
             finished_at=datetime.datetime(2025, 1, 18, 10, tzinfo=datetime.UTC)
         )
-        services.claim_deadlines_refresh(claim=claim, today=D(2025, 1, 22))
+        claim_deadlines_refresh(claim=claim, today=D(2025, 1, 22))
         claim.refresh_from_db()
         # then the estimate is the capture's date, and the queue's presumed press deadline moves
         assert (
@@ -328,15 +333,15 @@ def test_correction_cannot_follow_an_act_on_the_claim(tenant_a):
             publication_date=D(2025, 1, 5), seen_date=D(2025, 1, 20), today=D(2025, 1, 20)
         )
         handler = handler_create()
-        services.claim_event_record(
+        claim_event_record(
             claim=claim,
             kind=ClaimEventKind.AUTHOR_CONTACTED,
             date=D(2025, 1, 8),
             by=handler,
             today=D(2025, 1, 20),
         )
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.claim_publication_date_correct(
+        with pytest.raises(ClaimActionRefused) as refused:
+            claim_publication_date_correct(
                 claim=claim,
                 new_date=D(2025, 1, 10),
                 reason="Date vue",

@@ -7,8 +7,14 @@ import datetime
 import pytest
 from django_tenants.utils import tenant_context
 
-from cover.claims import services
 from cover.claims.models import ReplyDraft
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.replies import (
+    reply_default_option,
+    reply_draft_approve,
+    reply_draft_check,
+    reply_no_reply_choose,
+)
 from cover.reply_rules import ReplyOption, ReplyTopic, reply_propose
 from tests.cover.claims_factories import WAITING, claim_qualified
 
@@ -26,19 +32,19 @@ def test_lawful_review_proposal_passes_and_is_approved(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim = _lawful()
         text = reply_propose(signature="Cabinet du Dr Martin", topics=[ReplyTopic.DELAYS])
-        draft = services.reply_draft_check(claim=claim, text=text, by=claim.doctor.user)
+        draft = reply_draft_check(claim=claim, text=text, by=claim.doctor.user)
         assert (draft.status, draft.issues) == ("checked", [])
-        services.reply_draft_approve(draft=draft, by=claim.doctor.user)
+        reply_draft_approve(draft=draft, by=claim.doctor.user)
         draft.refresh_from_db()
         assert draft.status == "approved"
         assert claim.events.get(kind="REPLY_APPROVED").note == text
-        assert services.reply_default_option(claim=claim) is ReplyOption.NO_REPLY
+        assert reply_default_option(claim=claim) is ReplyOption.NO_REPLY
 
 
 def test_a_draft_breaking_medical_secrecy_is_blocked_and_cannot_be_approved(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim = _lawful()
-        draft = services.reply_draft_check(
+        draft = reply_draft_check(
             claim=claim,
             by=claim.doctor.user,
             text="Jean, je me souviens de votre consultation du 3 mars pour votre eczéma.",
@@ -52,8 +58,8 @@ def test_a_draft_breaking_medical_secrecy_is_blocked_and_cannot_be_approved(tena
             "VISIT_DATE_OR_TIME",
             "VISIT_REFERENCE",
         ]
-        with pytest.raises(services.ClaimActionRefused):
-            services.reply_draft_approve(draft=draft, by=claim.doctor.user)
+        with pytest.raises(ClaimActionRefused):
+            reply_draft_approve(draft=draft, by=claim.doctor.user)
         draft.refresh_from_db()
         assert draft.status == "blocked"
         assert not claim.events.filter(kind="REPLY_APPROVED").exists()
@@ -63,9 +69,9 @@ def test_no_public_reply_on_illicit_content_without_lawyer(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim = claim_qualified(today=D(2025, 3, 12))
         text = reply_propose(signature="Cabinet du Dr Martin")
-        draft = services.reply_draft_check(claim=claim, text=text, by=claim.doctor.user)
-        with pytest.raises(services.ClaimActionRefused) as refused:
-            services.reply_draft_approve(draft=draft, by=claim.doctor.user)
+        draft = reply_draft_check(claim=claim, text=text, by=claim.doctor.user)
+        with pytest.raises(ClaimActionRefused) as refused:
+            reply_draft_approve(draft=draft, by=claim.doctor.user)
         assert refused.value.reasons == [
             "Contenu illicite : pas de réponse ni de contact avec l'auteur sans avis de "
             "l'avocat (une réponse peut valoir acquiescement et ajoute de la visibilité)."
@@ -76,6 +82,6 @@ def test_no_public_reply_on_illicit_content_without_lawyer(tenant_a):
 def test_no_reply_is_recorded_as_a_choice(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim = claim_qualified(today=D(2025, 3, 12))
-        draft = services.reply_no_reply_choose(claim=claim, by=claim.doctor.user)
+        draft = reply_no_reply_choose(claim=claim, by=claim.doctor.user)
         assert (draft.option, draft.status, draft.text) == ("NO_REPLY", "approved", "")
         assert claim.events.filter(kind="NO_REPLY_CHOSEN").count() == 1

@@ -11,8 +11,10 @@ from django.test import Client
 from django.urls import reverse
 from django_tenants.utils import tenant_context
 
-from cover.claims import selectors, services
 from cover.claims.models import ClaimEvent
+from cover.claims.selectors.engine import claim_deadlines
+from cover.claims.services.common import ClaimActionRefused
+from cover.claims.services.events import claim_event_record, claim_republication_record
 from cover.rules import ClaimEventKind
 from tests.conftest import staff_login
 from tests.cover.claims_factories import claim_qualified, handler_create
@@ -28,7 +30,7 @@ def _claim(**kwargs):
     handler = handler_create()
     # the declaration and the lawyer are done: the press clocks are the open hard deadlines
     for kind in (ClaimEventKind.INSURER_NOTIFIED, ClaimEventKind.LAWYER_ENGAGED):
-        services.claim_event_record(
+        claim_event_record(
             claim=claim, kind=kind, date=D(2025, 1, 21), by=handler, today=D(2025, 1, 21)
         )
     claim.refresh_from_db()
@@ -38,7 +40,7 @@ def _claim(**kwargs):
 def _clocks(claim, clock_id: str, today: D):
     return [
         (d.ref, d.start_date, d.due_date, d.republished_on, d.alert_dates)
-        for d in selectors.claim_deadlines(claim=claim, today=today)
+        for d in claim_deadlines(claim=claim, today=today)
         if d.clock_id == clock_id
     ]
 
@@ -48,7 +50,7 @@ def test_republication_opens_a_new_press_clock_with_the_same_rules(tenant_a):
         claim, handler = _claim()
         assert claim.next_deadline_date == D(2025, 4, 14)
         # when the content is republished on 1 Mar 2025
-        services.claim_republication_record(
+        claim_republication_record(
             claim=claim,
             date=D(2025, 3, 1),
             url="http://127.0.0.1:9/medecin/martin/avis-42-bis",
@@ -82,10 +84,8 @@ def test_republication_opens_a_new_press_clock_with_the_same_rules(tenant_a):
 def test_republication_period_is_interrupted_like_the_first(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim, handler = _claim()
-        services.claim_republication_record(
-            claim=claim, date=D(2025, 3, 1), by=handler, today=D(2025, 3, 2)
-        )
-        services.claim_event_record(
+        claim_republication_record(claim=claim, date=D(2025, 3, 1), by=handler, today=D(2025, 3, 2))
+        claim_event_record(
             claim=claim,
             kind=ClaimEventKind.PROSECUTION_OR_INSTRUCTION_ACT,
             date=D(2025, 4, 1),
@@ -103,9 +103,7 @@ def test_a_second_republication_and_the_one_year_clock(tenant_a):
     with tenant_context(tenant_a.insurer):
         claim, handler = _claim(categories=("DISCRIMINATORY_SPEECH",))
         for day in (D(2025, 2, 10), D(2025, 3, 31)):
-            services.claim_republication_record(
-                claim=claim, date=day, by=handler, today=D(2025, 4, 1)
-            )
+            claim_republication_record(claim=claim, date=day, by=handler, today=D(2025, 4, 1))
         assert [
             (ref, due) for ref, _s, due, _r, _a in _clocks(claim, "PRESS_DISCRIM_1Y", D(2025, 4, 1))
         ] == [
@@ -125,8 +123,8 @@ def test_republication_dates_are_checked_and_nothing_is_recorded_on_refusal(tena
             (D(2025, 3, 5), "", "Un événement ne peut pas être daté dans le futur."),
             (D(2025, 3, 1), "pas une adresse", "Adresse invalide : pas une adresse"),
         ):
-            with pytest.raises(services.ClaimActionRefused) as refused:
-                services.claim_republication_record(
+            with pytest.raises(ClaimActionRefused) as refused:
+                claim_republication_record(
                     claim=claim, date=day, url=url, by=handler, today=D(2025, 3, 2)
                 )
             assert refused.value.reasons == [reason]

@@ -7,7 +7,8 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from cover.models import Doctor
-from tests.cover.factories import DoctorFactory, DoctorUserFactory
+from tests.cover.factories import DoctorFactory
+from tests.tenants.factories import DoctorUserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -14,12 +14,8 @@ from django_tenants.utils import tenant_context
 from evidence.models import Capture
 from tests.browser import expect
 from tests.conftest import PASSWORD
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
-    captures_delete,
-    evidence_env_fixture,
-    evidence_worker,
-)
-from tests.evidence.pages import Site, site_fixture  # noqa: F401 — fixtures
+from tests.evidence.conftest_django import captures_delete, evidence_worker
+from tests.evidence.pages import Site
 from tests.tenants.factories import DoctorUserFactory
 
 pytestmark = pytest.mark.usefixtures("committed_db", "evidence_env")

@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from common.stripe import stripe_client
 from cover.models import Policy
-from saas.stripe import stripe_client
 from tests.browser import expect
 from tests.cover.factories import DoctorFactory, PlanFactory
 from tests.cover.test_cancellation import Insured, _remove

@@ -6,16 +6,12 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from cover.claims import selectors
+from cover.claims.selectors.captures import claim_capture_ids
 from tests.browser import expect
 from tests.conftest import PASSWORD
 from tests.cover.claims_factories import claim_create, doctor_create
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
-    captures_delete,
-    evidence_env_fixture,
-    evidence_worker,
-)
-from tests.evidence.pages import Site, site_fixture  # noqa: F401 — fixtures
+from tests.evidence.conftest_django import captures_delete, evidence_worker
+from tests.evidence.pages import Site
 
 pytestmark = pytest.mark.usefixtures("committed_db", "evidence_env")
 
@@ -30,7 +26,7 @@ def claim(tenant_a, unique, site: Site):
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create(email=f"medecin-e2e-capture-{unique}@exemple.fr")
         claim = claim_create(doctor=doctor, urls=[site.url("/consent")])
-        capture_ids = selectors.claim_capture_ids(claim=claim)
+        capture_ids = claim_capture_ids(claim=claim)
     yield claim
     with tenant_context(tenant_a.insurer):
         claim.delete()
@@ -45,7 +41,7 @@ def test_the_claim_page_shows_the_capture_progress_then_its_first_screen(
     page, live_server_url, tenant_a, claim
 ):
     with tenant_context(tenant_a.insurer):
-        (capture_id,) = selectors.claim_capture_ids(claim=claim)
+        (capture_id,) = claim_capture_ids(claim=claim)
     # given the doctor on their claim page while the capture waits for a worker
     page.goto(
         _url(

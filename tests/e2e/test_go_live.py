@@ -33,8 +33,9 @@ def _item(page, key: str, done: str) -> None:
 def test_a_new_insurer_opens_its_site_only_once_its_checklist_is_complete(
     live_server_url, browser, page, tenant_a, unique
 ):
+    from saas.onboarding import insurer_onboard
     from tenants.models import Insurer
-    from tenants.services import Branding, insurer_onboard
+    from tenants.services import Branding
 
     port = live_server_url.rsplit(":", 1)[1]
     domain = f"lancement-{unique}.localhost"

@@ -45,8 +45,8 @@ def overflowing(page) -> list[str]:
 def _seed(tenant_a, unique: str):
     """Plans on sale, a doctor with a policy, a monitoring profile with a long alert."""
     from cleanup.models import Alert, Scan
-    from cleanup.services import watch_profile_save
-    from cover.services import plan_workflow_ensure
+    from cleanup.services.watch import watch_profile_save
+    from cover.services.site import plan_workflow_ensure
 
     with tenant_context(tenant_a.insurer):
         plan_workflow_ensure()
@@ -131,11 +131,11 @@ def test_the_site_portal_and_monitoring_fit_a_phone(
             if name == "accueil":
                 # the home page sells: plans with their price and a sign-up button, on screen
                 assert page.locator(f"[data-plan='{plans[0].slug}'] .plan-price").inner_text() == (
-                    "9,90 € par mois"
+                    "9,90\u00a0€ par mois"
                 )
                 assert page.locator("#home-signup").is_visible()
             if name == "formules":
-                cell = page.locator("td[data-label]", has_text="349 € par an").first
+                cell = page.locator("td[data-label]", has_text="349,00\u00a0€ par an").first
                 assert cell.is_visible()
         page.goto(_url(live_server_url, tenant_a.domain, "/compte/connexion/"))
         page.fill("input[name=username]", doctor.user.username)

@@ -11,7 +11,8 @@ from django.db.models import ProtectedError
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
-from cleanup.services import scan_request, scan_run, watch_profile_save, watched_page_add
+from cleanup.services.scans import scan_request, scan_run
+from cleanup.services.watch import watch_profile_save, watched_page_add
 from tests.cleanup.conftest import (  # noqa: F401 — the fake review platform's fixtures
     SCAN1_REVIEWS,
     SCAN2_REVIEWS,

@@ -51,7 +51,7 @@ def test_a_plan_change_is_published_only_once_a_second_admin_approves_it(
             assert stored.workflow_in_progress is True
         offer = editor_ctx.new_page()
         offer.goto(f"{base}/formules/")
-        assert "19,90 € par mois" in offer.content()
+        assert "19,90&nbsp;€ par mois" in offer.content()
 
         moderator = moderator_ctx.new_page()
         _login(moderator, base, moderator_email)
@@ -67,7 +67,7 @@ def test_a_plan_change_is_published_only_once_a_second_admin_approves_it(
             assert (stored.price_cents, stored.has_unpublished_changes) == (2490, False)
             assert stored.workflow_in_progress is False
         offer.goto(f"{base}/formules/")
-        assert "24,90 € par mois" in offer.content()
+        assert "24,90&nbsp;€ par mois" in offer.content()
     finally:
         editor_ctx.close()
         moderator_ctx.close()

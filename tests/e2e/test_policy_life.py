@@ -19,10 +19,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from common.stripe import stripe_client
 from cover.models import Policy
 from evidence.models import SealKey
 from evidence.seal import pem_to_der
-from saas.stripe import stripe_client
 from tenants.tasks import STRIPE_QUEUE
 from tests.browser import expect
 from tests.conftest import PASSWORD

@@ -20,7 +20,7 @@ def _url(live_server_url: str, host: str, path: str) -> str:
 
 @pytest.fixture
 def lawful_claim(tenant_a, unique):
-    from cover.claims import services
+    from cover.claims.services.opening import claim_qualify
     from tests.cover.claims_factories import WAITING, claim_create, doctor_create
 
     with tenant_context(tenant_a.insurer):
@@ -33,9 +33,7 @@ def lawful_claim(tenant_a, unique):
             publication_date=datetime.date.today(),
         )
         passage = claim.passages.get()
-        services.claim_qualify(
-            claim=claim, by=doctor.user, categories={passage.pk: "LAWFUL_NEGATIVE"}
-        )
+        claim_qualify(claim=claim, by=doctor.user, categories={passage.pk: "LAWFUL_NEGATIVE"})
     yield claim, doctor
     with tenant_context(tenant_a.insurer):
         from cover.claims.models import Claim

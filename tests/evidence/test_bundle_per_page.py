@@ -13,13 +13,8 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from evidence import services
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
-    VENV,
-    VERIFY_BUNDLE_SH,
-    capture_browser_fixture,
-    evidence_env_fixture,
-)
-from tests.evidence.pages import Site, site_fixture  # noqa: F401 — fixtures
+from tests.evidence.conftest_django import VENV, VERIFY_BUNDLE_SH
+from tests.evidence.pages import Site
 from tests.tenants.factories import DoctorUserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_env")]

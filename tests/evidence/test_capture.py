@@ -21,7 +21,7 @@ from warcio.archiveiterator import ArchiveIterator
 from evidence.browser import BrowserThread, browser_thread
 from evidence.capture import PROGRESS, CaptureBlocked, CaptureResult, capture_run
 from evidence.prechecks import PrecheckConfig
-from tests.evidence.pages import (  # noqa: F401 — fixtures
+from tests.evidence.pages import (
     CP1252_TEXT,
     ECHO_IP,
     GZIP_PAGE,
@@ -30,8 +30,6 @@ from tests.evidence.pages import (  # noqa: F401 — fixtures
     Services,
     Site,
     review_text,
-    services_fixture,
-    site_fixture,
 )
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,11 +10,7 @@ from django_tenants.utils import tenant_context
 
 from evidence.models import CustodyEvent, ShareLink
 from tests.conftest import staff_login
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
-    CompleteCapture,
-    complete_capture_fixture,
-    evidence_env_fixture,
-)
+from tests.evidence.conftest_django import CompleteCapture
 from tests.tenants.factories import ClaimsHandlerFactory, DoctorUserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_env")]

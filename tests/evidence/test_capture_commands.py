@@ -13,13 +13,8 @@ from django.core.management import CommandError, call_command
 from django_tenants.utils import tenant_context
 
 from evidence.models import Capture
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
-    REPO,
-    VENV,
-    captures_delete,
-    evidence_env_fixture,
-)
-from tests.evidence.pages import Site, site_fixture  # noqa: F401 — fixtures
+from tests.evidence.conftest_django import REPO, VENV, captures_delete
+from tests.evidence.pages import Site
 
 pytestmark = pytest.mark.usefixtures("evidence_env")
 

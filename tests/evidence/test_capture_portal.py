@@ -11,12 +11,8 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from evidence.models import Capture, CustodyEvent
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
-    CompleteCapture,
-    complete_capture_fixture,
-    evidence_env_fixture,
-)
-from tests.evidence.pages import Site, site_fixture  # noqa: F401 — fixtures
+from tests.evidence.conftest_django import CompleteCapture
+from tests.evidence.pages import Site
 from tests.tenants.factories import DoctorUserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_env")]

@@ -16,17 +16,12 @@ from django.core.files.base import ContentFile
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
-from cover.claims.selectors import dashboards_invalidate
+from cover.claims.selectors.claims import dashboards_invalidate
 from evidence import services
 from evidence.models import Capture, CustodyEvent, SealKey
 from evidence.storage import bundle_local_copy
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
-    VENV,
-    VERIFY_BUNDLE_SH,
-    capture_browser_fixture,
-    evidence_env_fixture,
-)
-from tests.evidence.pages import Site, site_fixture  # noqa: F401 — fixtures
+from tests.evidence.conftest_django import VENV, VERIFY_BUNDLE_SH
+from tests.evidence.pages import Site
 from tests.tenants.factories import DoctorUserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_env")]

@@ -23,11 +23,7 @@ from evidence import services
 from evidence.testing.ip_echo import IpEcho
 from evidence.testing.sntp import SntpResponder
 from saas.pytest_services import IP_ECHO, NTP_TEST_OFFSET_S, SNTP
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
-    capture_browser_fixture,
-    evidence_env_fixture,
-)
-from tests.evidence.pages import Site, site_fixture  # noqa: F401 — fixtures
+from tests.evidence.pages import Site
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_env")]
 

@@ -34,10 +34,6 @@ from tests.evidence.changing_reviews import (
     ReviewSite,
     review_site_fixture,  # noqa: F401 — fixture
 )
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
-    capture_browser_fixture,
-    evidence_env_fixture,
-)
 from tests.tenants.factories import DoctorUserFactory
 
 INSULT = "Le Dr Martin est un escroc."

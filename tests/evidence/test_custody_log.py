@@ -132,16 +132,16 @@ def test_a_renewal_is_logged_by_its_kind(tenant_a, capture):
 
 
 def test_sending_a_claims_capture_to_a_commissaire_is_logged(tenant_a, settings, db):
-    from cover.claims import selectors as claim_selectors
-    from cover.claims import services as claim_services
     from cover.claims.models import Partner, PartnerKind
+    from cover.claims.selectors.captures import claim_capture_ids
+    from cover.claims.services.captures import claim_evidence_send
     from tests.cover.claims_factories import claim_create, handler_create
 
     settings.EGIDE_CAPTURE_ALLOW = ["127.0.0.1"]
     with tenant_context(tenant_a.insurer):
         # given
         claim = claim_create()
-        (capture_id,) = claim_selectors.claim_capture_ids(claim=claim)
+        (capture_id,) = claim_capture_ids(claim=claim)
         Capture.objects.filter(pk=capture_id).update(
             status=Capture.Status.COMPLETE, gen_time=dt.datetime.now(dt.UTC), progress=100
         )
@@ -151,7 +151,7 @@ def test_sending_a_claims_capture_to_a_commissaire_is_logged(tenant_a, settings,
         handler = handler_create()
         before = _last_seq()
         # when
-        claim_services.claim_evidence_send(
+        claim_evidence_send(
             claim=claim, capture_id=capture_id, partner=commissaire, expires_in_days=7, by=handler
         )
         # then

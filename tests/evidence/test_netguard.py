@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from evidence.netguard import (
+from common.address_guard import (
     UrlRefused,
     address_allowed,
     address_classify,
@@ -17,7 +17,7 @@ from evidence.netguard import (
     dns_server_resolver,
     url_check,
 )
-from tests.evidence.pages import Services, services_fixture  # noqa: F401 — fixture
+from tests.evidence.pages import Services
 
 CLASSIFIED = [
     # public

@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from evidence.netguard import dns_server_resolver
+from common.address_guard import dns_server_resolver
 from evidence.prechecks import (
     PrecheckConfig,
     clock_check,
@@ -20,12 +20,7 @@ from evidence.prechecks import (
     proxy_settings_find,
     resolver_config_read,
 )
-from tests.evidence.pages import (  # noqa: F401 — fixture
-    ECHO_IP,
-    NTP_FAKE_OFFSET_S,
-    Services,
-    services_fixture,
-)
+from tests.evidence.pages import ECHO_IP, NTP_FAKE_OFFSET_S, Services
 
 
 def test_clock_check_measures_the_offset_against_an_ntp_server(services: Services) -> None:

@@ -344,11 +344,11 @@ def test_weak_hash_algorithm_renews_with_sha512_over_every_file(setup, tmp_path)
 
 
 def test_scheduled_job_renews_due_bundles(setup):
-    from evidence.tasks import evidence_renew_due
+    from evidence.tasks import evidence_renew_due_task
 
     capture, _built = setup
-    evidence_renew_due.fn()
-    evidence_renew_due.fn()
+    evidence_renew_due_task.fn()
+    evidence_renew_due_task.fn()
     assert EvidenceRenewal.objects.filter(capture=capture).count() == 1
 
 

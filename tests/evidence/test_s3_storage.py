@@ -34,10 +34,7 @@ from evidence.settings_models import EvidenceSettings, evidence_retention_years
 from evidence.storage import WriteOnceTenantStorage
 from evidence.verify import bundle_verdicts_ok, bundle_verify
 from tests.conftest import staff_login
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
-    captures_delete,
-    evidence_env_fixture,
-)
+from tests.evidence.conftest_django import captures_delete
 from tests.tenants.factories import ClaimsHandlerFactory, DoctorUserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_env")]

@@ -351,7 +351,7 @@ def test_certificates_of_cover_are_sealed_with_the_imported_seal_and_its_chain(t
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    from cover.services import certificate_render
+    from cover.services.policies import certificate_render
     from evidence.seal import pem_to_der
     from tests.cover.factories import PolicyFactory
 

@@ -25,7 +25,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
-from evidence.keys import (
+from common.keys import (
     SealKeyDecryptError,
     master_key_current,
     master_key_default_path,
@@ -35,10 +35,6 @@ from evidence.models import SealKey
 from evidence.pki import seal_pki_generate
 from evidence.seals import seal_current, seal_key_store, seal_material, seal_private_key_pem
 from tests.evidence.conftest import bundle_build_for_test, run, unzip_to
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
-    complete_capture_fixture,
-    evidence_env_fixture,
-)
 from tests.saas.production_env import REPO, production_env
 
 pytestmark = pytest.mark.django_db

@@ -15,11 +15,7 @@ from django_tenants.utils import tenant_context
 
 from evidence import services
 from evidence.models import Capture, CustodyEvent, ShareLink
-from tests.evidence.conftest_django import (  # noqa: F401 — fixtures
-    CompleteCapture,
-    complete_capture_fixture,
-    evidence_env_fixture,
-)
+from tests.evidence.conftest_django import CompleteCapture
 from tests.tenants.factories import ClaimsHandlerFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_env")]

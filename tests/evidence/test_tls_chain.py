@@ -35,7 +35,6 @@ from evidence import services
 from evidence.browser import BrowserThread, browser_thread
 from evidence.capture import CHROMIUM_ARGS, CaptureResult, capture_run
 from evidence.tls_chain import chromium_trust_args, tls_chain_verify
-from tests.evidence.conftest_django import evidence_env_fixture  # noqa: F401 — fixture
 
 CHROMIUM = "/usr/bin/chromium"
 PAGE = "<!doctype html><title>Avis sécurisés</title><p>Page servie en HTTPS valide.</p>"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from cover.claims.models import ClaimEvent, TimelineKind
-from cover.claims.services import claim_doctor_email_send
+from cover.claims.services.notifications import claim_doctor_email_send
 from mailing.kinds import MailKind
 from mailing.models import MailDigest, MailNotice
 from mailing.services import mail_digests_send, mail_send

@@ -7,7 +7,7 @@ from django.core import mail
 from django_tenants.utils import tenant_context
 from wagtail.models import Site
 
-from cover.services import doctor_verification_send
+from cover.services.signup import doctor_verification_send
 from mailing.kinds import MailKind
 from mailing.models import MailSettings
 from mailing.services import mail_send

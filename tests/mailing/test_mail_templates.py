@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 from wagtail.models import Site
 
 from cleanup.models import SearchSettings
-from cover.services import doctor_verification_send
+from cover.services.signup import doctor_verification_send
 from mailing.kinds import MailKind
 from mailing.models import MailTemplate
 from mailing.services import mail_send

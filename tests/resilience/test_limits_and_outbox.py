@@ -15,9 +15,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from cover.claims import services as claim_services
 from cover.claims.models import Claim
-from cover.claims.services import ClaimActionRefused
+from cover.claims.services.captures import claim_capture_request
+from cover.claims.services.common import ClaimActionRefused
 from evidence import selectors, services
 from evidence.models import Capture
 from outbox.models import OutboxMessage
@@ -91,7 +91,7 @@ def test_per_claim_hourly_limit_refuses_a_handler_capture_and_records_nothing(te
         handler = handler_create()
         events, captures = claim.events.count(), Capture.objects.count()
         with pytest.raises(ClaimActionRefused) as refused:
-            claim_services.claim_capture_request(claim=claim, by=handler, url=URL + "?autre")
+            claim_capture_request(claim=claim, by=handler, url=URL + "?autre")
         assert refused.value.reasons == [
             "Limite de 1 captures par heure atteinte pour ce sinistre. Réessayez plus tard."
         ]

@@ -13,7 +13,8 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from cleanup.models import Scan, WatchProfile
-from cleanup.services import scan_outbox_key, watch_profile_save, watched_page_add
+from cleanup.services.scans import scan_outbox_key
+from cleanup.services.watch import watch_profile_save, watched_page_add
 from outbox.models import OutboxMessage
 from tests.cleanup.factories import doctor_with_policy
 from tests.resilience.conftest import (

@@ -14,7 +14,6 @@ import pytest
 from django.test import Client, override_settings
 
 from saas.health import check_database
-from tests.evidence.conftest_django import evidence_env_fixture  # noqa: F401 — fixtures
 from tests.saas.production_env import REPO, closed_port, production_env
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import stripe
 
-from saas.embedded.stripe_server import (
+from devtools.stripe_standin import (
     StripeServer,
     form_decode,
     pdf_document,
@@ -29,7 +29,9 @@ from saas.embedded.stripe_server import (
 API_KEY = "sk_test_egide_local_1234"
 WEBHOOK_SECRET = "whsec_test_egide_local"
 FIXTURES = json.loads(
-    (Path(__file__).resolve().parents[2] / "saas/embedded/stripe_fixtures.json").read_text()
+    (
+        Path(__file__).resolve().parents[2] / "devtools/stripe_standin/stripe_fixtures.json"
+    ).read_text()
 )["resources"]
 
 
@@ -929,7 +931,7 @@ def test_command_line_server_serves_until_sigterm(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "saas.embedded.stripe_server",
+            "devtools.stripe_standin",
             "--host",
             "127.0.0.1",
             "--port",

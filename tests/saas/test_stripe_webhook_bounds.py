@@ -8,7 +8,7 @@ import time
 import pytest
 from django.test import Client
 
-from saas.embedded.stripe_server import webhook_signature
+from devtools.stripe_standin import webhook_signature
 from tenants.models import StripeEvent
 
 WEBHOOK = "/stripe/webhook/"

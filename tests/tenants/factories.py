@@ -1,4 +1,9 @@
-"""factory_boy factories for accounts in the current schema (call inside tenant_context)."""
+"""factory_boy factories for accounts in the current schema (call inside tenant_context).
+
+One factory per kind of account: ``UserFactory(role=...)`` for any role, and the three
+accounts tests ask for by name, ``InsurerAdminFactory``, ``ClaimsHandlerFactory`` and
+``DoctorUserFactory`` (the doctor's ``Doctor`` row comes from ``tests.cover.factories``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,15 @@ from django.contrib.auth.models import Group
 
 from tenants.roles import CLAIMS_HANDLER, INSURED_DOCTOR, INSURER_ADMIN
 from tests.conftest import PASSWORD
+
+
+def _role_give(user, create: bool, role: str | None) -> None:
+    """Put ``user`` in the role's group; staff roles get ``is_staff``."""
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+        user.is_staff = role != INSURED_DOCTOR
+    if create:
+        user.save()
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -21,23 +35,24 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = "Camille"
     last_name = "Durand"
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
-
-    @factory.post_generation
-    def role(self, create, extracted, **kwargs):
-        if extracted:
-            self.groups.add(Group.objects.get(name=extracted))
-            self.is_staff = extracted != INSURED_DOCTOR
-        if create:
-            self.save()
+    role = factory.PostGeneration(
+        lambda user, create, role, **kwargs: _role_give(user, create, role)
+    )
 
 
-def InsurerAdminFactory(**kwargs):  # noqa: N802 - reads like the factories it wraps
-    return UserFactory(role=INSURER_ADMIN, **kwargs)
+class InsurerAdminFactory(UserFactory):
+    role = factory.PostGeneration(
+        lambda user, create, role, **kwargs: _role_give(user, create, role or INSURER_ADMIN)
+    )
 
 
-def ClaimsHandlerFactory(**kwargs):  # noqa: N802
-    return UserFactory(role=CLAIMS_HANDLER, **kwargs)
+class ClaimsHandlerFactory(UserFactory):
+    role = factory.PostGeneration(
+        lambda user, create, role, **kwargs: _role_give(user, create, role or CLAIMS_HANDLER)
+    )
 
 
-def DoctorUserFactory(**kwargs):  # noqa: N802
-    return UserFactory(role=INSURED_DOCTOR, **kwargs)
+class DoctorUserFactory(UserFactory):
+    role = factory.PostGeneration(
+        lambda user, create, role, **kwargs: _role_give(user, create, role or INSURED_DOCTOR)
+    )

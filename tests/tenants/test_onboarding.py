@@ -10,9 +10,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django_tenants.utils import schema_exists, tenant_context
 
+from saas.onboarding import insurer_onboard
 from tenants.models import Domain, Insurer
 from tenants.roles import CLAIMS_HANDLER, INSURED_DOCTOR, INSURER_ADMIN
-from tenants.services import OnboardingError, insurer_onboard
+from tenants.services import OnboardingError
 
 pytestmark = pytest.mark.django_db
 

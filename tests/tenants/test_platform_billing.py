@@ -17,7 +17,8 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from saas.stripe import stripe_client
+from common.stripe import stripe_client
+from common.tasks import tenants_fan_out
 from tenants.billing import (
     insurer_stripe_account_ensure,
     insurer_subscription_start,
@@ -31,8 +32,7 @@ from tenants.models import (
     StripeAccountStatus,
     UsageReport,
 )
-from tenants.services import tenants_fan_out
-from tenants.tasks import BILLING_QUEUE, STRIPE_QUEUE, usage_report
+from tenants.tasks import BILLING_QUEUE, STRIPE_QUEUE, usage_report_task
 from tenants.two_factor import second_factor_reset
 from tenants.usage import usage_counter_register, usage_counter_unregister
 from tests.conftest import staff_login
@@ -223,9 +223,9 @@ def test_usage_is_sent_once_per_day_per_meter_and_stripe_sums_it(
         )
 
         # When the daily job fans out twice (the second run finds every day sent),
-        tenants_fan_out(actor=usage_report)
+        tenants_fan_out(actor=usage_report_task)
         _drain(BILLING_QUEUE)
-        tenants_fan_out(actor=usage_report)
+        tenants_fan_out(actor=usage_report_task)
         _drain(BILLING_QUEUE)
 
         # then each closed day of the window is reported once per meter, for A only,
@@ -309,7 +309,7 @@ def test_only_usage_beyond_the_plan_is_billable_month_to_date(
 def test_onboarding_with_stripe_down_keeps_the_insurer_and_says_the_account_is_to_create(
     committed_db, settings, unique
 ):
-    from tenants.services import insurer_onboard
+    from saas.onboarding import insurer_onboard
 
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
 
@@ -334,7 +334,7 @@ def test_onboarding_with_stripe_down_keeps_the_insurer_and_says_the_account_is_t
 
 
 def test_an_insurer_gets_its_connected_account_once(stripe_server, committed_db, unique):
-    from tenants.services import insurer_onboard
+    from saas.onboarding import insurer_onboard
 
     insurer = insurer_onboard(
         name=f"Assureur connecté {unique}",
@@ -361,8 +361,8 @@ def test_an_insurer_gets_its_connected_account_once(stripe_server, committed_db,
 def test_an_insurer_finishing_stripe_onboarding_becomes_active_from_the_webhook(
     stripe_server, committed_db, unique
 ):
+    from saas.onboarding import insurer_onboard
     from tenants.billing import insurer_stripe_onboarding_link
-    from tenants.services import insurer_onboard
 
     insurer = insurer_onboard(
         name=f"Assureur activé {unique}",
@@ -448,8 +448,8 @@ def _free_port() -> int:
 def test_the_demo_seed_bills_each_demo_insurer_once_starting_stripe_for_the_occasion(
     committed_db, tenant_a, settings, tmp_path
 ):
-    from saas.stripe import _answers
-    from tenants.billing import platform_billing_demo_seed
+    from devtools.stripe_standin.demo import stand_in_answers as _answers
+    from saas.demo import platform_billing_demo_seed
 
     base = f"http://127.0.0.1:{_free_port()}"
     settings.STRIPE_API_BASE = base

@@ -13,8 +13,8 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from tenants.limits import PlatformLimitExceeded, platform_limit_check
 from tenants.models import InsurerSubscription, PlatformPlan, UsageReport
-from tenants.services import PlatformLimitExceeded, platform_limit_check
 from tenants.usage import usage_counter, usage_counter_register, usage_counter_unregister
 
 pytestmark = pytest.mark.django_db

@@ -380,7 +380,7 @@ def test_the_demo_secret_helper_prints_the_code_the_demo_devices_accept(tenant_a
     import subprocess
     import sys
 
-    from tenants.demo import DEMO_TOTP_KEY_HEX, demo_summary
+    from saas.demo import DEMO_TOTP_KEY_HEX, demo_summary
 
     with tenant_context(tenant_a.insurer):
         handler = handler_create(email="gestion-demo@tenant-a.localhost")

@@ -19,8 +19,8 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from saas.embedded.stripe_server import webhook_signature
-from saas.stripe import stripe_client
+from common.stripe import stripe_client
+from devtools.stripe_standin import webhook_signature
 from tenants.models import StripeEvent
 from tenants.tasks import STRIPE_QUEUE
 from tenants.webhooks import stripe_event_process

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from tenants.services import task_enqueue_on_commit, tenants_fan_out
+from common.tasks import task_enqueue_on_commit, tenants_fan_out
 from tenants.task_middleware import SCHEMA_OPTION, TenantMiddleware
 
 QUEUE = "test_tenancy"
@@ -21,7 +21,7 @@ def _redis():
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=2, min_backoff=50, max_backoff=100)
-def record_schema_and_fail_once(tag: str) -> None:
+def record_schema_and_fail_once_task(tag: str) -> None:
     """Fails on its first attempt; on each attempt records the schema it runs in."""
     r = _redis()
     r.rpush(f"egide-test:{tag}:schemas", connection.schema_name)
@@ -31,7 +31,7 @@ def record_schema_and_fail_once(tag: str) -> None:
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=0)
-def record_schema(tag: str) -> None:
+def record_schema_task(tag: str) -> None:
     _redis().rpush(f"egide-test:{tag}:schemas", connection.schema_name)
 
 
@@ -54,7 +54,7 @@ def test_message_sent_from_tenant_a_runs_in_a_even_after_a_retry(
     committed_db, tenant_a, tenant_b, unique
 ):
     with tenant_context(tenant_a.insurer):
-        record_schema_and_fail_once.send(unique)
+        record_schema_and_fail_once_task.send(unique)
 
     _run_worker()
 
@@ -74,7 +74,7 @@ def test_enqueue_on_commit_binds_the_schema_of_the_caller(committed_db, tenant_b
     from django.db import transaction
 
     with tenant_context(tenant_b.insurer), transaction.atomic():
-        task_enqueue_on_commit(actor=record_schema, kwargs={"tag": unique})
+        task_enqueue_on_commit(actor=record_schema_task, kwargs={"tag": unique})
         assert _redis().llen(f"dramatiq:{QUEUE}") == 0 or True
 
     _run_worker()
@@ -83,7 +83,7 @@ def test_enqueue_on_commit_binds_the_schema_of_the_caller(committed_db, tenant_b
 
 
 def test_retry_keeps_the_original_schema_whatever_the_connection_says(tenant_a, tenant_b):
-    message = record_schema.message_with_options(args=("x",), **{SCHEMA_OPTION: "test_a"})
+    message = record_schema_task.message_with_options(args=("x",), **{SCHEMA_OPTION: "test_a"})
     middleware = TenantMiddleware()
 
     with tenant_context(tenant_b.insurer):
@@ -93,7 +93,7 @@ def test_retry_keeps_the_original_schema_whatever_the_connection_says(tenant_a, 
 
 
 def test_a_message_for_a_missing_tenant_is_failed_not_run_elsewhere(committed_db, unique):
-    record_schema.send_with_options(args=(unique,), **{SCHEMA_OPTION: "schema_disparu"})
+    record_schema_task.send_with_options(args=(unique,), **{SCHEMA_OPTION: "schema_disparu"})
 
     _run_worker()
 
@@ -103,7 +103,7 @@ def test_a_message_for_a_missing_tenant_is_failed_not_run_elsewhere(committed_db
 def test_periodic_fan_out_sends_one_message_per_ready_tenant(committed_db, unique):
     from tenants.selectors import insurers_ready
 
-    schemas = tenants_fan_out(actor=record_schema, kwargs={"tag": unique})
+    schemas = tenants_fan_out(actor=record_schema_task, kwargs={"tag": unique})
     _run_worker()
 
     expected = sorted(insurers_ready().values_list("schema_name", flat=True))

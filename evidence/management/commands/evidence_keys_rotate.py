@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import tenant_context
 
-from evidence.keys import MasterKeyError, SealKeyDecryptError, master_key_current
+from common.keys import MasterKeyError, SealKeyDecryptError, master_key_current
 from evidence.seals import seal_keys_rewrap
 from tenants.db import connection
 from tenants.models import Insurer

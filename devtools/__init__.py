@@ -1,0 +1,1 @@
+"""Development-only tools; never shipped in the production image (see ``.dockerignore``)."""
