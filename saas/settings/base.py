@@ -324,6 +324,10 @@ CHROMIUM_PATH = env("EGIDE_CHROMIUM_PATH", default="/usr/bin/chromium")
 # refuses loopback and private addresses otherwise). Empty in production; tests set loopback.
 # ---------------------------------------------------------------------------------------------
 EGIDE_FETCH_ALLOWED_NETWORKS = env.list("EGIDE_FETCH_ALLOWED_NETWORKS", default=[])
+# Google Places API (New) root, for a loopback stand-in (the live stage); empty: Google's own.
+# The insurer's key only ever goes there through the outbound guard (public addresses, or the
+# networks above).
+EGIDE_PLACES_ENDPOINT = env("EGIDE_PLACES_ENDPOINT", default="")
 
 # ---------------------------------------------------------------------------------------------
 # Stripe (platform account; insurers are connected accounts). STRIPE_API_BASE empty = real

@@ -844,3 +844,44 @@ def operator_onboards(page, run: Run) -> None:
     check("Assureur Céphée" in body, "le site ne porte pas son nom")
     check("Bientôt disponible" in body, "un assureur sans documents ni formule est déjà en vente")
     shot(page, run, "nouvel-assureur")
+
+
+def places_followed_by_doctor(page, run: Run, places) -> None:
+    """The insurer admin turns Google Maps on with its API key; the doctor finds her practice,
+    follows it, reads it (a baseline), reads it again and sees the new review with Google's
+    attribution and the rating chart. Google is the loopback stand-in of tests/live/places.py."""
+    from tests.live.places import API_KEY
+
+    login_admin(page, run, HOST_A, "admin@assureur-a.localhost")
+    page.goto(run.url(HOST_A, "/admin/settings/places_reviews/placessettings/"))
+    page.locator("[name=enabled]").check()
+    page.locator("[name=api_key]").fill(API_KEY)
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator(".messages")).to_contain_text("enregistrés")
+    check(API_KEY not in page.content(), "la clé de l'API est réaffichée dans l'administration")
+
+    login_portal(page, run, HOST_A, "dr.martin@exemple.fr")
+    page.goto(run.url(HOST_A, "/veille/google-maps/"))
+    page.fill("#places-nom", "Cabinet du Dr Claire Martin")
+    page.fill("#places-adresse", "Lyon")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Rechercher sur Google Maps").click()
+    expect(page.locator("main")).to_contain_text("Résultats fournis par Google")
+    with page.expect_navigation():
+        page.get_by_role("button", name="C'est cette fiche : la suivre").first.click()
+    for label in ("Première lecture", "Relire la fiche"):
+        with page.expect_navigation():
+            page.get_by_role("button", name=label).first.click()
+    text = page.locator("main").inner_text()
+    for expected in ("Avis fournis par Google", "Yves B.", "il y a 1 jour", "Anne D."):
+        check(expected in text, f"la fiche suivie ne montre pas « {expected} » : {text[:600]}")
+    check(page.locator("main svg").count() >= 1, "pas de courbe de la note Google Maps")
+    check(places.reads == 2, f"fiche lue {places.reads} fois chez Google (attendu : 2)")
+    check(API_KEY not in page.content(), "la clé de l'API apparaît dans le portail")
+    shot(page, run, "google-maps-fiche")
+    page.goto(run.url(HOST_A, "/veille/"))
+    check(
+        "Yves B." in page.locator("#alerts").inner_text(),
+        "le nouvel avis Google Maps n'est pas une alerte sur /veille/",
+    )
+    shot(page, run, "google-maps-alerte")

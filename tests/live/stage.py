@@ -62,6 +62,7 @@ class Run:
     stripe_port: int
     tsa_port: int
     review_url: str
+    places_url: str = ""
     demo_reviews_port: int = field(default_factory=free_port)
     marker: str = field(default_factory=lambda: uuid.uuid4().hex)
     process: subprocess.Popen | None = None
@@ -91,6 +92,8 @@ class Run:
             # this run only: the loopback review platform may be captured and watched
             EGIDE_CAPTURE_ALLOW="127.0.0.2/32",
             EGIDE_FETCH_ALLOWED_NETWORKS="127.0.0.2/32",
+            # Google Places API (New): a loopback stand-in on 127.0.0.2 (tests/live/places.py)
+            EGIDE_PLACES_ENDPOINT=self.places_url,
             EGIDE_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
             EGIDE_LIVE_STAGE_RUN=self.marker,
             PYTHONUNBUFFERED="1",
@@ -220,6 +223,7 @@ def main(argv: list[str]) -> int:
 
     from evidence.capture import CHROMIUM_ARGS
     from tests.live import journeys
+    from tests.live.places import PlacesApi
     from tests.live.review_site import ReviewSite
     from tests.live.webhook import WebhookReceiver
 
@@ -229,13 +233,14 @@ def main(argv: list[str]) -> int:
     var_dir = Path(tempfile.mkdtemp(prefix="egide-live-"))
     var_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own system user
     failed = False
-    with ReviewSite() as site, WebhookReceiver() as hook:
+    with ReviewSite() as site, WebhookReceiver() as hook, PlacesApi() as places:
         run = Run(
             var_dir=var_dir,
             port=free_port(),
             stripe_port=free_port(),
             tsa_port=free_port(),
             review_url=site.url,
+            places_url=places.base_url,
         )
         run.shots = var_dir / "captures-ecran"
         run.shots.mkdir()
@@ -291,6 +296,10 @@ def main(argv: list[str]) -> int:
                 "médecin : canal de notification, essai reçu",
                 lambda page, run: journeys.doctor_adds_notification_channel(page, run, hook),
             ),  # fmt: skip
+            (
+                "Google Maps : clé de l'assureur, fiche suivie, avis nouveau",
+                lambda page, run: journeys.places_followed_by_doctor(page, run, places),
+            ),
             ("opérateur : nouvel assureur, « bientôt disponible »", journeys.operator_onboards),
         ]
         try:
