@@ -61,6 +61,19 @@ def login_portal(page, run: Run, host: str, email: str, password: str = PASSWORD
     page.wait_for_url("**/portail/**")
 
 
+def goto_settled(page, url: str) -> None:
+    """``page.goto``, once more if a navigation still under way (a redirect after a login, the
+    monitoring page reloading itself when a scan ends) aborted it."""
+    for attempt in range(5):
+        try:
+            page.goto(url)
+            return
+        except Exception as exc:  # noqa: BLE001 - Playwright's Error; only ERR_ABORTED is retried
+            if "ERR_ABORTED" not in str(exc) or attempt == 4:
+                raise
+            time.sleep(1)
+
+
 # Where staff land (tenants.landing): the admin home, or the claims queue for a handler.
 ADMIN_HOME = r"/admin/(sinistres/)?$"
 
@@ -713,7 +726,7 @@ def demo_listing_read_through_profile(page, run: Run) -> None:
     listing = LISTINGS["dr-paul-bernard"]
     every = [r for listing_page in listing.pages for r in listing_page]
     login_portal(page, run, HOST_B, "dr.bernard@exemple.fr")
-    page.goto(run.url(HOST_B, "/veille/"))
+    goto_settled(page, run.url(HOST_B, "/veille/"))
     baseline = page.locator("#alerts article[data-kind=baseline]", has_text=f"{len(every)} avis")
     check(
         baseline.count() >= 1,
@@ -735,7 +748,7 @@ def demo_listing_read_through_profile(page, run: Run) -> None:
     )
 
     def summary_after_scan() -> str | None:
-        page.goto(run.url(HOST_B, "/veille/"))
+        goto_settled(page, run.url(HOST_B, "/veille/"))
         found = page.locator("#scan-summary")
         return found.inner_text() if found.count() else None  # none while queued or running
 
