@@ -68,7 +68,8 @@ def test_insurer_b_capture_starts_before_insurer_a_backlog_is_done(
     a = _captures(tenant_a.insurer, a_ids)
     (b,) = _captures(tenant_b.insurer, [b_id])
     assert [c.status for c in a] + [b.status] == ["complete"] * 3, log
-    # then B's capture finished before A's second one started: A's backlog did not hold B back.
-    # (The worker's two threads share one browser: B may start while A's first is being sealed.)
-    assert b.finished_at < a[1].started_at, (b.finished_at, [c.started_at for c in a])
-    assert a[0].started_at < b.started_at < a[1].started_at
+    # then B's capture started before A's second one: A's backlog did not hold B back. (The
+    # worker's two threads share one browser: B may start while A's first is being sealed, and
+    # A's second may start while B is being sealed, so only the order of starts is fair game.)
+    starts = (a[0].started_at, b.started_at, a[1].started_at)
+    assert a[0].started_at < b.started_at < a[1].started_at, starts
