@@ -647,6 +647,23 @@ class ProfilePage(Page):
         return context
 
 
+def content_text_check(item: Any) -> None:
+    """R4127-19-1 on a positive-content item's title, summary and body (an article page or a
+    content plan item): the French reason per field, raised together."""
+    errors: dict[str, list[str]] = {}
+    for name in ("title", "summary"):
+        for label, words in profile_text_issues(text=getattr(item, name) or ""):
+            errors.setdefault(name, []).append(
+                str(_("Contenu interdit (R4127-19-1) : %(label)s (« %(words)s »)."))
+                % {"label": label, "words": words}
+            )
+    body_issues = stream_text_issues(body=item.body)
+    if body_issues:
+        errors["body"] = body_issues
+    if errors:
+        raise ValidationError(errors)
+
+
 class ArticlePage(Page):
     """An information article the doctor approved (channel « article »), published on the
     insurer's site by ``cleanup.services.content.content_plan_item_decide``; staff cannot change
@@ -679,18 +696,7 @@ class ArticlePage(Page):
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, list[str]] = {}
-        for name in ("title", "summary"):
-            for label, words in profile_text_issues(text=getattr(self, name) or ""):
-                errors.setdefault(name, []).append(
-                    str(_("Contenu interdit (R4127-19-1) : %(label)s (« %(words)s »)."))
-                    % {"label": label, "words": words}
-                )
-        body_issues = stream_text_issues(body=self.body)
-        if body_issues:
-            errors["body"] = body_issues
-        if errors:
-            raise ValidationError(errors)
+        content_text_check(self)
 
 
 class ContentPlanItem(models.Model):
@@ -750,18 +756,7 @@ class ContentPlanItem(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, list[str]] = {}
-        for name in ("title", "summary"):
-            for label, words in profile_text_issues(text=getattr(self, name) or ""):
-                errors.setdefault(name, []).append(
-                    str(_("Contenu interdit (R4127-19-1) : %(label)s (« %(words)s »)."))
-                    % {"label": label, "words": words}
-                )
-        body_issues = stream_text_issues(body=self.body)
-        if body_issues:
-            errors["body"] = body_issues
-        if errors:
-            raise ValidationError(errors)
+        content_text_check(self)
 
 
 class ContentPlanEvent(models.Model):
