@@ -192,7 +192,9 @@ def test_redirect_chain_is_recorded_with_statuses(
     assert network["egress"]["ip"] == ECHO_IP
     clock = json.loads((result.data_dir / "provenance/clock.json").read_text("utf-8"))
     assert (clock["start"]["status"], clock["end"]["status"]) == ("ok", "ok")
-    assert (round(clock["start"]["offset_s"], 1), round(clock["end"]["offset_s"], 1)) == (2.5, 2.5)
+    for moment in ("start", "end"):  # within ± half the round trip of the 2.5 s it runs ahead
+        measured = clock[moment]
+        assert abs(measured["offset_s"] - 2.5) <= measured["delay_s"] / 2 + 0.002
     # and the WARC holds one response per hop, each from 127.0.0.1, with its request linked
     responses = _responses(result)
     assert {url: (h["WARC-IP-Address"], status) for url, (h, _, status) in responses.items()} == {

@@ -79,7 +79,10 @@ def test_a_bundle_records_the_measured_clock_offset_and_egress_address(
         assert record["server_address"] == "127.0.0.1"
         assert record["stratum"] == 2
         assert record["reference_id"] == "127.0.0.1"
-        assert round(record["offset_s"], 2) == NTP_TEST_OFFSET_S
+        # the true offset lies within the measured one ± half the round trip (RFC 5905): on a
+        # loaded machine the responder's thread may read its clock late, widening the delay
+        assert 0 <= record["delay_s"] < 5
+        assert abs(record["offset_s"] - NTP_TEST_OFFSET_S) <= record["delay_s"] / 2 + 0.002
         assert record["attempts"] == [{"server": SNTP.server, "result": "ok"}]
     assert SNTP.requests_served - asked_ntp == 2
     # and the egress address is the one the echo service saw
