@@ -17,7 +17,7 @@ few of its own, no third-party assets) and a local RFC 3161 TSA.
 - **Égide**: one worker process, started once, whose browser is already warm (as a running
   evidence worker), given the page set as its queue: for each page, pre-checks, capture with
   interactions, screenshots, PDF, DOM, WARC, WACZ, French report, BagIt bag, CMS seal and RFC
-  3161 timestamp — the whole sealed bundle, as ``evidence.services._pipeline`` builds it (the
+  3161 timestamp — the whole sealed bundle, as ``evidence.services.execution._pipeline`` builds it (the
   database aside). As in the worker, the queue is consumed by as many worker threads as the
   Procfile's "evidence" line gives (``--threads``; ``--threads 1`` here to compare), sharing one
   browser thread (``evidence.browser.SharedBrowser``, what ``evidence.tasks.worker_browser``
@@ -225,7 +225,7 @@ def _worker_main(conn: Connection, tsa_url: str, tsa: TsaPki, seal: SealPki, thr
 
 
 def _capture_in_thread(thread, **kwargs):
-    from evidence.capture import capture_run
+    from evidence.capture.run import capture_run
 
     return capture_run(browser=thread.browser(), browser_args=thread.args, **kwargs)
 

@@ -5,7 +5,7 @@ Why: R4127-19-1 (DOMAIN §5.1) allows neutral information that helps patients ch
 practitioner, nothing else. So the blocks are only text, headings, practice information and
 opening hours / contact details: there is deliberately no image block (no patient pictures), no
 rating, review or testimonial block. Every text a block holds is checked by
-``cleanup.models.stream_text_issues`` at save and at approval.
+``cleanup.models.content.stream_text_issues`` at save and at approval.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cleanup.models import PLATFORM_CHOICES, RemovalRequest
+from cleanup.models import RemovalRequest
+from cleanup.models.watch import PLATFORM_CHOICES
 
 
 def _lines(value: str) -> list[str]:

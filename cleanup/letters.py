@@ -158,7 +158,7 @@ def letter_text(*, request: RemovalRequest, on: datetime.date | None = None) -> 
 
 def letter_pdf(*, request: RemovalRequest, on: datetime.date | None = None) -> bytes:
     """The same letter as a PDF (WeasyPrint; the HTML has no external resource to fetch)."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # lazy: heavy (Pango, fonts), only where a PDF is rendered
 
     missing = letter_missing(request=request)
     if missing:

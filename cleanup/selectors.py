@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from cleanup.changes import url_key
 from cleanup.charts import line_chart_svg
 from cleanup.models import (
-    ALERT_CHANGE_KINDS,
     Alert,
     ComplianceCheck,
     ContentPlanEvent,
@@ -29,6 +28,7 @@ from cleanup.models import (
     WatchedPage,
     WatchProfile,
 )
+from cleanup.models.scans import ALERT_CHANGE_KINDS
 from cover.deadlines import date_add_months
 from cover.models import Doctor
 from cover.selectors import policy_current, policy_terms

@@ -1,7 +1,7 @@
 """Actors of the monitoring guarantee. Thin: they call ``cleanup.services``.
 
-Each actor imports its service inside its body (the task ↔ service pair of STYLE.md): the
-service module imports the actor at the top to enqueue it.
+The actors import ``cleanup.services.scans`` inside their body (the task ↔ service pair of
+STYLE.md): that service module imports ``scan_run_task`` at the top to enqueue it.
 
 The periodic job runs in the public schema (dramatiq-crontab) and fans out one message per
 ready insurer; the tenant middleware runs each in its insurer's schema, where only the profiles
@@ -16,6 +16,7 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 from dramatiq_crontab import cron
 
+from cleanup.services.removals import removal_requests_overdue_flag
 from common.tasks import tenants_fan_out
 from outbox.services import outbox_done, outbox_heartbeat, outbox_lease_take
 
@@ -33,7 +34,7 @@ def scan_run_task(scan_id: int) -> None:
     re-delivery after that worker died runs it again. Whatever the outcome, the outbox row is
     acknowledged (the scan row carries the result, failed ones with their reason).
     """
-    from cleanup.services.scans import scan_outbox_key, scan_run
+    from cleanup.services.scans import scan_outbox_key, scan_run  # lazy: task ↔ service
 
     key = scan_outbox_key(scan_id=scan_id)
     message = CurrentMessage.get_current_message()
@@ -51,8 +52,7 @@ def scan_run_task(scan_id: int) -> None:
 @dramatiq.actor(queue_name=QUEUE, max_retries=3)
 def scans_due_task() -> None:
     """In one insurer's schema: queue the scans that are due and flag overdue requests."""
-    from cleanup.services.removals import removal_requests_overdue_flag
-    from cleanup.services.scans import scans_due_request
+    from cleanup.services.scans import scans_due_request  # lazy: task ↔ service
 
     scans_due_request()
     removal_requests_overdue_flag()

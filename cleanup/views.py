@@ -44,6 +44,7 @@ from cleanup.services.removals import (
 )
 from cleanup.services.scans import scan_request
 from cleanup.services.watch import watch_profile_save, watched_page_add, watched_page_remove
+from common.http import AuthenticatedHttpRequest
 from cover.claims.selectors import claims as claim_selectors
 from cover.models import Doctor, MonitoringFrequency
 from cover.selectors import doctor_for_user
@@ -62,7 +63,7 @@ def _errors(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
 
 
-def _terms(doctor: Doctor):  # type: ignore[no-untyped-def]
+def _terms(doctor: Doctor):
     try:
         return terms_for_doctor(doctor=doctor, on=timezone.localdate())
     except ValidationError:
@@ -245,7 +246,7 @@ def _alert(request: HttpRequest, alert_id: int) -> Alert:
 
 @login_required
 @require_POST
-def alert_action(request: HttpRequest, alert_id: int, action: str) -> HttpResponse:
+def alert_action(request: AuthenticatedHttpRequest, alert_id: int, action: str) -> HttpResponse:
     alert = _alert(request, alert_id)
     done = {"preuve": alert.evidence_ref, "sinistre": alert.claim_ref}
     if action in done and not done[action] and action not in selectors.alert_actions(alert=alert):
@@ -309,7 +310,7 @@ def baseline_examine(request: HttpRequest, alert_id: int, review_id: int) -> Htt
 
 @login_required
 @require_POST
-def page_capture(request: HttpRequest, page_id: int) -> HttpResponse:
+def page_capture(request: AuthenticatedHttpRequest, page_id: int) -> HttpResponse:
     """Capture a watched page whose reviews could not be read, for a person to look at."""
     doctor = _doctor(request)
     page = selectors.watched_pages_for_doctor(doctor=doctor).filter(pk=page_id).first()

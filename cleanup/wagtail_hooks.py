@@ -59,7 +59,7 @@ class ContentCreateView(CreateView):
     """Staff draft an item: saved through the workflow service (logged, always « brouillon »);
     the form has no status field, so approval stays the doctor's."""
 
-    def save_instance(self):  # type: ignore[no-untyped-def]
+    def save_instance(self):
         item = self.form.save(commit=False)
         content.content_plan_item_staff_save(item=item, actor=self.request.user, creating=True)
         return item
@@ -68,7 +68,7 @@ class ContentCreateView(CreateView):
 class ContentEditView(EditView):
     """An edit after approval sends the item back to the doctor (service)."""
 
-    def save_instance(self):  # type: ignore[no-untyped-def]
+    def save_instance(self):
         item = self.form.save(commit=False)
         content.content_plan_item_staff_save(item=item, actor=self.request.user, creating=False)
         return item
@@ -136,7 +136,7 @@ class ContentPlanItemViewSet(ModelViewSet):
         FieldPanel("body"),
     ]
 
-    def get_urlpatterns(self):  # type: ignore[no-untyped-def]
+    def get_urlpatterns(self):
         return [
             *super().get_urlpatterns(),
             path("suivi/<int:pk>/", content_follow_view, name="follow"),
@@ -162,7 +162,7 @@ class MonitoringGroup(ViewSetGroup):
 
 
 @hooks.register("register_admin_viewset")
-def register_monitoring_viewsets():  # type: ignore[no-untyped-def]
+def register_monitoring_viewsets():
     return MonitoringGroup()
 
 
@@ -174,7 +174,7 @@ class NewAlertsPanel(Component):
     order = 60
     limit = 10
 
-    def render_html(self, parent_context=None):  # type: ignore[no-untyped-def]
+    def render_html(self, parent_context=None):
         alerts = list(
             alerts_open().filter(read_at__isnull=True).order_by("-created_at", "-pk")[: self.limit]
         )
@@ -211,6 +211,6 @@ class NewAlertsPanel(Component):
 
 
 @hooks.register("construct_homepage_panels")
-def monitoring_alerts_panel(request, panels):  # type: ignore[no-untyped-def]
+def monitoring_alerts_panel(request, panels):
     if request.user.has_perm("cleanup.view_alert"):
         panels.append(NewAlertsPanel())

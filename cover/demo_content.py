@@ -16,6 +16,9 @@ from typing import Any
 
 from wagtail.models import Page
 
+from cover.models import GuideIndexPage, GuidePage, HomePage, OfferPage
+from cover.services.site import SEED_GUIDES
+
 DEMO_VARIANT_STANDARD = "standard"
 DEMO_VARIANT_SECOND = "second"
 
@@ -134,8 +137,6 @@ def demo_site_copy_apply(*, home: Page, copy: DemoSiteCopy, display_name: str) -
 
     The onboarding guides are replaced by the copy's own guides, so the two demo sites share none.
     """
-    from cover.models import GuideIndexPage, GuidePage, HomePage, OfferPage
-    from cover.services.site import SEED_GUIDES
 
     def fill(text: str) -> str:
         return text.replace("{name}", display_name)

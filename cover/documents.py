@@ -24,6 +24,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from wagtail.documents import get_document_model
+from wagtail.models import Site
 
 from common.formatting import euros
 from cover.models import (
@@ -38,6 +40,7 @@ from cover.models import (
     ProviderObligation,
     SiteOpening,
 )
+from cover.selectors import guarantee_rows, legal_info_current, plan_terms, plans_published
 from cover.terms import Terms
 
 # Keys added to a plan version's frozen terms (``cover.terms.Terms`` ignores them).
@@ -285,14 +288,10 @@ def _ipid_obligations_and_term(terms: Terms) -> list[tuple[str, list[str]]]:
 
 
 def _site():
-    from wagtail.models import Site
-
     return Site.objects.filter(is_default_site=True).first()
 
 
 def ipid_html(*, terms: Terms, version_number: int | None) -> str:
-    from cover.selectors import legal_info_current
-
     site = _site()
     branding = Branding.for_site(site) if site else None
     return render_to_string(
@@ -310,7 +309,7 @@ def ipid_html(*, terms: Terms, version_number: int | None) -> str:
 
 def ipid_render(*, terms: Terms, version_number: int | None = None) -> bytes:
     """The IPID as a PDF (WeasyPrint)."""
-    import weasyprint
+    import weasyprint  # lazy: heavy (Pango, fonts), only where a PDF is rendered
 
     html = ipid_html(terms=terms, version_number=version_number)
     return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
@@ -339,8 +338,6 @@ def _settings_url(model: str) -> str:
 
 def golive_checklist() -> list[ChecklistItem]:
     """What the current insurer must complete before opening its public site."""
-    from cover.selectors import legal_info_current, plans_published
-
     site = _site()
     legal = legal_info_current()
     missing = legal.missing_fields()
@@ -451,9 +448,7 @@ def site_open() -> SiteOpening:
 
 def conditions_pdf_render(*, insurer_name: str, plan_name: str, terms: Terms) -> bytes:
     """A demonstration set of general conditions (clearly marked as such) as a PDF."""
-    import weasyprint
-
-    from cover.selectors import guarantee_rows
+    import weasyprint  # lazy: heavy (Pango, fonts), only where a PDF is rendered
 
     html = render_to_string(
         "cover/legal_demo_conditions.html",
@@ -477,10 +472,6 @@ def legal_info_save(*, values: dict[str, str]) -> InsurerLegalInfo:
 
 def demo_documents_seed(*, insurer_name: str) -> None:
     """Legal information and general conditions for a demo insurer, where missing."""
-    from wagtail.documents import get_document_model
-
-    from cover.selectors import legal_info_current, plan_terms
-
     if _site() is None:
         return
     if not legal_info_current().is_complete:

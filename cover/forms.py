@@ -28,7 +28,7 @@ class SignupForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
             self.add_error("password2", _("Les deux mots de passe ne correspondent pas."))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import tablib
@@ -27,7 +28,6 @@ from import_export import resources
 from import_export.fields import Field
 
 from cover.models import Doctor, Plan, PlanVersion, Policy
-from cover.services.portfolio import PortfolioReport
 from cover.services.site import plan_version_current
 from tenants.roles import INSURED_DOCTOR
 
@@ -48,6 +48,19 @@ NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}$")
 
 class PortfolioError(Exception):
     """The import was refused; the message is French and safe to show."""
+
+
+@dataclass
+class PortfolioReport:
+    """What an import found: every bad row with its line number, or what was imported."""
+
+    rows: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    imported: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not self.errors
 
 
 def _date_parse(value: str) -> datetime.date | None:

@@ -81,7 +81,7 @@ class EuroInput(forms.TextInput):
             return euros_input(value)
         return super().format_value(value)
 
-    def render(self, name, value, attrs=None, renderer=None):  # type: ignore[no-untyped-def]
+    def render(self, name, value, attrs=None, renderer=None):
         html = super().render(name, value, attrs, renderer)
         return format_html(
             '<span class="euro-field" style="display:flex;align-items:center;gap:.4em">'

@@ -8,8 +8,8 @@ Monitoring belongs to ``cleanup``, above ``cover``: its caller says whether it i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -73,9 +73,9 @@ def onboarding_checklist(
     return None if all(item.done for item in items) else items
 
 
-def onboarding_guide_read(*, user: Any) -> None:
+def onboarding_guide_read(*, user: User | AnonymousUser) -> None:
     """Record that the signed-in doctor opened a prevention guide (first time only)."""
-    if getattr(user, "pk", None) is None:
+    if user.pk is None:
         return
     doctor = Doctor.objects.filter(user_id=user.pk).first()
     if doctor is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -33,7 +34,7 @@ def moderation_settings_current(*, request: HttpRequest | None = None) -> Modera
     return ModerationSettings.for_site(site) if site else ModerationSettings()
 
 
-def plan_approval_refusal(*, plan: Plan, user: Any, four_eyes: bool) -> str | None:
+def plan_approval_refusal(*, plan: Plan, user: User | AnonymousUser, four_eyes: bool) -> str | None:
     """Why ``user`` may not approve ``plan``'s pending version, or ``None`` if they may."""
     if not four_eyes or plan.pk is None:
         return None

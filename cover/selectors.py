@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from wagtail.models import Site
 
 from common.formatting import euros
 from cover.models import (
@@ -26,8 +28,6 @@ from cover.terms import TERM_FIELDS, Terms
 def legal_info_current() -> InsurerLegalInfo:
     """The current insurer's legal information (its schema's default site); an unsaved, empty
     record when the schema has no site yet."""
-    from wagtail.models import Site
-
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
         return InsurerLegalInfo()
@@ -61,8 +61,8 @@ def policy_current(*, doctor: Doctor, on: datetime.date) -> Policy | None:
     )
 
 
-def doctor_for_user(*, user) -> Doctor | None:
-    if not getattr(user, "is_authenticated", False):
+def doctor_for_user(*, user: User | AnonymousUser) -> Doctor | None:
+    if not isinstance(user, User):  # an anonymous visitor (a User is always authenticated)
         return None
     return Doctor.objects.filter(user=user).first()
 

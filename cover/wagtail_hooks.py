@@ -26,14 +26,17 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from cover.figures import PERIOD_LABELS, figures_cards, insurer_figures, period_resolve
 from cover.forms import PortfolioImportForm
-from cover.models import Doctor, Plan, Policy
+from cover.golive_admin import golive_panel_add, site_open_view
+from cover.models import Doctor, GuidePage, Plan, Policy
 from cover.money import EuroColumn, EuroFormMixin, YesNoColumn
+from cover.onboarding import onboarding_guide_read
 from cover.plan_moderation import (
     PlanCreateView,
     PlanEditView,
     PlanWorkflowActionView,
     plan_action_menu_filter,
 )
+from cover.services.portfolio import portfolio_import
 
 IMPORT_PERMISSION = "cover.add_policy"
 
@@ -220,8 +223,6 @@ def register_viewsets():
 
 def portfolio_import_view(request):
     """Upload the portfolio CSV: checked first (every bad line listed), imported only when clean."""
-    from cover.services.portfolio import portfolio_import
-
     if not request.user.has_perm(IMPORT_PERMISSION):
         raise PermissionDenied
     report = None
@@ -260,15 +261,11 @@ def register_import_menu_item():
 
 @hooks.register("construct_homepage_panels")
 def golive_checklist_panel(request, panels):
-    from cover.golive_admin import golive_panel_add
-
     golive_panel_add(request, panels)
 
 
 @hooks.register("register_admin_urls")
 def register_golive_url():
-    from cover.golive_admin import site_open_view
-
     return [path("mise-en-ligne/ouvrir/", site_open_view, name="cover_site_open")]
 
 
@@ -317,8 +314,5 @@ def register_figures_menu_item():
 @hooks.register("before_serve_page")
 def onboarding_guide_read_record(page, request, serve_args, serve_kwargs):
     """Opening a prevention guide ticks « Lire le guide de prévention » on the doctor's portal."""
-    from cover.models import GuidePage
-    from cover.onboarding import onboarding_guide_read
-
     if page.specific_class is GuidePage and request.user.is_authenticated:
         onboarding_guide_read(user=request.user)

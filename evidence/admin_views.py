@@ -21,9 +21,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from evidence import selectors, services
+from evidence import selectors
 from evidence.forms import CaptureRequestForm, ShareForm
 from evidence.models import Capture
+from evidence.renewal import renewals_zip
+from evidence.services import requests as capture_requests
+from evidence.services import sharing
+from evidence.services.custody import capture_downloaded, capture_viewed
 
 VIEW_PERMISSION = "evidence.view_capture"
 DOWNLOAD_PERMISSION = "evidence.download_capture"
@@ -59,7 +63,7 @@ def capture_list(request):
     form = CaptureRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            capture_id = services.capture_request(
+            capture_id = capture_requests.capture_request(
                 url=form.cleaned_data["url"],
                 requested_by=request.user,
                 reason=form.cleaned_data["reason"],
@@ -87,7 +91,7 @@ def capture_list(request):
 @permission_required(VIEW_PERMISSION)
 def capture_detail(request, capture_id: int):
     capture = _capture(capture_id)
-    services.capture_viewed(capture=capture, actor=request.user, where="administration")
+    capture_viewed(capture=capture, actor=request.user, where="administration")
     verdicts = (
         selectors.capture_verdicts(capture=capture)
         if capture.status == Capture.Status.COMPLETE
@@ -137,7 +141,7 @@ def capture_recapture(request, capture_id: int):
     """Retry a failed capture, or capture a complete one's page again, as a new capture."""
     capture = _capture(capture_id)
     try:
-        new_id = services.capture_recapture(
+        new_id = capture_requests.capture_recapture(
             capture_id=capture.pk,
             requested_by=request.user,
             reason=request.POST.get("reason", ""),
@@ -175,7 +179,7 @@ def capture_download(request, capture_id: int):
         filename=selectors.bundle_filename(capture=capture),
         content_type="application/zip",
     )
-    services.capture_downloaded(capture=capture, actor=request.user, where="administration")
+    capture_downloaded(capture=capture, actor=request.user, where="administration")
     return response
 
 
@@ -190,7 +194,7 @@ def capture_share(request, capture_id: int):
                 messages.error(request, str(error))
         return redirect("evidence_admin:detail", capture_id=capture.pk)
     try:
-        link = services.capture_share(
+        link = sharing.capture_share(
             capture=capture,
             recipient_email=form.cleaned_data["recipient_email"],
             expires_in=dt.timedelta(days=int(form.cleaned_data["days"])),
@@ -215,8 +219,6 @@ def capture_share(request, capture_id: int):
 @permission_required(DOWNLOAD_PERMISSION)
 def capture_renewals_download(request, capture_id: int):
     """The bundle's timestamp renewal folder, as a ZIP (``<bundle>.renewals/``)."""
-    from evidence.renewal import renewals_zip
-
     capture = _capture(capture_id)
     packed = renewals_zip(capture=capture)
     if packed is None:
@@ -224,7 +226,7 @@ def capture_renewals_download(request, capture_id: int):
     filename, content = packed
     response = HttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    services.capture_downloaded(
+    capture_downloaded(
         capture=capture, actor=request.user, where="administration (renouvellements)"
     )
     return response

@@ -94,7 +94,7 @@ class BrowserThread:
 
     def _launch(self):
         if self._playwright is None:
-            from playwright.sync_api import sync_playwright
+            from playwright.sync_api import sync_playwright  # lazy: only a worker launches Chromium
 
             self._manager = sync_playwright()
             self._playwright = self._manager.start()

@@ -376,7 +376,7 @@ def comparison_annex_pdf(*, comparison: CaptureComparison, subject: str = "") ->
     """The comparison as a PDF annex for a lawyer or a commissaire de justice: both captures'
     numbers, dates, tag-manifest and archive hashes, their first screens reduced, the fate of
     each quoted passage and every paragraph edited, removed or added."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # lazy: WeasyPrint is heavy, loaded only to render an annex
 
     html = render_to_string(
         "evidence/compare_annex.html",

@@ -1,7 +1,7 @@
 """One capture's chain of custody: what each event's hash covers, and the hash.
 
-Pure functions, shared by the writes (``evidence.services.custody_record``) and the reads that
-verify a chain (``evidence.selectors.custody_chain_check``, ``evidence.custody_log``).
+Pure functions, shared by the writes (``evidence.services.custody.custody_record``) and the
+reads that verify a chain (``evidence.selectors.custody_chain_check``, ``evidence.custody_log``).
 """
 
 from __future__ import annotations

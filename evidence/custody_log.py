@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -76,7 +77,7 @@ def custody_log_append(
     capture_id: int | None = None,
     capture_seq: int | None = None,
     event_hash: str = "",
-    actor=None,
+    actor: User | None = None,
     actor_label: str = "",
     detail: dict[str, Any] | None = None,
 ) -> CustodyLogEntry:

@@ -48,6 +48,7 @@ from evidence.renewal_record import (
     token_facts,
 )
 from evidence.seal import pem_to_der
+from evidence.services.custody import custody_record
 from evidence.timestamp import TimestampError, timestamp_request, timestamp_token_check
 
 logger = logging.getLogger(__name__)
@@ -430,8 +431,6 @@ def _renewal_store(
         gen_time=facts.gen_time,
         tsa_not_after=facts.tsa_not_after,
     )
-    from evidence.services import custody_record
-
     custody_record(
         capture=capture,
         kind=CustodyEvent.Kind.RENEWED,

@@ -34,6 +34,8 @@ from pathlib import PurePosixPath
 
 from asn1crypto import cms, tsp, x509
 
+from evidence.timestamp import TimeStampResp
+
 RENEWALS_SUFFIX = ".renewals"
 RENEWALS_VERIFY_MD = "VERIFY.md"
 BAG_PROTECTED_FILES: tuple[str, ...] = (
@@ -178,8 +180,6 @@ def token_facts(*, response_der: bytes) -> TokenFacts:
     ``rsa``, ``rsa-pss``, ``ed25519``), digest and family (``sha256-ecdsa``) and family with
     key size (``ecdsa-256``, ``rsa-2048``).
     """
-    from evidence.timestamp import TimeStampResp
-
     try:
         response = TimeStampResp.load(response_der)
         token = response["time_stamp_token"]

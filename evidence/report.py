@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from django.template import Context, Engine
 from weasyprint import HTML
 
-from evidence.capture import file_sha256
+from evidence.capture.result import file_sha256
 from evidence.prechecks import UNKNOWN
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -4,19 +4,25 @@ doctor-facing reads are further limited to the doctor's own captures."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.core import signing
 from django.core.files import File
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from evidence.bag import TAGMANIFEST
 from evidence.custody_chain import custody_hash, custody_payload
 from evidence.models import Capture, CustodyEvent, ShareLink
+from evidence.renewal import renewals_zip
 from evidence.storage import bundle_local_copy
+from evidence.verify import CheckVerdict, bundle_verify
 from outbox.selectors import outbox_delivery
 
 SCREENSHOT_MEMBER = "data/screenshot-viewport.png"
@@ -74,13 +80,13 @@ def captures_last_hour() -> int:
     return Capture.objects.filter(created_at__gte=since).count()
 
 
-def captures_of_user(*, user) -> QuerySet[Capture]:
-    if user is None or not user.is_authenticated:
+def captures_of_user(*, user: User | AnonymousUser | None) -> QuerySet[Capture]:
+    if not isinstance(user, User):  # nobody, or an anonymous visitor
         return Capture.objects.none()
     return Capture.objects.filter(requested_by=user).select_related("previous")
 
 
-def capture_of_user(*, user, capture_id: int) -> Capture | None:
+def capture_of_user(*, user: User | AnonymousUser | None, capture_id: int) -> Capture | None:
     """A doctor's own capture, or None (someone else's looks exactly like a missing one)."""
     return captures_of_user(user=user).filter(pk=capture_id).first()
 
@@ -159,16 +165,10 @@ def capture_screenshot(*, capture: Capture) -> bytes | None:
 
 def capture_verdicts(*, capture: Capture) -> list:
     """Every check of EVIDENCE.md, run now on the stored files (never on database values)."""
-    from evidence.verify import CheckVerdict, bundle_verify
-
     if not bundle_stored(capture=capture):
         return [CheckVerdict("archive", False, "lot de preuve absent")]
     # The verifier works on a file: a private copy read back from the storage, as a
     # commissaire de justice would download it.
-    import tempfile
-
-    from evidence.renewal import renewals_zip
-
     packed = renewals_zip(capture=capture)  # the timestamp renewal chain, if any
     with (
         bundle_local_copy(name=capture.bundle.name or "") as path,
@@ -184,11 +184,6 @@ def capture_verdicts(*, capture: Capture) -> list:
 
 
 def _tagmanifest_verdict(*, path: Path, expected: str):
-    import hashlib
-
-    from evidence.bag import TAGMANIFEST
-    from evidence.verify import CheckVerdict
-
     name = "tagmanifest enregistré"
     try:
         with zipfile.ZipFile(path) as archive:

@@ -51,11 +51,11 @@ class FileSystemWriteOnceStorage(FileSystemStorage):
     def __init__(self) -> None:
         super().__init__(file_permissions_mode=READ_ONLY, directory_permissions_mode=0o750)
 
-    @property  # type: ignore[override]
+    @property
     def base_location(self) -> str:
         return str(evidence_root())
 
-    @property  # type: ignore[override]
+    @property
     def location(self) -> str:
         return os.path.abspath(self.base_location)
 

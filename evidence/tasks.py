@@ -28,9 +28,11 @@ from dramatiq.middleware import CurrentMessage
 from dramatiq_crontab import cron
 
 from common.tasks import SCHEMA_OPTION, tenants_fan_out
-from evidence import services
 from evidence.browser import BrowserThread, SharedBrowser
 from evidence.models import Capture
+from evidence.renewal import captures_renew
+from evidence.selectors import capture_outbox_key
+from evidence.services.execution import attempts_exhausted_reason, capture_execute, capture_fail
 from outbox.services import outbox_done, outbox_heartbeat, outbox_lease_take
 
 logger = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ def capture_execute_task(capture_id: int) -> None:
     capture is captured once. A re-delivery of the same message after its worker died takes
     over. A finished capture (complete or failed) acknowledges its outbox row.
     """
-    key = services.capture_outbox_key(capture_id=capture_id)
+    key = capture_outbox_key(capture_id=capture_id)
     if not Capture.objects.filter(pk=capture_id).exists():
         logger.warning("Capture %s no longer exists: delivery acknowledged", capture_id)
         outbox_done(key=key)
@@ -88,7 +90,7 @@ def capture_execute_task(capture_id: int) -> None:
         logger.info("Capture %s is running in another live worker: delivery dropped", capture_id)
         return
     with outbox_heartbeat(key=key, message_id=message_id):
-        capture = services.capture_execute(capture_id=capture_id, browser=worker_browser())
+        capture = capture_execute(capture_id=capture_id, browser=worker_browser())
     if capture.is_finished:
         outbox_done(key=key)
 
@@ -112,9 +114,9 @@ def capture_execute_exhausted_task(message_data: dict, retry_info: dict) -> None
             return
         # The row holds the French reason of the last attempt; the traceback stays in the logs.
         last = capture.error or _("erreur inconnue (voir le journal du processus de capture)")
-        reason = services.attempts_exhausted_reason(attempts=capture.attempts, last_error=last)
-        services.capture_fail(capture_id=capture_id, reason=reason)
-        outbox_done(key=services.capture_outbox_key(capture_id=capture_id))
+        reason = attempts_exhausted_reason(attempts=capture.attempts, last_error=last)
+        capture_fail(capture_id=capture_id, reason=reason)
+        outbox_done(key=capture_outbox_key(capture_id=capture_id))
 
 
 # --- Timestamp renewal (evidence.renewal) ----------------------------------------------------
@@ -127,8 +129,6 @@ def evidence_renew_due_task() -> None:
     Idempotent: a renewed bundle is no longer due. A capture whose renewal failed (TSA down)
     has nothing recorded; raising makes Dramatiq retry, and next week's run retries anyway.
     """
-    from evidence.renewal import captures_renew
-
     outcomes = captures_renew()
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:

@@ -16,9 +16,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from evidence import selectors, services
+from evidence import selectors
 from evidence.forms import CaptureRequestForm
 from evidence.models import Capture
+from evidence.services.custody import capture_downloaded, capture_viewed
+from evidence.services.requests import capture_request
+from evidence.services.sharing import share_link_downloaded, share_link_opened
 
 
 def _own_capture(request, capture_id: int) -> Capture:
@@ -46,7 +49,7 @@ def capture_list(request):
     form = CaptureRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            capture_id = services.capture_request(
+            capture_id = capture_request(
                 url=form.cleaned_data["url"],
                 requested_by=request.user,
                 reason=form.cleaned_data["reason"],
@@ -64,7 +67,7 @@ def capture_list(request):
 @require_GET
 def capture_detail(request, capture_id: int):
     capture = _own_capture(request, capture_id)
-    services.capture_viewed(capture=capture, actor=request.user, where="portail")
+    capture_viewed(capture=capture, actor=request.user, where="portail")
     previous = (
         capture.previous
         if capture.previous and capture.previous.requested_by_id == request.user.pk
@@ -96,7 +99,7 @@ def capture_download(request, capture_id: int):
     if capture.status != Capture.Status.COMPLETE:
         raise Http404(_("Lot de preuve indisponible."))
     response = _bundle_response(capture)
-    services.capture_downloaded(capture=capture, actor=request.user, where="portail")
+    capture_downloaded(capture=capture, actor=request.user, where="portail")
     return response
 
 
@@ -105,7 +108,7 @@ def share_open(request, token: str):
     link = selectors.share_link_from_token(token=token)
     if link is None:
         return render(request, "evidence/share_invalid.html", status=404)
-    services.share_link_opened(link=link)
+    share_link_opened(link=link)
     return render(
         request, "evidence/share.html", {"link": link, "capture": link.capture, "token": token}
     )
@@ -117,5 +120,5 @@ def share_download(request, token: str):
     if link is None:
         return render(request, "evidence/share_invalid.html", status=404)
     response = _bundle_response(link.capture)
-    services.share_link_downloaded(link=link)
+    share_link_downloaded(link=link)
     return response

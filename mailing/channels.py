@@ -27,12 +27,15 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests.adapters
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from urllib3.util import connection as urllib3_connection
 
 from common.keys import seal_key_decrypt, seal_key_encrypt
 from common.net_guard import OutboundGuard, OutboundRefused
@@ -188,14 +191,14 @@ def _url_load(*, channel: NotificationChannel) -> str:
 # --------------------------------------------------------------------------- reads
 
 
-def channels_for_owner(*, owner: Any) -> list[NotificationChannel]:
+def channels_for_owner(*, owner: User | None) -> list[NotificationChannel]:
     """A doctor's channels (``owner`` a user) or the insurer's (``owner=None``)."""
     if owner is None:
         return list(NotificationChannel.objects.filter(owner__isnull=True))
     return list(NotificationChannel.objects.filter(owner=owner))
 
 
-def channel_get_for_owner(*, public_id: Any, owner: Any) -> NotificationChannel | None:
+def channel_get_for_owner(*, public_id: Any, owner: User | None) -> NotificationChannel | None:
     """One channel of that owner only (another doctor's, or the insurer's, is ``None``)."""
     query = NotificationChannel.objects.filter(public_id=public_id)
     query = query.filter(owner__isnull=True) if owner is None else query.filter(owner=owner)
@@ -226,7 +229,7 @@ def _kinds_clean(kinds: Iterable[str]) -> list[str]:
 
 
 def channel_create(
-    *, owner: Any, label: str, url: str, kinds: Iterable[str]
+    *, owner: User | None, label: str, url: str, kinds: Iterable[str]
 ) -> NotificationChannel:
     """Check and save a channel (encrypted URL). Nothing is saved when the URL is refused."""
     label = (label or "").strip()
@@ -277,10 +280,7 @@ def _guard_install() -> None:
     with _install_lock:
         if _installed:
             return
-        # Lazy: Apprise's HTTP stack, patched once, only in processes that send to a channel.
-        import requests.adapters
-        from urllib3.util import connection as urllib3_connection
-
+        # Apprise's HTTP stack, patched once, only in processes that send to a channel.
         adapter_send = requests.adapters.HTTPAdapter.send
         create_connection = urllib3_connection.create_connection
 
@@ -444,8 +444,7 @@ def channels_digest_notify(*, recipient: str, notices: Sequence[Any], title: str
 
 
 def _enqueue(*, channel: NotificationChannel, title: str, body: str) -> None:
-    # Lazy: the task <-> service pair (mailing.tasks' actor calls notification_deliver_run).
-    from mailing.tasks import notification_deliver_task
+    from mailing.tasks import notification_deliver_task  # lazy: the task <-> service pair
 
     task_enqueue_on_commit(
         actor=notification_deliver_task,

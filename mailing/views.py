@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from common.http import AuthenticatedHttpRequest
 from mailing.channels import (
     CHANNEL_KINDS,
     ChannelInvalid,
@@ -52,7 +54,7 @@ class ChannelForm(forms.Form):
     )
 
 
-def _page(request: HttpRequest, *, owner: Any, template: str, back: str) -> HttpResponse:
+def _page(request: HttpRequest, *, owner: User | None, template: str, back: str) -> HttpResponse:
     form = ChannelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -80,7 +82,7 @@ def _page(request: HttpRequest, *, owner: Any, template: str, back: str) -> Http
     )
 
 
-def _action(request: HttpRequest, *, owner: Any, public_id: Any, action: str, back: str):
+def _action(request: HttpRequest, *, owner: User | None, public_id: Any, action: str, back: str):
     channel = channel_get_for_owner(public_id=public_id, owner=owner)
     if channel is None or action not in ("test", "delete"):
         raise Http404
@@ -102,7 +104,7 @@ def _action(request: HttpRequest, *, owner: Any, public_id: Any, action: str, ba
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def portal_channels(request: HttpRequest) -> HttpResponse:
+def portal_channels(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _page(
         request,
         owner=request.user,
@@ -113,7 +115,9 @@ def portal_channels(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def portal_channel_action(request: HttpRequest, public_id: Any, action: str) -> HttpResponse:
+def portal_channel_action(
+    request: AuthenticatedHttpRequest, public_id: Any, action: str
+) -> HttpResponse:
     return _action(
         request, owner=request.user, public_id=public_id, action=action, back="notifications:list"
     )

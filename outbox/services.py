@@ -30,6 +30,7 @@ import dramatiq
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
+from dramatiq.brokers.redis import RedisBroker
 
 from outbox.models import OutboxMessage
 from tenants.db import connection
@@ -135,8 +136,6 @@ def broker_message_ids(*, queue_name: str) -> set[str] | None:
     (new at every retry), so the Dramatiq message ids are read from the data. None when the
     broker cannot say (RabbitMQ): the caller then relies on time alone.
     """
-    from dramatiq.brokers.redis import RedisBroker
-
     broker = dramatiq.get_broker()
     if not isinstance(broker, RedisBroker):
         return None

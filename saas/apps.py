@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from saas.page_cache import signals_connect
+
 
 class SaasConfig(AppConfig):
     """Project wiring. Listed first so the Dramatiq broker exists before any actor is declared."""
@@ -8,10 +10,7 @@ class SaasConfig(AppConfig):
     verbose_name = "Égide"
 
     def ready(self) -> None:
-        from saas.broker import broker_setup
+        from saas.broker import broker_setup  # lazy: it imports models (needs the app registry)
 
         broker_setup()
-
-        from saas.page_cache import signals_connect
-
         signals_connect()

@@ -21,9 +21,14 @@ import time
 import dramatiq
 import redis
 from django.conf import settings
+from django.db import close_old_connections, connections
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
+
+from evidence.services.work_folders import work_orphans_clean
+from outbox.services import outbox_relay
+from tenants.task_middleware import DbConnectionMiddleware, TenantMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +64,6 @@ def _millis() -> int:
 
 def worker_loop_once(broker: dramatiq.Broker, *, orphans: bool) -> None:
     """One turn of the worker loop (see the module docstring). Each part fails on its own."""
-    # Lazy imports in this module: the broker is installed before the apps load (actors need it).
-    from django.db import close_old_connections, connections
-
-    from outbox.services import outbox_relay
-
     try:
         if isinstance(broker, EgideRedisBroker):
             broker.heartbeat_touch()
@@ -79,8 +79,6 @@ def worker_loop_once(broker: dramatiq.Broker, *, orphans: bool) -> None:
         connections.close_all()
     if orphans:
         try:
-            from evidence.services import work_orphans_clean
-
             work_orphans_clean()
         except Exception as exc:  # noqa: BLE001 - retried on the next turn
             logger.warning("Worker loop: orphan work folders not cleaned (%s)", exc)
@@ -98,8 +96,6 @@ class WorkerLoopMiddleware(dramatiq.Middleware):
         self._stop.clear()
 
         def loop() -> None:
-            from django.db import connections
-
             last_orphans = 0.0
             try:
                 while True:
@@ -123,8 +119,6 @@ class WorkerLoopMiddleware(dramatiq.Middleware):
 
 
 def broker_build() -> dramatiq.Broker:
-    from tenants.task_middleware import DbConnectionMiddleware, TenantMiddleware
-
     broker: dramatiq.Broker
     if settings.RABBITMQ_URL:
         broker = RabbitmqBroker(url=settings.RABBITMQ_URL)

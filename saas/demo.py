@@ -22,7 +22,7 @@ from cover.claims.demo import claims_demo_seed
 from cover.demo import demo_offer_seed
 from cover.documents import GoLiveError, site_open
 from cover.models import Branding as BrandingSetting
-from saas.embedded.review_site import (
+from saas.embedded.review_content import (
     LISTING_PLATFORM_NAME,
     LISTING_PROFILE,
     LISTINGS,
@@ -292,7 +292,10 @@ def platform_billing_demo_seed(*, assignments: dict[str, str]) -> list[str]:
     the state is synced at once rather than waiting for webhooks (the web server is not up yet).
     """
     try:
-        from devtools.stripe_standin.demo import demo_checkout_pay, stripe_local_running
+        from devtools.stripe_standin.demo import (  # lazy: devtools/ is optional
+            demo_checkout_pay,
+            stripe_local_running,
+        )
     except ImportError as exc:  # the production image leaves devtools/ out
         raise BillingError(
             _(

@@ -25,12 +25,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import dramatiq
+import psycopg
+import redis
 from django.conf import settings
+from django.core.cache import caches
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.brokers.redis import RedisBroker
 
 from evidence.storage_s3 import evidence_bucket_check
 
@@ -51,8 +57,6 @@ def health_timeout_s() -> float:
 
 def check_database(*, settings_dict: dict[str, Any] | None = None, timeout_s: float) -> str:
     """Connect to PostgreSQL with a connect and statement timeout and run ``SELECT 1``."""
-    import psycopg
-
     db = settings_dict if settings_dict is not None else connections["default"].settings_dict
     params: dict[str, Any] = {
         "dbname": db.get("NAME") or "postgres",
@@ -76,8 +80,6 @@ def check_database(*, settings_dict: dict[str, Any] | None = None, timeout_s: fl
 
 def _redis_ping(client: Any, *, timeout_s: float) -> None:
     """PING through a new connection built like ``client``'s, with timeouts."""
-    import redis
-
     pool = client.connection_pool
     kwargs = {
         **pool.connection_kwargs,
@@ -94,10 +96,6 @@ def _redis_ping(client: Any, *, timeout_s: float) -> None:
 
 
 def check_broker(*, timeout_s: float) -> str:
-    import dramatiq
-    from dramatiq.brokers.rabbitmq import RabbitmqBroker
-    from dramatiq.brokers.redis import RedisBroker
-
     broker = dramatiq.get_broker()
     if isinstance(broker, RabbitmqBroker):
         broker.connection  # noqa: B018 - opening the channel is the check
@@ -111,8 +109,6 @@ def check_broker(*, timeout_s: float) -> str:
 def check_cache(*, timeout_s: float) -> str:
     """The cache server answers. Pages survive without it (errors are ignored), so this probe
     is the only place where a cache outage shows."""
-    import redis
-
     config = settings.CACHES["default"]
     location = config.get("LOCATION", "")
     if isinstance(location, list | tuple):
@@ -126,7 +122,6 @@ def check_cache(*, timeout_s: float) -> str:
         finally:
             client.connection_pool.disconnect()
         return "ok (redis)"
-    from django.core.cache import caches
 
     key = f"healthz-{uuid.uuid4().hex}"
     cache = caches["default"]

@@ -225,7 +225,7 @@ def command_test(rest: list[str], env: dict[str, str]) -> int:
 def main(argv: list[str]) -> int:
     warnings.filterwarnings("ignore")
     sys.path.insert(0, str(BASE_DIR))
-    from saas import embedded
+    from saas import embedded  # lazy: needs BASE_DIR on sys.path (set just above)
 
     command, rest = (argv[0] if argv else "run"), argv[1:]
     if command not in ("run", "test"):

@@ -24,7 +24,7 @@ class TenantSafeRedirectMiddleware(RedirectMiddleware):
     """
 
     def process_response(self, request, response):
-        if connection.schema_name == get_public_schema_name():
+        if connection.schema_name == get_public_schema_name():  # type: ignore[attr-defined]  # django-tenants
             return response
         return super().process_response(request, response)
 

@@ -25,7 +25,7 @@ from django_tenants.utils import tenant_context
 
 from cover.claims.services.provisioning import claims_provision
 from cover.services.site import site_provision
-from evidence.services import evidence_provision
+from evidence.services.provisioning import evidence_provision
 from tenants.billing import insurer_stripe_account_try
 from tenants.db import connection
 from tenants.models import Domain, Insurer
@@ -104,25 +104,14 @@ def insurer_onboard(
 
     Without ``admin_password`` the admin gets an invitation e-mail to choose one.
     """
-    domain = domain.strip().lower()
-    name = name.strip()
-    if not name:
-        raise OnboardingError(_("Le nom de l'assureur est obligatoire."))
-    if not HOSTNAME_RE.match(domain):
-        raise OnboardingError(_("Domaine invalide : %(domain)s") % {"domain": domain})
-    try:
-        validate_email(admin_email)
-    except ValidationError as exc:
-        raise OnboardingError(
-            _("Adresse e-mail invalide : %(email)s") % {"email": admin_email}
-        ) from exc
-    onboarding = Onboarding(
+    onboarding = _onboarding_check(
         name=name,
         domain=domain,
         admin_email=admin_email,
         admin_password=admin_password,
-        branding=branding or Branding(display_name=name),
+        branding=branding,
     )
+    name = onboarding.name
     connection.set_schema_to_public()
     schema = schema_name or schema_name_for(name)
     if schema in RESERVED_SCHEMAS:
@@ -136,6 +125,56 @@ def insurer_onboard(
         raise OnboardingError(
             _("Création impossible : %(error)s") % {"error": "; ".join(exc.messages)}
         ) from exc
+    _insurer_provision(insurer=insurer, onboarding=onboarding)
+
+    if not admin_password:
+        insurer_id, admin_id = insurer.pk, onboarding.admin.pk
+        transaction.on_commit(lambda: invitation_send(insurer_id=insurer_id, user_id=admin_id))
+    # Last step, after the commit and best effort: the insurer's Stripe connected account. If
+    # Stripe is unreachable the insurer is still onboarded with its account "À créer" (and the
+    # error kept); tenants.tasks.stripe_accounts_provision, the platform admin and any payment
+    # flow (insurer_stripe_account_ensure) create it later. A payment platform's outage must
+    # not block onboarding, and a rolled-back onboarding must not leave a Stripe account.
+    onboarded_id = insurer.pk
+    transaction.on_commit(lambda: _stripe_account_after_onboarding(insurer_id=onboarded_id))
+    logger.info("Insurer %s onboarded in schema %s", name, schema)
+    return insurer
+
+
+def _onboarding_check(
+    *,
+    name: str,
+    domain: str,
+    admin_email: str,
+    admin_password: str | None,
+    branding: Branding | None,
+) -> Onboarding:
+    """The onboarding's inputs, normalised and checked before anything is written."""
+    domain = domain.strip().lower()
+    name = name.strip()
+    if not name:
+        raise OnboardingError(_("Le nom de l'assureur est obligatoire."))
+    if not HOSTNAME_RE.match(domain):
+        raise OnboardingError(_("Domaine invalide : %(domain)s") % {"domain": domain})
+    try:
+        validate_email(admin_email)
+    except ValidationError as exc:
+        raise OnboardingError(
+            _("Adresse e-mail invalide : %(email)s") % {"email": admin_email}
+        ) from exc
+    return Onboarding(
+        name=name,
+        domain=domain,
+        admin_email=admin_email,
+        admin_password=admin_password,
+        branding=branding or Branding(display_name=name),
+    )
+
+
+def _insurer_provision(*, insurer: Insurer, onboarding: Onboarding) -> None:
+    """The insurer's schema, then its domain and every step of ``STEPS`` in one transaction;
+    on any failure the insurer and its schema are dropped and the error told in French."""
+    domain = onboarding.domain
     try:
         # Outside the transaction below: replaying Wagtail's migrations (when no template
         # schema exists) mixes data and DDL, which PostgreSQL refuses in one transaction.
@@ -166,19 +205,6 @@ def insurer_onboard(
         raise
     finally:
         connection.set_schema_to_public()
-
-    if not admin_password:
-        insurer_id, admin_id = insurer.pk, onboarding.admin.pk
-        transaction.on_commit(lambda: invitation_send(insurer_id=insurer_id, user_id=admin_id))
-    # Last step, after the commit and best effort: the insurer's Stripe connected account. If
-    # Stripe is unreachable the insurer is still onboarded with its account "À créer" (and the
-    # error kept); tenants.tasks.stripe_accounts_provision, the platform admin and any payment
-    # flow (insurer_stripe_account_ensure) create it later. A payment platform's outage must
-    # not block onboarding, and a rolled-back onboarding must not leave a Stripe account.
-    onboarded_id = insurer.pk
-    transaction.on_commit(lambda: _stripe_account_after_onboarding(insurer_id=onboarded_id))
-    logger.info("Insurer %s onboarded in schema %s", name, schema)
-    return insurer
 
 
 def _stripe_account_after_onboarding(*, insurer_id: int) -> None:

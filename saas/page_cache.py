@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django_tenants.utils import get_public_schema_name
+from wagtail.signals import page_published, page_unpublished
 
 PUBLIC_PAGE_CACHE_S = 60
 _VERSION_KEY = "public-pages-version"
@@ -51,13 +52,13 @@ def public_pages_invalidate() -> None:
         pass
 
 
-def _invalidate_on_commit(sender, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _invalidate_on_commit(sender, **kwargs) -> None:
     if sender._meta.app_label not in _APPS_SHOWN:
         return
     _page_changed(sender, **kwargs)
 
 
-def _page_changed(sender, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _page_changed(sender, **kwargs) -> None:
     """Any page published or unpublished, whichever app defines it."""
     if getattr(connection, "schema_name", None) in (None, get_public_schema_name()):
         return
@@ -68,8 +69,6 @@ def signals_connect() -> None:
     """Called once from the app config."""
     post_save.connect(_invalidate_on_commit, dispatch_uid="egide-public-pages-save")
     post_delete.connect(_invalidate_on_commit, dispatch_uid="egide-public-pages-delete")
-    from wagtail.signals import page_published, page_unpublished
-
     page_published.connect(_page_changed, dispatch_uid="egide-public-pages-pub")
     page_unpublished.connect(_page_changed, dispatch_uid="egide-public-pages-unpub")
 

@@ -7,6 +7,7 @@ the setting is a lazy string resolved in the current schema instead.
 
 from __future__ import annotations
 
+from django.db import DatabaseError
 from django.utils.functional import lazy
 
 PLATFORM_NAME = "Égide"
@@ -16,19 +17,18 @@ NEUTRAL_NAME = "Espace de gestion"
 def site_name_current() -> str:
     """The current insurer's display name (its Branding), the platform's name on the public
     schema, a neutral name when neither can be read (no tenant yet, no database)."""
-    # Lazy imports: the settings import this module before the apps load.
-    from django.db import DatabaseError
-    from django_tenants.utils import get_public_schema_name
+    # The settings import this module: what reads settings or models is imported when called.
+    from django_tenants.utils import get_public_schema_name  # lazy: reads settings at import
 
-    from tenants.db import connection
+    from tenants.db import connection  # lazy: its backend imports models (settings load first)
 
     schema = getattr(connection, "schema_name", None)
     if not schema or schema == get_public_schema_name():
         return PLATFORM_NAME
     try:
-        from wagtail.models import Site
+        from wagtail.models import Site  # lazy: models, and the settings import this module
 
-        from cover.models import Branding
+        from cover.models import Branding  # lazy: models, and the settings import this module
 
         site = Site.objects.filter(is_default_site=True).first()
         name = Branding.for_site(site).display_name if site is not None else ""

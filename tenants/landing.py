@@ -12,6 +12,7 @@ posts) is treated as « no ``next`` ».
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.urls import reverse
 from django_tenants.utils import get_public_schema_name
@@ -23,11 +24,11 @@ INSURER_ADMIN_PERMISSION = "cover.change_branding"
 CLAIMS_HANDLER_PERMISSION = "claims.handle_claim"
 
 
-def user_home_url(*, user) -> str:
+def user_home_url(*, user: User | AnonymousUser | None) -> str:
     """The page a signed-in ``user`` starts on, on the current host."""
     if getattr(connection, "schema_name", None) == get_public_schema_name():
         return reverse("admin:index")
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):  # nobody yet, or an anonymous visitor
         return reverse("portal:login")
     if user.is_superuser or user.has_perm(INSURER_ADMIN_PERMISSION):
         return reverse("wagtailadmin_home")

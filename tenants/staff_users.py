@@ -15,7 +15,7 @@ from wagtail.users.views.users import CreateView, EditView, UserViewSet
 
 class _NoSuperuserGrant:
     def __init__(self, *args, can_grant_superuser: bool = False, **kwargs) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         if not can_grant_superuser:
             self.fields.pop("is_superuser", None)  # type: ignore[attr-defined]
 

@@ -40,8 +40,7 @@ BILLING_QUEUE = "billing"
 @dramatiq.actor(queue_name=STRIPE_QUEUE, max_retries=8, min_backoff=1_000, max_backoff=300_000)
 def stripe_event_process_task(event_id: str) -> None:
     """Apply one stored Stripe event in the schema the message is bound to (idempotent)."""
-    # Lazy: the task <-> service pair (tenants.webhooks enqueues this actor).
-    from tenants.webhooks import stripe_event_process as process
+    from tenants.webhooks import stripe_event_process as process  # lazy: task <-> service pair
 
     process(event_id=event_id)
 

@@ -81,8 +81,7 @@ def stripe_event_receive(*, data: dict) -> StripeEvent:
     A duplicate of an event already processed does nothing; a duplicate of one not processed
     yet queues it again (the job is idempotent), which recovers a lost or failed job.
     """
-    # Lazy: the task <-> service pair (tenants.tasks' actor calls stripe_event_process).
-    from tenants.tasks import stripe_event_process_task
+    from tenants.tasks import stripe_event_process_task  # lazy: the task <-> service pair
 
     connection.set_schema_to_public()
     with transaction.atomic():

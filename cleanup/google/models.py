@@ -38,7 +38,7 @@ class GoogleBusinessSettings(BaseSiteSetting):
     class Meta:
         verbose_name = _("Google Business Profile")
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs):
         if not self.client_secret and self.pk:
             previous = type(self).objects.filter(pk=self.pk).values_list("client_secret", flat=True)
             self.client_secret = previous.first() or ""

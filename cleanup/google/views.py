@@ -18,15 +18,15 @@ from cleanup.google.models import GoogleConnection, GoogleReply, GoogleReview
 from cleanup.google.services import connection as google_connection
 from cleanup.google.services import replies as google_replies
 from cleanup.google.services import reviews as google_reviews
+from common.http import AuthenticatedHttpRequest
 from cover.models import Doctor
+from cover.selectors import doctor_for_user
 
 SESSION_STATE = "google_oauth_state"
 SESSION_VERIFIER = "google_oauth_verifier"
 
 
 def _doctor(request: HttpRequest) -> Doctor:
-    from cover.selectors import doctor_for_user
-
     doctor = doctor_for_user(user=request.user)
     if doctor is None:
         raise PermissionDenied(_("Cet espace est réservé aux médecins assurés."))
@@ -91,7 +91,7 @@ def connect(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def callback(request: HttpRequest) -> HttpResponse:
+def callback(request: AuthenticatedHttpRequest) -> HttpResponse:
     doctor = _doctor(request)
     expected = request.session.pop(SESSION_STATE, "")
     verifier = request.session.pop(SESSION_VERIFIER, "")
@@ -117,7 +117,7 @@ def callback(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def disconnect(request: HttpRequest) -> HttpResponse:
+def disconnect(request: AuthenticatedHttpRequest) -> HttpResponse:
     doctor = _doctor(request)
     connection = _connection(doctor)
     if connection is None:
@@ -160,7 +160,7 @@ def scan(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def reply(request: HttpRequest, review_id: int) -> HttpResponse:
+def reply(request: AuthenticatedHttpRequest, review_id: int) -> HttpResponse:
     """Draft (GET creates one from the assistant), check (POST « verifier »), approve (POST
     « approuver », by the doctor himself), delete the published reply (POST « supprimer »)."""
     doctor = _doctor(request)

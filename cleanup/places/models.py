@@ -43,13 +43,13 @@ class PlacesSettingsForm(WagtailAdminModelForm):
         ),
     )
 
-    def save(self, commit: bool = True):  # type: ignore[no-untyped-def]
+    def save(self, commit: bool = True):
         instance = super().save(commit=False)
         key = self.cleaned_data.get("api_key") or ""
         if commit:
             instance.save()
             if key:
-                from cleanup.places.services import places_api_key_store
+                from cleanup.places.services import places_api_key_store  # lazy: models ↔ services
 
                 places_api_key_store(conf=instance, api_key=key)
         return instance

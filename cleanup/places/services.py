@@ -33,7 +33,12 @@ from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+from wagtail.models import Site
 
+from cleanup.extract import Review as ExtractedReview
+from cleanup.models import Alert, Scan, WatchProfile
 from cleanup.places.models import (
     CONTENT_MAX_DAYS,
     FollowedPlace,
@@ -41,6 +46,7 @@ from cleanup.places.models import (
     PlaceReview,
     PlacesSettings,
 )
+from cleanup.scoring import review_score
 from common.keys import SealKeyDecryptError, seal_key_decrypt, seal_key_encrypt
 from common.net_guard import OutboundGuard, OutboundRefused, guarded_client
 
@@ -64,8 +70,6 @@ class PlacesError(Exception):
 
 def places_settings_current() -> PlacesSettings:
     """The insurer's settings; a French error when the feature is off or has no key."""
-    from wagtail.models import Site
-
     site = Site.objects.filter(is_default_site=True).first()
     conf = PlacesSettings.for_site(site) if site is not None else None
     if conf is None or not conf.configured:
@@ -122,7 +126,7 @@ class GuardedHttp:
         self.guard = guard or OutboundGuard()
         self.timeout = timeout
 
-    def request(  # type: ignore[no-untyped-def]
+    def request(
         self, uri, method="GET", body=None, headers=None, redirections=0, connection_type=None
     ):
         with guarded_client(
@@ -156,8 +160,6 @@ class GuardedHttp:
 
 
 def _service(http: Any = None) -> Any:
-    from googleapiclient.discovery import build
-
     options = {}
     endpoint = getattr(settings, "EGIDE_PLACES_ENDPOINT", "")
     if endpoint:
@@ -196,8 +198,6 @@ def _error_message(status: int, content: bytes) -> str:
 
 
 def _execute(request: Any, *, key: str, fields: str) -> dict[str, Any]:
-    from googleapiclient.errors import HttpError
-
     request.headers["X-Goog-Api-Key"] = key
     request.headers["X-Goog-FieldMask"] = fields
     try:
@@ -339,10 +339,6 @@ def _review_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _alert(*, scan: Any, kind: str, review: PlaceReview, detail: dict[str, Any]) -> Any:
-    from cleanup.extract import Review as ExtractedReview
-    from cleanup.models import Alert
-    from cleanup.scoring import review_score
-
     score = review_score(
         review=ExtractedReview(
             review_id=review.name, author=review.author_name or None, date=None,
@@ -380,13 +376,112 @@ def _alert(*, scan: Any, kind: str, review: PlaceReview, detail: dict[str, Any])
     return alert
 
 
+def _place_details_save(
+    *, place: FollowedPlace, data: dict[str, Any], result: PlaceScanResult, now: datetime.datetime
+) -> None:
+    """Refresh the place's name, address, link and rating from Place Details."""
+    place.display_name = _text(data.get("displayName"))[:300] or place.display_name
+    place.formatted_address = str(data.get("formattedAddress", ""))[:500]
+    place.google_maps_uri = _maps_uri(data.get("googleMapsUri")) or place.google_maps_uri
+    place.rating = result.rating
+    place.user_rating_count = result.count
+    place.details_fetched_at = now
+    place.reviews_read_at = now
+    place.last_error = ""
+    place.save()
+
+
+def _place_review_record(
+    *,
+    place: FollowedPlace,
+    scan: Scan,
+    name: str,
+    item: dict[str, Any],
+    review: PlaceReview | None,
+    baseline: bool,
+    result: PlaceScanResult,
+    now: datetime.datetime,
+) -> None:
+    """Record one review of the answer: a new one (counted in the baseline on the first read,
+    an alert after), or a known one refreshed (an alert when its text or rating changed)."""
+    values = _review_values(item)
+    fingerprint = _fingerprint(values["rating"], values["text"])
+    result.reviews += 1
+    if review is None:
+        review = PlaceReview.objects.create(
+            place=place, name=name, fingerprint=fingerprint, first_seen=now,
+            last_seen=now, **values,
+        )  # fmt: skip
+        if baseline:
+            result.baseline += 1
+        else:
+            result.new += 1
+            alert = _alert(scan=scan, kind=Alert.Kind.NEW_REVIEW, review=review, detail={})
+            result.alerts.append(alert.pk)
+        return
+    edited = review.fingerprint != fingerprint
+    before = {"rating": review.rating, "text": review.text}
+    for key, value in values.items():
+        setattr(review, key, value)
+    review.fingerprint = fingerprint
+    review.last_seen = now
+    review.content_purged_at = None
+    review.save()
+    if edited:
+        result.edited += 1
+        alert = _alert(
+            scan=scan, kind=Alert.Kind.EDITED_REVIEW, review=review,
+            detail={"before": before},
+        )  # fmt: skip
+        result.alerts.append(alert.pk)
+
+
+def _place_reviews_record(
+    *,
+    place: FollowedPlace,
+    scan: Scan,
+    data: dict[str, Any],
+    baseline: bool,
+    result: PlaceScanResult,
+    now: datetime.datetime,
+) -> int:
+    """Record each review of the answer once; return how many distinct reviews it had."""
+    known = {r.name: r for r in place.reviews.all()}
+    seen: set[str] = set()
+    for item in data.get("reviews", []):
+        name = str(item.get("name", ""))[:500]
+        if not name or name in seen:
+            continue
+        seen.add(name)
+        _place_review_record(
+            place=place, scan=scan, name=name, item=item, review=known.get(name),
+            baseline=baseline, result=result, now=now,
+        )  # fmt: skip
+    return len(seen)
+
+
+def _place_baseline_alert(
+    *, profile: WatchProfile, scan: Scan, place: FollowedPlace, result: PlaceScanResult, seen: int
+) -> None:
+    """The first read of a place: one summary alert instead of one per review."""
+    Alert.objects.create(
+        profile=profile, scan=scan, kind=Alert.Kind.BASELINE,
+        url=place.google_maps_uri or "https://maps.google.com/",
+        title=(_("Relevé initial Google Maps : %(n)s avis affichés par Google sur "
+                 "%(place)s (note %(rating)s, %(count)s avis)")
+               % {"n": seen, "place": place.display_name or place.place_id,
+                  "rating": result.rating if result.rating is not None else "—",
+                  "count": result.count if result.count is not None else "—"})[:500],
+        band="", detail={"source": SOURCE, "count": seen,
+                         "attribution": _("Avis fournis par Google")},
+    )  # fmt: skip
+
+
 def place_scan(*, place: FollowedPlace, http: Any = None) -> PlaceScanResult:
     """Place Details with rating, count and reviews; one cleanup ``Scan`` records the run.
 
     The API is read first, then everything is written in one transaction: an error (quota,
     refused key, network) records nothing but the message on the place."""
-    from cleanup.models import Alert, Scan, WatchProfile
-
     profile = WatchProfile.objects.filter(doctor=place.doctor).first()
     if profile is None:
         raise PlacesError(_("Enregistrez d'abord votre profil de veille."))
@@ -406,68 +501,15 @@ def place_scan(*, place: FollowedPlace, http: Any = None) -> PlaceScanResult:
             notes=_("Fiche Google Maps (Places API) : %(place)s")
             % {"place": place.display_name or place.place_id},
         )  # fmt: skip
-        place.display_name = _text(data.get("displayName"))[:300] or place.display_name
-        place.formatted_address = str(data.get("formattedAddress", ""))[:500]
-        place.google_maps_uri = _maps_uri(data.get("googleMapsUri")) or place.google_maps_uri
-        place.rating = result.rating
-        place.user_rating_count = result.count
-        place.details_fetched_at = now
-        place.reviews_read_at = now
-        place.last_error = ""
-        place.save()
+        _place_details_save(place=place, data=data, result=result, now=now)
         PlaceRatingPoint.objects.create(
             place=place, scan=scan, at=now, rating=result.rating, count=result.count
         )
-        known = {r.name: r for r in place.reviews.all()}
-        seen: set[str] = set()
-        for item in data.get("reviews", []):
-            name = str(item.get("name", ""))[:500]
-            if not name or name in seen:
-                continue
-            seen.add(name)
-            values = _review_values(item)
-            fingerprint = _fingerprint(values["rating"], values["text"])
-            result.reviews += 1
-            review = known.get(name)
-            if review is None:
-                review = PlaceReview.objects.create(
-                    place=place, name=name, fingerprint=fingerprint, first_seen=now,
-                    last_seen=now, **values,
-                )  # fmt: skip
-                if baseline:
-                    result.baseline += 1
-                else:
-                    result.new += 1
-                    alert = _alert(scan=scan, kind=Alert.Kind.NEW_REVIEW, review=review, detail={})
-                    result.alerts.append(alert.pk)
-                continue
-            edited = review.fingerprint != fingerprint
-            before = {"rating": review.rating, "text": review.text}
-            for key, value in values.items():
-                setattr(review, key, value)
-            review.fingerprint = fingerprint
-            review.last_seen = now
-            review.content_purged_at = None
-            review.save()
-            if edited:
-                result.edited += 1
-                alert = _alert(
-                    scan=scan, kind=Alert.Kind.EDITED_REVIEW, review=review,
-                    detail={"before": before},
-                )  # fmt: skip
-                result.alerts.append(alert.pk)
+        seen = _place_reviews_record(
+            place=place, scan=scan, data=data, baseline=baseline, result=result, now=now
+        )
         if baseline:
-            Alert.objects.create(
-                profile=profile, scan=scan, kind=Alert.Kind.BASELINE,
-                url=place.google_maps_uri or "https://maps.google.com/",
-                title=(_("Relevé initial Google Maps : %(n)s avis affichés par Google sur "
-                         "%(place)s (note %(rating)s, %(count)s avis)")
-                       % {"n": len(seen), "place": place.display_name or place.place_id,
-                          "rating": result.rating if result.rating is not None else "—",
-                          "count": result.count if result.count is not None else "—"})[:500],
-                band="", detail={"source": SOURCE, "count": len(seen),
-                                 "attribution": _("Avis fournis par Google")},
-            )  # fmt: skip
+            _place_baseline_alert(profile=profile, scan=scan, place=place, result=result, seen=seen)
         scan.status = Scan.Status.DONE
         scan.finished_at = timezone.now()
         scan.progress = 100
@@ -488,8 +530,6 @@ def places_content_purge(*, now: datetime.datetime | None = None) -> int:
     """Blank the Google content kept longer than ``CONTENT_MAX_DAYS`` after it was last
     returned: review words, author and links, and the words copied into place alerts. The
     fingerprint and the review's Google name stay (they identify, they do not show)."""
-    from cleanup.models import Alert
-
     limit = (now or timezone.now()) - datetime.timedelta(days=CONTENT_MAX_DAYS)
     purged = PlaceReview.objects.filter(last_seen__lt=limit, content_purged_at__isnull=True)
     count = purged.update(

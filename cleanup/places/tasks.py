@@ -8,6 +8,7 @@ import logging
 import dramatiq
 from dramatiq_crontab import cron
 
+from cleanup.places.services import places_scan_all
 from common.tasks import tenants_fan_out
 
 logger = logging.getLogger(__name__)
@@ -18,8 +19,6 @@ QUEUE = "cleanup"
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=30 * 60 * 1000)
 def places_scan_task() -> None:
     """In one insurer's schema: read every followed place, purge expired Google content."""
-    from cleanup.places.services import places_scan_all
-
     counts = places_scan_all()
     logger.info("Google Maps places read: %s", counts)
 

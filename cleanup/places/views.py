@@ -17,11 +17,10 @@ from cleanup.charts import line_chart_svg
 from cleanup.places import services
 from cleanup.places.models import FollowedPlace, PlacesSettings
 from cover.models import Doctor
+from cover.selectors import doctor_for_user
 
 
 def _doctor(request: HttpRequest) -> Doctor:
-    from cover.selectors import doctor_for_user
-
     doctor = doctor_for_user(user=request.user)
     if doctor is None:
         raise PermissionDenied(_("Cet espace est réservé aux médecins assurés."))

@@ -166,9 +166,19 @@ def _selector(path: Path, where: str, value: Any) -> FieldSelector:
     return FieldSelector(css=css, attribute=attribute)
 
 
-def profile_parse(*, data: Mapping[str, Any], path: Path) -> PlatformProfile:
-    """Build and check one profile from its parsed TOML; `path` names it in errors."""
-    _check_keys(path, "le profil", data, _TOP_KEYS)
+def _table(
+    path: Path, data: Mapping[str, Any], name: str, allowed: frozenset[str]
+) -> dict[str, Any]:
+    """The `[name]` table of a profile (empty when absent), its keys checked."""
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise _fail(path, f"[{name}] doit être une table")
+    _check_keys(path, f"[{name}]", table, allowed)
+    return table
+
+
+def _identity_parse(*, data: Mapping[str, Any], path: Path) -> tuple[str, str, list[str]]:
+    """The profile's key (its file name), display name and domains."""
     key = _string(path, "key", data.get("key"))
     if not _KEY.match(key):
         raise _fail(path, f"key {key!r} : lettres minuscules, chiffres et tirets (40 au plus)")
@@ -180,16 +190,11 @@ def profile_parse(*, data: Mapping[str, Any], path: Path) -> PlatformProfile:
         isinstance(d, str) and d.strip() and "/" not in d for d in domains
     ):
         raise _fail(path, "domains doit être une liste de noms de domaine")
-    review = _css(path, "review", data.get("review"))
-    fields = data.get("fields", {})
-    if not isinstance(fields, dict):
-        raise _fail(path, "[fields] doit être une table")
-    _check_keys(path, "[fields]", fields, _FIELD_KEYS)
-    selectors = {k: _selector(path, f"fields.{k}", v) for k, v in fields.items()}
-    aggregate = data.get("aggregate", {})
-    if not isinstance(aggregate, dict):
-        raise _fail(path, "[aggregate] doit être une table")
-    _check_keys(path, "[aggregate]", aggregate, _AGGREGATE_KEYS)
+    return key, name, domains
+
+
+def _reading_parse(*, data: Mapping[str, Any], path: Path) -> tuple[float, bool, list[str]]:
+    """How values are read: the rating scale, scripts needed or not, the date notations."""
     rating_best = data.get("rating_best", 5.0)
     if (
         isinstance(rating_best, bool)
@@ -203,33 +208,47 @@ def profile_parse(*, data: Mapping[str, Any], path: Path) -> PlatformProfile:
     date_formats = data.get("date_formats", [])
     if not isinstance(date_formats, list) or not all(f in DATE_FORMATS for f in date_formats):
         raise _fail(path, f"date_formats : valeurs possibles {', '.join(DATE_FORMATS)}")
-    load_more = None
-    if "load_more" in data:
-        raw = data["load_more"]
-        if not isinstance(raw, dict):
-            raise _fail(path, "[load_more] doit être une table")
-        _check_keys(path, "[load_more]", raw, _LOAD_MORE_KEYS)
-        text = raw.get("text")
-        load_more = LoadMore(
-            css=_css(path, "load_more.css", raw.get("css")),
-            text=_string(path, "load_more.text", text) if text is not None else None,
-            max_clicks=_int(
-                path, "load_more.max_clicks", raw.get("max_clicks", 5),
-                low=1, high=MAX_LOAD_MORE_CLICKS,
-            ),
-        )  # fmt: skip
-    pagination = None
-    if "pagination" in data:
-        raw = data["pagination"]
-        if not isinstance(raw, dict):
-            raise _fail(path, "[pagination] doit être une table")
-        _check_keys(path, "[pagination]", raw, _PAGINATION_KEYS)
-        pagination = Pagination(
-            next_css=_css(path, "pagination.next", raw.get("next")),
-            max_pages=_int(
-                path, "pagination.max_pages", raw.get("max_pages", 5), low=2, high=MAX_PAGES
-            ),
-        )
+    return rating_best, requires_js, date_formats
+
+
+def _load_more_parse(*, data: Mapping[str, Any], path: Path) -> LoadMore | None:
+    if "load_more" not in data:
+        return None
+    raw = _table(path, data, "load_more", _LOAD_MORE_KEYS)
+    text = raw.get("text")
+    return LoadMore(
+        css=_css(path, "load_more.css", raw.get("css")),
+        text=_string(path, "load_more.text", text) if text is not None else None,
+        max_clicks=_int(
+            path, "load_more.max_clicks", raw.get("max_clicks", 5),
+            low=1, high=MAX_LOAD_MORE_CLICKS,
+        ),
+    )  # fmt: skip
+
+
+def _pagination_parse(*, data: Mapping[str, Any], path: Path) -> Pagination | None:
+    if "pagination" not in data:
+        return None
+    raw = _table(path, data, "pagination", _PAGINATION_KEYS)
+    return Pagination(
+        next_css=_css(path, "pagination.next", raw.get("next")),
+        max_pages=_int(
+            path, "pagination.max_pages", raw.get("max_pages", 5), low=2, high=MAX_PAGES
+        ),
+    )
+
+
+def profile_parse(*, data: Mapping[str, Any], path: Path) -> PlatformProfile:
+    """Build and check one profile from its parsed TOML; `path` names it in errors."""
+    _check_keys(path, "le profil", data, _TOP_KEYS)
+    key, name, domains = _identity_parse(data=data, path=path)
+    review = _css(path, "review", data.get("review"))
+    fields = _table(path, data, "fields", _FIELD_KEYS)
+    selectors = {k: _selector(path, f"fields.{k}", v) for k, v in fields.items()}
+    aggregate = _table(path, data, "aggregate", _AGGREGATE_KEYS)
+    rating_best, requires_js, date_formats = _reading_parse(data=data, path=path)
+    load_more = _load_more_parse(data=data, path=path)
+    pagination = _pagination_parse(data=data, path=path)
     return PlatformProfile(
         key=key,
         name=name,

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -28,7 +29,7 @@ from cover.claims.services.opening import claim_open
 from cover.reply_rules import ReplyTopic, reply_options, reply_propose
 from cover.rules import ContentCategory
 from evidence.selectors import capture_detail, captures_all
-from evidence.services import capture_request
+from evidence.services.requests import capture_request
 
 # --------------------------------------------------------------------------- alerts of a scan
 
@@ -284,7 +285,7 @@ def alert_dismiss(*, alert: Alert) -> Alert:
 
 
 @transaction.atomic
-def alert_capture(*, alert: Alert, user: Any) -> str:
+def alert_capture(*, alert: Alert, user: User) -> str:
     """Ask the evidence app to capture the alert's page; returns the capture's reference.
     A URL the capture guard refuses raises its French ``ValidationError``."""
     # A capture still queued or running for this alert is the answer to a second click.
@@ -326,7 +327,7 @@ def baseline_review_alert(*, alert: Alert, review_id: int) -> Alert:
     )  # fmt: skip
 
 
-def watched_page_capture(*, page: WatchedPage, user: Any) -> str:
+def watched_page_capture(*, page: WatchedPage, user: User) -> str:
     """Ask the evidence app to capture a watched page whose reviews could not be read, so a
     person can look at what it shows; returns the capture's reference."""
     # A capture of this page still queued or running answers a second click.
@@ -344,7 +345,7 @@ def _claim_quotes(alert: Alert) -> list[str]:
 
 
 @transaction.atomic
-def alert_claim_open(*, alert: Alert, user: Any) -> str:
+def alert_claim_open(*, alert: Alert, user: User) -> str:
     """Open a claim in the claims app for the alert's content (its text, flagged passages,
     publication date when the platform shows one); returns the claim reference. The claims
     app requests the evidence capture itself. Refusals are raised as ``ValidationError``.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -43,26 +44,30 @@ Action = ContentPlanEvent.Action
 APPROVED_STATUSES = (Status.APPROVED, Status.TO_PUBLISH, Status.PUBLISHED)
 
 
+# Who acts on an item: a signed-in user, an anonymous visitor (``request.user`` unchecked) or
+# None (a system step, the demo seed without its staff account). Only a signed-in user is
+# named in the item's log, and only the item's doctor may decide on it.
+Actor = User | AnonymousUser | None
+
+
 def _home() -> Page:
     return Site.objects.get(is_default_site=True).root_page.specific
 
 
 def _event(
-    *, item: ContentPlanItem, action: str, actor: Any, note: str = "", data: dict | None = None
+    *, item: ContentPlanItem, action: str, actor: Actor, note: str = "", data: dict | None = None
 ) -> ContentPlanEvent:
     return ContentPlanEvent.objects.create(
         item=item,
         action=action,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor if isinstance(actor, User) else None,  # a User is always authenticated
         note=note,
         data=data or {},
     )
 
 
-def _is_item_doctor(*, item: ContentPlanItem, actor: Any) -> bool:
-    return bool(getattr(actor, "is_authenticated", False)) and (
-        item.profile.doctor.user_id == actor.pk
-    )
+def _is_item_doctor(*, item: ContentPlanItem, actor: Actor) -> bool:
+    return isinstance(actor, User) and item.profile.doctor.user_id == actor.pk
 
 
 # --------------------------------------------------------------------------- profile page
@@ -117,7 +122,7 @@ def profile_page_publish(
 @transaction.atomic
 def content_plan_item_save(
     *,
-    actor: Any,
+    actor: Actor,
     profile: WatchProfile,
     title: str,
     channel: str,
@@ -146,7 +151,9 @@ def content_plan_item_save(
     return _item_saved(item=item, actor=actor, creating=creating, was=was)
 
 
-def _item_saved(*, item: ContentPlanItem, actor: Any, creating: bool, was: str) -> ContentPlanItem:
+def _item_saved(
+    *, item: ContentPlanItem, actor: Actor, creating: bool, was: str
+) -> ContentPlanItem:
     """Save an already validated item and log the step; an edit after approval (or while the
     doctor is deciding) sends the item back to the doctor."""
     if not creating and was in (*APPROVED_STATUSES, Status.PROPOSED):
@@ -161,7 +168,7 @@ def _item_saved(*, item: ContentPlanItem, actor: Any, creating: bool, was: str) 
 
 
 @transaction.atomic
-def content_plan_item_staff_save(*, item: ContentPlanItem, actor: Any, creating: bool) -> None:
+def content_plan_item_staff_save(*, item: ContentPlanItem, actor: Actor, creating: bool) -> None:
     """The staff admin's form already validated ``item`` (model ``clean``: R4127-19-1); keep
     the status the workflow gives it, never the one a form might carry."""
     was = (
@@ -174,7 +181,7 @@ def content_plan_item_staff_save(*, item: ContentPlanItem, actor: Any, creating:
 
 
 @transaction.atomic
-def content_plan_item_propose(*, item: ContentPlanItem, actor: Any) -> ContentPlanItem:
+def content_plan_item_propose(*, item: ContentPlanItem, actor: Actor) -> ContentPlanItem:
     """Staff send a draft (or a refused item they reworked) to the doctor."""
     item = ContentPlanItem.objects.select_for_update().get(pk=item.pk)
     if item.status not in (Status.DRAFT, Status.REJECTED):
@@ -231,7 +238,7 @@ def _ranks_now(*, profile: WatchProfile) -> dict[str, Any]:
     return {"scan": scan.pk, "flagged": best}
 
 
-def _publish(*, item: ContentPlanItem, actor: Any) -> None:
+def _publish(*, item: ContentPlanItem, actor: Actor) -> None:
     doctor = item.profile.doctor
     body = item.body.get_prep_value()
     now = timezone.now()
@@ -276,7 +283,7 @@ def _publish(*, item: ContentPlanItem, actor: Any) -> None:
 
 @transaction.atomic
 def content_plan_item_decide(
-    *, item: ContentPlanItem, actor: Any, approve: bool, today: datetime.date | None = None
+    *, item: ContentPlanItem, actor: Actor, approve: bool, today: datetime.date | None = None
 ) -> ContentPlanItem:
     """The doctor, and only the doctor, approves or refuses an item proposed to them.
     Approval checks the text again (R4127-19-1) and the plan's yearly number of campaigns, then
@@ -309,7 +316,7 @@ def content_plan_item_decide(
 
 
 @transaction.atomic
-def content_plan_item_mark_published(*, item: ContentPlanItem, actor: Any) -> ContentPlanItem:
+def content_plan_item_mark_published(*, item: ContentPlanItem, actor: Actor) -> ContentPlanItem:
     """Staff record that an approved directory entry is now online."""
     item = ContentPlanItem.objects.select_for_update().get(pk=item.pk)
     if item.status != Status.TO_PUBLISH:

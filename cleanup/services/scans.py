@@ -23,9 +23,8 @@ from wagtail.models import Site
 from cleanup.changes import reviews_diff, search_results_diff, url_key
 from cleanup.extract import AggregateRating, PageExtract, reviews_extract
 from cleanup.extract import Review as ExtractedReview
-from cleanup.fetch import FetchError, Network, page_render, page_scan, url_check
+from cleanup.fetch import FetchError, Network, url_check
 from cleanup.models import (
-    GOOGLE_CSE_END,
     Alert,
     Mention,
     RatingPoint,
@@ -36,8 +35,9 @@ from cleanup.models import (
     SearchSettings,
     WatchedPage,
     WatchProfile,
-    google_cse_closed,
 )
+from cleanup.models.search import GOOGLE_CSE_END, google_cse_closed
+from cleanup.render import page_render, page_scan
 from cleanup.scoring import mention_score
 from cleanup.search_providers import (
     SearchProvider,

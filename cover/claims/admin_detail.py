@@ -8,6 +8,7 @@ import datetime
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -142,7 +143,7 @@ def _evidence_section(*, claim: Claim, today: datetime.date, captures: list[Any]
     }
 
 
-def _notes_section(*, claim: Claim, user: Any) -> dict[str, Any]:
+def _notes_section(*, claim: Claim, user: User) -> dict[str, Any]:
     """Assignment, notes and attachments."""
     notes = list(claim_notes(claim=claim))
     attachments = list(claim_attachments(claim=claim))

@@ -230,6 +230,7 @@ def assign(request, pk: int):
     except ClaimActionRefused as exc:
         _refused(request, exc)
     else:
+        assert handler is not None  # claim_assign refuses a missing handler
         messages.success(
             request,
             _("Dossier %(ref)s attribué à %(name)s.")

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,7 +15,7 @@ class ClaimsConfig(AppConfig):
 
     def ready(self) -> None:
         # Declare the actors in every process (web, worker, scheduler) once the broker exists.
-        from cover.claims import tasks  # noqa: F401
+        from cover.claims import tasks  # noqa: F401  # lazy: app loading
 
         _dashboards_watch()
 
@@ -21,12 +23,9 @@ class ClaimsConfig(AppConfig):
 def _dashboards_watch() -> None:
     """Handlers' cached dashboards (``selectors.handler_dashboard``) follow every write of what
     they count, once it is committed: a signal, so that no write path can forget it."""
-    from django.db import transaction
-    from django.db.models.signals import post_delete, post_save
-
-    from cover.claims.models import Claim, ClaimEvent
-    from cover.claims.selectors.claims import dashboards_invalidate
-    from evidence.models import Capture
+    from cover.claims.models import Claim, ClaimEvent  # lazy: app loading
+    from cover.claims.selectors.claims import dashboards_invalidate  # lazy: app loading
+    from evidence.models import Capture  # lazy: app loading
 
     def written(**kwargs: object) -> None:
         connection = transaction.get_connection()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from cover.claims.models import CostKind, Partner, PartnerKind
@@ -237,7 +239,7 @@ class RouteSelect(forms.Select):
     """Each démarche carries the steps it belongs to (``data-states``) so that the admin's
     script offers only the démarches of the chosen step; the server checks it again."""
 
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):  # type: ignore[no-untyped-def]
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
         if value:
             option["attrs"]["data-states"] = route_states(Route(value))
@@ -503,7 +505,7 @@ class AssignForm(forms.Form):
 
     handler = forms.ChoiceField(label=_("Attribuer à"), choices=())
 
-    def __init__(self, *args: Any, handlers: Any, **kwargs: Any):
+    def __init__(self, *args: Any, handlers: Iterable[User], **kwargs: Any):
         super().__init__(*args, **kwargs)
         field = self.fields["handler"]
         assert isinstance(field, forms.ChoiceField)

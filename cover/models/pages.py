@@ -17,7 +17,7 @@ from wagtail.models import Page
 def _coming_soon_template(request) -> str | None:
     """« Bientôt disponible » instead of the home and offer pages until the insurer has
     completed its go-live checklist and opened its site (previews in the admin excepted)."""
-    from cover.documents import site_is_open
+    from cover.documents import site_is_open  # lazy: models ↔ documents
 
     if getattr(request, "is_preview", False) or site_is_open():
         return None
@@ -41,7 +41,7 @@ class HomePage(Page):
         return _coming_soon_template(request) or super().get_template(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
-        from cover.selectors import plans_published, price_label
+        from cover.selectors import plans_published, price_label  # lazy: models ↔ selectors
 
         context = super().get_context(request, *args, **kwargs)
         context["sections"] = self.get_children().live().in_menu()
@@ -72,7 +72,7 @@ class OfferPage(Page):
         return _coming_soon_template(request) or super().get_template(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
-        from cover.selectors import plans_comparison, plans_published
+        from cover.selectors import plans_comparison, plans_published  # lazy: models ↔ selectors
 
         context = super().get_context(request, *args, **kwargs)
         plans = list(plans_published().select_related("general_conditions"))
@@ -164,7 +164,7 @@ class LegalPage(Page):
     template = "cover/legal_page.html"
 
     def get_context(self, request, *args, **kwargs):
-        from cover.selectors import legal_info_current
+        from cover.selectors import legal_info_current  # lazy: models ↔ selectors
 
         context = super().get_context(request, *args, **kwargs)
         context["legal"] = legal_info_current()

@@ -308,7 +308,7 @@ class Plan(
         return "cover/plan_preview.html"
 
     def get_preview_context(self, request, mode_name):
-        from cover.selectors import plans_comparison
+        from cover.selectors import plans_comparison  # lazy: models ↔ selectors
 
         return {"plan": self, "plans": [self], "comparison": plans_comparison(plans=[self])}
 

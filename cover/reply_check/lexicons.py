@@ -145,7 +145,7 @@ class VectorIndex:
     """Unit vectors of seed words, to score how close a token is to a vocabulary."""
 
     def __init__(self, *, nlp: Any, words: tuple[str, ...] | frozenset[str]) -> None:
-        import numpy
+        import numpy  # lazy: needed only once the spaCy model is loaded (first reply check)
 
         rows = []
         for word in sorted(words):

@@ -29,7 +29,7 @@ def nlp_get() -> Any | None:
         if _state["nlp"] is None and _state["error"] is None:
             started = time.perf_counter()
             try:
-                import spacy
+                import spacy  # lazy: heavy, optional (model package), loaded on first use
 
                 nlp = spacy.load(MODEL_NAME, exclude=list(DISABLED_PIPES))
             except (ImportError, OSError) as exc:  # model package missing or unreadable

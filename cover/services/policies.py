@@ -27,7 +27,7 @@ from cover.selectors import guarantee_rows, plans_published, policy_current, pol
 from cover.services.site import insurer_display_name, plan_version_current
 from cover.terms import Terms
 from evidence.pades import StampBox, pdf_seal
-from evidence.services import evidence_seal_material
+from evidence.services.provisioning import evidence_seal_material
 from tenants.db import connection
 from tenants.limits import PlatformLimitExceeded, platform_limit_check_current
 
@@ -374,7 +374,7 @@ def _policy_invoice_record(*, policy: Policy, invoice: dict[str, Any], at: int) 
 
 def certificate_render(*, policy: Policy, on: datetime.date) -> bytes:
     """The certificate of cover (attestation d'assurance) as a PDF, for a policy in force."""
-    import weasyprint  # heavy (Pango, fonts): loaded by the processes that render PDFs only
+    import weasyprint  # lazy: heavy (Pango, fonts), only where a PDF is rendered
 
     if policy_current(doctor=policy.doctor, on=on) != policy:
         raise PolicyError(

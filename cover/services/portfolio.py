@@ -6,26 +6,12 @@ allows it) and invites the imported doctors in the background.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from django.db import transaction
 
 from common.tasks import task_enqueue_on_commit
+from cover.imports import PortfolioReport, portfolio_check, portfolio_load
 from cover.services.policies import PolicyError, platform_doctors_check
 from cover.tasks import doctor_invitations_send_task
-
-
-@dataclass
-class PortfolioReport:
-    """What an import found: every bad row with its line number, or what was imported."""
-
-    rows: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-    imported: int = 0
-
-    @property
-    def clean(self) -> bool:
-        return not self.errors
 
 
 def portfolio_import(*, content: bytes | str, dry_run: bool) -> PortfolioReport:
@@ -34,8 +20,6 @@ def portfolio_import(*, content: bytes | str, dry_run: bool) -> PortfolioReport:
     Nothing is imported while a single row is bad: the insurer fixes the file and sends it
     again. Imported doctors get an invitation e-mail (after commit, in the background).
     """
-    from cover.imports import portfolio_check, portfolio_load
-
     report, dataset = portfolio_check(content=content)
     if report.clean:
         try:

@@ -4,11 +4,10 @@ invitations of the doctors imported from the insurer's portfolio."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
 from django.db import transaction
 from django.urls import reverse
@@ -48,7 +47,7 @@ email_verification_token = EmailVerificationTokenGenerator()
 
 def doctor_signup(
     *, email: str, first_name: str, last_name: str, password: str, base_url: str
-) -> Any:
+) -> User | None:
     """Create an inactive doctor account and e-mail the link that activates it.
 
     Signing up again with an address never verified refreshes the account and resends the
@@ -74,6 +73,7 @@ def doctor_signup(
             user.full_clean(exclude=["password"])
             user.save()
             user.groups.add(Group.objects.get(name=INSURED_DOCTOR))
+    assert user is not None  # found active, or created above
     if existing:
         _signup_existing_notify(user=user, base_url=base_url)
         return None
@@ -81,19 +81,19 @@ def doctor_signup(
     return user
 
 
-def _signup_existing_notify(*, user, base_url: str) -> None:
+def _signup_existing_notify(*, user: User, base_url: str) -> None:
     link = base_url.rstrip("/") + reverse("portal:login")
     mail_send(to=user.email, kind=MailKind.ACCOUNT_EXISTS, context={}, link_path=link)
 
 
-def doctor_verification_send(*, user, base_url: str) -> None:
+def doctor_verification_send(*, user: User, base_url: str) -> None:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = email_verification_token.make_token(user)
     link = base_url.rstrip("/") + reverse("portal:verify", args=[uid, token])
     mail_send(to=user.email, kind=MailKind.ACCOUNT_VERIFICATION, context={}, link_path=link)
 
 
-def doctor_verify_email(*, uidb64: str, token: str) -> Any | None:
+def doctor_verify_email(*, uidb64: str, token: str) -> User | None:
     """Activate the account the link was made for; ``None`` when the link is not valid."""
     try:
         pk = int(force_str(urlsafe_base64_decode(uidb64)))
@@ -110,7 +110,7 @@ def doctor_verify_email(*, uidb64: str, token: str) -> Any | None:
 @transaction.atomic
 def doctor_profile_save(
     *,
-    user,
+    user: User,
     rpps: str,
     specialty: str,
     practice_name: str = "",

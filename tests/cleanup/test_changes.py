@@ -13,7 +13,7 @@ from cleanup.changes import (
     url_key,
 )
 from cleanup.extract import AggregateRating, reviews_extract
-from cleanup.fetch import page_scan
+from cleanup.render import page_scan
 from cleanup.search_providers import GoogleCse, SearchResult
 from tests.cleanup.conftest import (
     GOOGLE_CX,

@@ -15,13 +15,13 @@ from django_tenants.utils import tenant_context
 from cleanup.demo import DEMO_CONTENT_TITLE, content_demo_seed, monitoring_demo_seed
 from cleanup.models import Alert, ArticlePage, ContentPlanItem, Review, Scan, WatchedPage
 from cleanup.services.watch import watch_profile_save
-from saas.embedded.review_site import (
+from saas.embedded.review_content import (
     LISTING_PLATFORM_NAME,
     LISTING_PROFILE,
     LISTINGS,
-    DemoReviewSite,
     listing_path,
 )
+from saas.embedded.review_site import DemoReviewSite
 from tenants.roles import CLAIMS_HANDLER
 from tests.cleanup.factories import doctor_with_policy
 

@@ -20,14 +20,8 @@ from cleanup.extract import reviews_extract
 from cleanup.models import Alert, Scan, WatchedPage
 from cleanup.services.scans import scan_request, scan_run
 from saas.demo import DEMO_INSURERS
-from saas.embedded.review_site import (
-    DOCTORS,
-    PLATFORM_NAME,
-    STEP,
-    DemoReviewSite,
-    doctor_slug,
-    page_path,
-)
+from saas.embedded.review_content import DOCTORS, PLATFORM_NAME, doctor_slug, page_path
+from saas.embedded.review_site import STEP, DemoReviewSite
 from tests.cleanup.factories import doctor_with_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent

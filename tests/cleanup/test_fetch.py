@@ -18,9 +18,9 @@ from cleanup.fetch import (
     UnreachableError,
     address_allowed,
     page_fetch,
-    page_scan,
     url_check,
 )
+from cleanup.render import page_scan
 from tests.cleanup.conftest import JS_APP, JS_SHELL_PAGE, LOOPBACK, SCAN1_REVIEWS, jsonld_page
 
 LATIN1_HTML = "<html><body><p>Très déçu par l'accueil, médecin pressé.</p></body></html>"

@@ -16,7 +16,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from cleanup.extract import reviews_extract
-from cleanup.fetch import page_fetch, page_render, page_scan
+from cleanup.fetch import page_fetch
 from cleanup.models import Scan
 from cleanup.platforms import (
     PLATFORM_PROFILES,
@@ -25,6 +25,7 @@ from cleanup.platforms import (
     platform_for_url,
     profiles_load,
 )
+from cleanup.render import page_render, page_scan
 from cleanup.services.scans import scan_request, scan_run
 from cleanup.services.watch import watch_profile_save, watched_page_add
 from tests.cleanup.conftest import LOOPBACK, SCAN1_REVIEWS, jsonld_page

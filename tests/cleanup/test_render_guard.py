@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from cleanup.fetch import FetchError, page_render
+from cleanup.fetch import FetchError
+from cleanup.render import page_render
 
 ALLOWED = [ipaddress.ip_network("127.0.0.2/32")]
 

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
 from wagtail.models import Site
 
-from cleanup.models import GOOGLE_CSE_END, SearchSettings, google_cse_closed
+from cleanup.models import SearchSettings
+from cleanup.models.search import GOOGLE_CSE_END, google_cse_closed
 from tests.conftest import staff_login
 from tests.tenants.factories import InsurerAdminFactory
 

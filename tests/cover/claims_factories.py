@@ -10,9 +10,8 @@ from cover.claims.services.events import claim_event_record
 from cover.claims.services.ladder import claim_transition
 from cover.claims.services.opening import claim_open, claim_qualify
 from cover.ladder import LadderState
-from cover.models import Doctor, Plan, Policy
+from cover.models import Doctor
 from cover.rules import ClaimEventKind
-from cover.services.site import plan_version_current
 from tests.cover.factories import DoctorFactory
 from tests.tenants.factories import ClaimsHandlerFactory
 
@@ -47,29 +46,6 @@ def handler_create(*, email: str | None = None):
     n = next(_seq)
     return ClaimsHandlerFactory(
         email=email or f"gestionnaire{n}@exemple.fr", first_name="Paul", last_name="Gestion"
-    )
-
-
-def plan_create(**terms) -> Plan:
-    n = next(_seq)
-    return Plan.objects.create(name=f"Formule {n}", slug=f"formule-{n}", **terms)
-
-
-def policy_create(
-    *,
-    doctor: Doctor,
-    start: datetime.date = datetime.date(2025, 1, 1),
-    status: str = Policy.Status.ACTIVE,
-    plan: Plan | None = None,
-    **terms,
-) -> Policy:
-    plan = plan or plan_create(**terms)
-    return Policy.objects.create(
-        number=f"POL-{next(_seq):06d}",
-        doctor=doctor,
-        plan_version=plan_version_current(plan=plan),
-        status=status,
-        start_date=start,
     )
 
 

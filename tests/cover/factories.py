@@ -1,7 +1,8 @@
 """factory_boy factories for the offer: doctors, plans, policies (call inside ``tenant_context``).
 
-``DoctorFactory`` is the one way tests build a doctor; ``tests.cover.claims_factories`` and
-``tests.cleanup.factories`` give it their defaults."""
+``DoctorFactory``, ``PlanFactory`` and ``PolicyFactory`` are the one way tests build a doctor, a
+plan and a policy; ``tests.cover.claims_factories`` and ``tests.cleanup.factories`` give the
+doctor their defaults."""
 
 from __future__ import annotations
 
@@ -44,11 +45,19 @@ class PlanFactory(factory.django.DjangoModelFactory):
 
 
 class PolicyFactory(factory.django.DjangoModelFactory):
+    """A policy on ``plan``'s current version (a new ``PlanFactory`` plan when not given);
+    pass ``plan_version`` instead to sell an older version."""
+
     class Meta:
         model = Policy
 
+    class Params:
+        plan = None
+
     number = factory.Sequence(lambda n: f"TEST-{n:06d}")
     doctor = factory.SubFactory(DoctorFactory)
-    plan_version = factory.LazyFunction(lambda: plan_version_current(plan=PlanFactory()))
+    plan_version = factory.LazyAttribute(
+        lambda o: plan_version_current(plan=o.plan if o.plan is not None else PlanFactory())
+    )
     status = Policy.Status.ACTIVE
     start_date = factory.LazyFunction(lambda: datetime.date.today() - datetime.timedelta(days=10))

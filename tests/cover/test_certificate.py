@@ -164,7 +164,7 @@ def test_another_insurers_seal_ca_does_not_trust_the_certificate(tenant_a, tenan
     with tenant_context(tenant_a.insurer):
         pdf = certificate_render(policy=_long_policy(), on=datetime.date(2026, 12, 6))
     with tenant_context(tenant_b.insurer):
-        from evidence.services import evidence_provision
+        from evidence.services.provisioning import evidence_provision
 
         other_ca = evidence_provision(organisation="Assureur B").ca_cert_pem
 

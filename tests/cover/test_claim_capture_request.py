@@ -17,8 +17,8 @@ from django_tenants.utils import tenant_context
 from cover.claims.models import ClaimEvent, TimelineKind
 from cover.claims.selectors.captures import claim_capture_ids
 from cover.claims.services.captures import claim_capture_request
-from evidence import services as evidence_services
 from evidence.models import Capture
+from evidence.services.execution import capture_fail
 from tests.conftest import staff_login
 from tests.cover.claims_factories import claim_create, handler_create
 from tests.tenants.factories import InsurerAdminFactory
@@ -76,7 +76,7 @@ def failed(tenant_a, claim) -> Capture:
     with tenant_context(tenant_a.insurer):
         (capture_id,) = claim_capture_ids(claim=claim)
         Capture.objects.filter(pk=capture_id).update(attempts=3)
-        return evidence_services.capture_fail(capture_id=capture_id, reason=TIMEOUT_REASON)
+        return capture_fail(capture_id=capture_id, reason=TIMEOUT_REASON)
 
 
 def test_handler_requests_a_capture_of_a_new_address_for_the_claim(tenant_a, claim, handler):

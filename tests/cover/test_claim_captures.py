@@ -27,8 +27,8 @@ from cover.claims.models import ClaimEvent, TimelineKind
 from cover.claims.selectors.captures import claim_capture_ids, claim_captures
 from cover.claims.selectors.claims import claim_timeline
 from cover.claims.services.captures import claim_capture_request
-from evidence import services as evidence_services
 from evidence.models import Capture, CustodyEvent
+from evidence.services.execution import capture_fail
 from tests.conftest import staff_login
 from tests.cover.claims_factories import (
     DEFAMATORY,
@@ -142,7 +142,7 @@ def test_the_timeline_shows_a_complete_capture_with_its_bundle_and_a_failed_one_
         done = _complete(_opening_capture(tenant_a, claim), text=PAGE_BEFORE)
         failed_id = claim_capture_request(claim=claim, by=handler, url=other)
         Capture.objects.filter(pk=failed_id).update(attempts=3)
-        evidence_services.capture_fail(capture_id=failed_id, reason=TIMEOUT_REASON)
+        capture_fail(capture_id=failed_id, reason=TIMEOUT_REASON)
         # when
         entries = [
             (e.kind, e.note)

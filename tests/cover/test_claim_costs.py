@@ -12,7 +12,8 @@ from cover.claims.selectors.costs import claim_cost_summary
 from cover.claims.services.common import ClaimActionRefused
 from cover.claims.services.costs import cost_record
 from cover.claims.services.cover_check import cover_check
-from tests.cover.claims_factories import claim_create, doctor_create, policy_create
+from tests.cover.claims_factories import claim_create, doctor_create
+from tests.cover.factories import PlanFactory, PolicyFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2025, 3, 20)
@@ -21,11 +22,14 @@ TODAY = datetime.date(2025, 3, 20)
 def test_deductible_then_per_claim_ceiling(tenant_a):
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create()
-        policy_create(
+        PolicyFactory(
             doctor=doctor,
-            deductible_cents=10_000,
-            per_claim_ceiling_cents=50_000,
-            annual_ceiling_cents=200_000,
+            plan=PlanFactory(
+                deductible_cents=10_000,
+                per_claim_ceiling_cents=50_000,
+                annual_ceiling_cents=200_000,
+            ),
+            start_date=datetime.date(2025, 1, 1),
         )
         claim = claim_create(doctor=doctor)
         cover_check(claim=claim, by=doctor.user, today=TODAY)

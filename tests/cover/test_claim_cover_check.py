@@ -11,7 +11,8 @@ from cover.claims.models import CostKind
 from cover.claims.services.costs import cost_record
 from cover.claims.services.cover_check import cover_check
 from cover.models import Policy
-from tests.cover.claims_factories import claim_create, doctor_create, plan_create, policy_create
+from tests.cover.claims_factories import claim_create, doctor_create
+from tests.cover.factories import PlanFactory, PolicyFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2025, 3, 20)
@@ -24,7 +25,13 @@ def _check(claim):
 def test_covered_claim_records_policy_and_tells_the_deductible(tenant_a):
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create()
-        policy = policy_create(doctor=doctor, deductible_cents=15_000)
+        policy = PolicyFactory(
+            doctor=doctor,
+            plan=PlanFactory(
+                deductible_cents=15_000, per_claim_ceiling_cents=None, annual_ceiling_cents=None
+            ),
+            start_date=datetime.date(2025, 1, 1),
+        )
         claim = claim_create(doctor=doctor)
         decision = _check(claim)
         claim.refresh_from_db()
@@ -83,7 +90,14 @@ def test_each_refusal_reason(tenant_a, policy_kwargs, claim_kwargs, reason):
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create()
         if policy_kwargs is not None:
-            policy_create(doctor=doctor, **policy_kwargs)
+            terms = dict(policy_kwargs)
+            status = terms.pop("status", Policy.Status.ACTIVE)
+            PolicyFactory(
+                doctor=doctor,
+                plan=PlanFactory(**terms),
+                status=status,
+                start_date=datetime.date(2025, 1, 1),
+            )
         claim = claim_create(doctor=doctor, **claim_kwargs)
         decision = _check(claim)
         claim.refresh_from_db()
@@ -100,7 +114,11 @@ def test_each_refusal_reason(tenant_a, policy_kwargs, claim_kwargs, reason):
 def test_per_claim_ceiling_reached(tenant_a):
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create()
-        policy_create(doctor=doctor, per_claim_ceiling_cents=100_000)
+        PolicyFactory(
+            doctor=doctor,
+            plan=PlanFactory(per_claim_ceiling_cents=100_000),
+            start_date=datetime.date(2025, 1, 1),
+        )
         claim = claim_create(doctor=doctor)
         _check(claim)
         cost_record(
@@ -121,8 +139,8 @@ def test_per_claim_ceiling_reached(tenant_a):
 def test_annual_ceiling_reached_by_other_claims(tenant_a):
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create()
-        plan = plan_create(annual_ceiling_cents=200_000)
-        policy_create(doctor=doctor, plan=plan)
+        plan = PlanFactory(annual_ceiling_cents=200_000)
+        PolicyFactory(doctor=doctor, plan=plan, start_date=datetime.date(2025, 1, 1))
         first = claim_create(doctor=doctor)
         _check(first)
         cost_record(

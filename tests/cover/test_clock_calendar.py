@@ -42,8 +42,8 @@ from tests.cover.claims_factories import (
     claim_qualified,
     doctor_create,
     handler_create,
-    policy_create,
 )
+from tests.cover.factories import PlanFactory, PolicyFactory
 from tests.tenants.factories import InsurerAdminFactory
 
 E = ClaimEventKind
@@ -394,7 +394,11 @@ def test_contract_declaration_delay_sets_the_declaration_clock(tenant_a, unique)
     with tenant_context(tenant_a.insurer):
         # given a policy whose plan gives 10 working days to declare
         doctor = doctor_create(email=f"contrat-{unique}@exemple.fr")
-        policy = policy_create(doctor=doctor, declaration_delay="10 jours ouvrés")
+        policy = PolicyFactory(
+            doctor=doctor,
+            plan=PlanFactory(declaration_delay="10 jours ouvrés"),
+            start_date=date(2025, 1, 1),
+        )
         claim = claim_create(
             doctor=doctor,
             publication_date=date(2026, 4, 20),

@@ -24,9 +24,8 @@ from tests.cover.claims_factories import (
     claim_qualified,
     doctor_create,
     handler_create,
-    plan_create,
-    policy_create,
 )
+from tests.cover.factories import PlanFactory, PolicyFactory
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -63,8 +62,13 @@ def _claim_in_force(*, waiting_period_days: int = 0, last_name: str = "Martin") 
     ago, dated from today so that its deadlines are live on the doctor's page."""
     today = timezone.localdate()
     doctor = doctor_create(last_name=last_name)
-    plan = plan_create(exclusions=EXCLUSIONS, waiting_period_days=waiting_period_days)
-    policy_create(doctor=doctor, plan=plan, start=today - 200 * DAY)
+    plan = PlanFactory(
+        exclusions=EXCLUSIONS,
+        waiting_period_days=waiting_period_days,
+        per_claim_ceiling_cents=None,
+        annual_ceiling_cents=None,
+    )
+    PolicyFactory(doctor=doctor, plan=plan, start_date=today - 200 * DAY)
     return claim_qualified(
         doctor=doctor,
         publication_date=today - 10 * DAY,
@@ -77,7 +81,9 @@ def test_the_automatic_check_refuses_with_the_plan_clause_and_closes_the_deadlin
     with tenant_context(tenant_a.insurer):
         today = timezone.localdate()
         doctor = doctor_create()
-        policy_create(doctor=doctor, start=today - 30 * DAY, waiting_period_days=90)
+        PolicyFactory(
+            doctor=doctor, plan=PlanFactory(waiting_period_days=90), start_date=today - 30 * DAY
+        )
         claim = claim_qualified(
             doctor=doctor,
             publication_date=today - 10 * DAY,

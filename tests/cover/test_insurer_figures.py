@@ -21,7 +21,8 @@ from cover.figures import insurer_figures, period_resolve
 from cover.models import Policy, PolicyInvoice
 from tests.cleanup.factories import doctor_with_policy
 from tests.conftest import staff_login
-from tests.cover.claims_factories import claim_create, doctor_create, plan_create, policy_create
+from tests.cover.claims_factories import claim_create, doctor_create
+from tests.cover.factories import PlanFactory, PolicyFactory
 from tests.tenants.factories import ClaimsHandlerFactory, InsurerAdminFactory
 
 NNBSP, NBSP = "\u202f", "\u00a0"
@@ -62,19 +63,19 @@ def _known_data():
     one is unpaid and one older than 12 months; two claims with covered costs."""
     today = timezone.localdate()
     handler = InsurerAdminFactory(email=f"fig.handler.{next(_seq)}@exemple.fr")
-    monthly = plan_create(
+    monthly = PlanFactory(
         billing_period="month", price_cents=1990,
         per_claim_ceiling_cents=100_000, annual_ceiling_cents=120_000,
     )  # fmt: skip
-    yearly = plan_create(
+    yearly = PlanFactory(
         billing_period="year", price_cents=19_900,
         per_claim_ceiling_cents=100_000, annual_ceiling_cents=None,
     )  # fmt: skip
     d1, d2, d3 = doctor_create(), doctor_create(), doctor_create()
     start = today - datetime.timedelta(days=500)
-    p1 = policy_create(doctor=d1, plan=monthly, start=start)
-    p2 = policy_create(doctor=d2, plan=yearly, start=start)
-    p3 = policy_create(doctor=d3, plan=monthly, start=start, status=Policy.Status.CANCELLED)
+    p1 = PolicyFactory(doctor=d1, plan=monthly, start_date=start)
+    p2 = PolicyFactory(doctor=d2, plan=yearly, start_date=start)
+    p3 = PolicyFactory(doctor=d3, plan=monthly, start_date=start, status=Policy.Status.CANCELLED)
     _invoice(p1, 1990)
     _invoice(p1, 1990, days_ago=62)
     _invoice(p2, 19_900)
@@ -206,7 +207,11 @@ def test_another_insurers_premiums_never_reach_the_figures(tenant_a, tenant_b):
         admin = InsurerAdminFactory(email="fig.cross@exemple.fr")
     with tenant_context(tenant_b.insurer):
         before_b = _figures()
-        policy = policy_create(doctor=doctor_create(), billing_period="month")
+        policy = PolicyFactory(
+            doctor=doctor_create(),
+            plan=PlanFactory(billing_period="month"),
+            start_date=datetime.date(2025, 1, 1),
+        )
         _invoice(policy, 77_731)
         after_b = _figures()
     with tenant_context(tenant_a.insurer):

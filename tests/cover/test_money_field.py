@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -152,12 +154,16 @@ def test_a_handler_records_a_cost_in_euros_and_reads_euros(tenant_a):
         claim_create,
         doctor_create,
         handler_create,
-        policy_create,
     )
+    from tests.cover.factories import PolicyFactory
 
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create()
-        policy_create(doctor=doctor, per_claim_ceiling_cents=500_000, annual_ceiling_cents=None)
+        PolicyFactory(
+            doctor=doctor,
+            plan=PlanFactory(per_claim_ceiling_cents=500_000, annual_ceiling_cents=None),
+            start_date=datetime.date(2025, 1, 1),
+        )
         claim = claim_create(doctor=doctor)
         cover_check(claim=claim, by=doctor.user, today=claim.seen_date)
         client = Client(HTTP_HOST=tenant_a.domain)

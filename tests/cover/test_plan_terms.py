@@ -26,9 +26,8 @@ from cover.terms import Terms
 from tests.cover.claims_factories import (
     claim_create,
     doctor_create,
-    plan_create,
-    policy_create,
 )
+from tests.cover.factories import PlanFactory, PolicyFactory
 
 TODAY = datetime.date(2025, 3, 20)
 NBSP = "\u00a0"
@@ -320,7 +319,7 @@ def test_a_delay_needs_both_its_number_and_its_unit(tenant_a):
 @pytest.mark.django_db
 def test_the_text_shown_is_the_structured_delay(tenant_a):
     with tenant_context(tenant_a.insurer):
-        plan = plan_create(declaration_delay_amount=2, declaration_delay_unit="MONTHS")
+        plan = PlanFactory(declaration_delay_amount=2, declaration_delay_unit="MONTHS")
         terms = plan_terms_snapshot(plan=plan)
     assert terms.declaration_delay == "2 mois"
     assert ("Délai de déclaration", "2 mois") in guarantee_rows(terms=terms)
@@ -335,7 +334,11 @@ def test_cover_check_refuses_a_practice_outside_the_territory(tenant_a):
         doctor = doctor_create()
         doctor.practice_address = "5 rue du Port, 97200 Fort-de-France"
         doctor.save(update_fields=["practice_address"])
-        policy_create(doctor=doctor, territory_scope="france_metropole")
+        PolicyFactory(
+            doctor=doctor,
+            plan=PlanFactory(territory_scope="france_metropole"),
+            start_date=datetime.date(2025, 1, 1),
+        )
         claim = claim_create(doctor=doctor)
         decision = cover_check(claim=claim, by=doctor.user, today=TODAY)
         claim.refresh_from_db()
@@ -351,7 +354,15 @@ def test_cover_check_refuses_a_practice_outside_the_territory(tenant_a):
 def test_cover_check_tells_the_threshold(tenant_a):
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create()
-        policy_create(doctor=doctor, intervention_threshold_cents=30_000)
+        PolicyFactory(
+            doctor=doctor,
+            plan=PlanFactory(
+                intervention_threshold_cents=30_000,
+                per_claim_ceiling_cents=None,
+                annual_ceiling_cents=None,
+            ),
+            start_date=datetime.date(2025, 1, 1),
+        )
         claim = claim_create(doctor=doctor)
         decision = cover_check(claim=claim, by=doctor.user, today=TODAY)
         note = claim.events.get(kind="COVER_CHECKED").note
@@ -364,7 +375,7 @@ def test_cover_check_tells_the_threshold(tenant_a):
 
 def _covered_claim(**terms):
     doctor = doctor_create()
-    policy_create(doctor=doctor, **terms)
+    PolicyFactory(doctor=doctor, plan=PlanFactory(**terms), start_date=datetime.date(2025, 1, 1))
     claim = claim_create(doctor=doctor)
     cover_check(claim=claim, by=doctor.user, today=TODAY)
     return claim
@@ -457,8 +468,10 @@ def test_the_costs_panel_shows_the_service_and_the_warning(tenant_a):
 def test_the_declaration_clock_follows_the_structured_delay(tenant_a):
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create()
-        policy = policy_create(
-            doctor=doctor, declaration_delay_amount=1, declaration_delay_unit="MONTHS"
+        policy = PolicyFactory(
+            doctor=doctor,
+            plan=PlanFactory(declaration_delay_amount=1, declaration_delay_unit="MONTHS"),
+            start_date=datetime.date(2025, 1, 1),
         )
         claim = claim_create(
             doctor=doctor,
@@ -481,7 +494,11 @@ def test_the_declaration_clock_follows_the_structured_delay(tenant_a):
 def test_an_unreadable_delay_is_flagged_and_keeps_the_default_clock(tenant_a):
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create()
-        policy = policy_create(doctor=doctor, declaration_delay="2 mois après refus")
+        policy = PolicyFactory(
+            doctor=doctor,
+            plan=PlanFactory(declaration_delay="2 mois après refus"),
+            start_date=datetime.date(2025, 1, 1),
+        )
         plan = policy.plan_version.plan
         claim = claim_create(
             doctor=doctor,
@@ -509,7 +526,7 @@ def test_the_plan_admin_edits_the_structured_terms(tenant_a, unique):
     with tenant_context(tenant_a.insurer):
         roles_apply()
         admin = InsurerAdminFactory(email=f"admin-formule-{unique}@exemple.fr")
-        plan = plan_create(declaration_delay="2 mois après refus")
+        plan = PlanFactory(declaration_delay="2 mois après refus")
         client = Client(HTTP_HOST=tenant_a.domain)
         staff_login(client, admin)
         page = client.get(f"/admin/snippets/cover/plan/edit/{plan.pk}/").content.decode()

@@ -78,7 +78,7 @@ def test_a_capture_beyond_the_monthly_cap_is_refused_and_not_recorded(tenant_a, 
 
     from evidence.models import Capture
     from evidence.selectors import captures_count
-    from evidence.services import capture_request
+    from evidence.services.requests import capture_request
 
     settings.EGIDE_CAPTURE_ALLOW = ["127.0.0.1"]
     now = timezone.now()

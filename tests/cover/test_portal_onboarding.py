@@ -12,7 +12,8 @@ from django_tenants.utils import tenant_context
 from cleanup.models import WatchProfile
 from cover.models import GuidePage, Policy, PortalOnboarding
 from tests.conftest import PASSWORD
-from tests.cover.claims_factories import doctor_create, policy_create
+from tests.cover.claims_factories import doctor_create
+from tests.cover.factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def test_the_checklist_ticks_itself_from_real_state_and_can_be_put_away(tenant_a
     client = _client(tenant_a, email)
     before_paying = _items(client)
     with tenant_context(tenant_a.insurer):
-        policy_create(doctor=doctor, status=Policy.Status.ACTIVE)
+        PolicyFactory(doctor=doctor, status=Policy.Status.ACTIVE)
 
     fresh = _items(client)
     with tenant_context(tenant_a.insurer):
@@ -65,7 +66,7 @@ def test_the_doctor_puts_the_list_away_and_only_their_own(tenant_a):
         doctor = doctor_create()
         other = doctor_create(last_name="Bernard")
         for who in (doctor, other):
-            policy_create(doctor=who, status=Policy.Status.ACTIVE)
+            PolicyFactory(doctor=who, status=Policy.Status.ACTIVE)
         email, other_email = doctor.user.email, other.user.email
     client = _client(tenant_a, email)
     shown = client.get("/portail/").content.decode()
@@ -88,7 +89,7 @@ def test_the_doctor_puts_the_list_away_and_only_their_own(tenant_a):
 def test_the_monitoring_item_links_to_veille_and_goes_when_all_is_done(tenant_a):
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create()
-        policy_create(doctor=doctor, status=Policy.Status.ACTIVE)
+        PolicyFactory(doctor=doctor, status=Policy.Status.ACTIVE)
         email = doctor.user.email
     client = _client(tenant_a, email)
     page = client.get("/portail/").content.decode()
@@ -103,12 +104,12 @@ def test_the_monitoring_item_links_to_veille_and_goes_when_all_is_done(tenant_a)
 def test_a_doctor_of_insurer_b_keeps_an_untouched_checklist(tenant_a, tenant_b):
     with tenant_context(tenant_a.insurer):
         doctor_a = doctor_create()
-        policy_create(doctor=doctor_a, status=Policy.Status.ACTIVE)
+        PolicyFactory(doctor=doctor_a, status=Policy.Status.ACTIVE)
         PortalOnboarding.objects.create(doctor=doctor_a, guide_read_at="2026-01-01T10:00:00Z")
         WatchProfile.objects.create(doctor=doctor_a, name_variants=["Dr A"])
     with tenant_context(tenant_b.insurer):
         doctor_b = doctor_create(last_name="Bernard")
-        policy_create(doctor=doctor_b, status=Policy.Status.ACTIVE)
+        PolicyFactory(doctor=doctor_b, status=Policy.Status.ACTIVE)
         email_b = doctor_b.user.email
         assert PortalOnboarding.objects.count() == 0
 

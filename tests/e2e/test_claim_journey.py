@@ -27,11 +27,14 @@ def _url(live_server_url: str, host: str, path: str) -> str:
 
 @pytest.fixture
 def people(tenant_a, unique):
-    from tests.cover.claims_factories import doctor_create, handler_create, policy_create
+    from tests.cover.claims_factories import doctor_create, handler_create
+    from tests.cover.factories import PolicyFactory
 
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create(email=f"doc-{unique}@exemple.fr", last_name="Martin")
-        policy = policy_create(doctor=doctor, start=datetime.date.today() - datetime.timedelta(30))
+        policy = PolicyFactory(
+            doctor=doctor, start_date=datetime.date.today() - datetime.timedelta(30)
+        )
         handler = handler_create(email=f"gest-{unique}@exemple.fr")
     yield doctor, handler
     with tenant_context(tenant_a.insurer):

@@ -40,9 +40,8 @@ def refusable(tenant_a, unique):
         claim_qualified,
         doctor_create,
         handler_create,
-        plan_create,
-        policy_create,
     )
+    from tests.cover.factories import PlanFactory, PolicyFactory
 
     today = datetime.date.today()
     with tenant_context(tenant_a.insurer):
@@ -52,8 +51,8 @@ def refusable(tenant_a, unique):
             setattr(info, name, value)
         info.save()
         doctor = doctor_create(email=f"refus-{unique}@exemple.fr", last_name="Martin")
-        plan = plan_create(exclusions="Litiges entre associés\nContenus publiés par l'assuré")
-        policy = policy_create(doctor=doctor, plan=plan, start=today - 200 * DAY)
+        plan = PlanFactory(exclusions="Litiges entre associés\nContenus publiés par l'assuré")
+        policy = PolicyFactory(doctor=doctor, plan=plan, start_date=today - 200 * DAY)
         claim = claim_qualified(
             doctor=doctor, publication_date=today - 10 * DAY, seen_date=today - 5 * DAY, today=today
         )

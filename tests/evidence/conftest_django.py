@@ -178,7 +178,8 @@ def complete_capture_fixture(
 
     from django_tenants.utils import tenant_context
 
-    from evidence import services
+    from evidence.services.execution import capture_execute
+    from evidence.services.requests import capture_request
     from tenants.models import Insurer
     from tests.evidence.pages import Site, _handler, _routes, _serve
     from tests.tenants.factories import DoctorUserFactory
@@ -191,10 +192,10 @@ def complete_capture_fixture(
         insurer = Insurer.objects.get(schema_name="test_a")
         with tenant_context(insurer):
             doctor = DoctorUserFactory(email=f"medecin-{uuid.uuid4().hex[:8]}@exemple.fr")
-            capture_id = services.capture_request(
+            capture_id = capture_request(
                 url=site.url("/consent"), requested_by=doctor, reason="Avis", enqueue=False
             )
-            capture = services.capture_execute(capture_id=capture_id)
+            capture = capture_execute(capture_id=capture_id)
             assert capture.status == "complete", capture.error
         server.shutdown()
         server.server_close()

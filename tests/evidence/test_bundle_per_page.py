@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from django_tenants.utils import tenant_context
 
-from evidence import services
+from evidence.services.execution import capture_execute
+from evidence.services.requests import capture_request
 from tests.evidence.conftest_django import VENV, VERIFY_BUNDLE_SH
 from tests.evidence.pages import Site
 from tests.tenants.factories import DoctorUserFactory
@@ -61,10 +62,10 @@ def test_each_page_kind_gives_a_bundle_the_standard_tools_accept_and_tamper_brea
     tenant_a, site: Site, capture_browser, tmp_path, path, status
 ):
     with tenant_context(tenant_a.insurer):
-        capture_id = services.capture_request(
+        capture_id = capture_request(
             url=site.url(path), requested_by=DoctorUserFactory(), reason="", enqueue=False
         )
-        capture = services.capture_execute(capture_id=capture_id, browser=capture_browser)
+        capture = capture_execute(capture_id=capture_id, browser=capture_browser)
         capture.refresh_from_db()
         bundle = tmp_path / "bundle.zip"
         with capture.bundle.storage.open(capture.bundle.name or "", "rb") as stored:

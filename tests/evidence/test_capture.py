@@ -15,11 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from PIL import Image
 from warcio.archiveiterator import ArchiveIterator
 
 from evidence.browser import BrowserThread, browser_thread
-from evidence.capture import PROGRESS, CaptureBlocked, CaptureResult, capture_run
+from evidence.capture.result import CaptureBlocked, CaptureResult
+from evidence.capture.run import capture_run
+from evidence.capture.settings import PROGRESS
 from evidence.prechecks import PrecheckConfig
 from tests.evidence.pages import (
     CP1252_TEXT,
@@ -32,7 +35,7 @@ from tests.evidence.pages import (
     review_text,
 )
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = settings.CHROMIUM_PATH  # the browser the evidence worker runs
 ALLOW = {"127.0.0.1", "::1"}
 WARCIO = str(Path(sys.executable).with_name("warcio"))
 

@@ -15,8 +15,9 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from evidence import services
 from evidence.models import Capture, CustodyEvent
+from evidence.services.execution import capture_fail
+from evidence.services.requests import capture_recapture, capture_request
 from tenants.models import InsurerSubscription, PlatformPlan
 from tests.conftest import staff_login
 from tests.tenants.factories import ClaimsHandlerFactory, DoctorUserFactory, InsurerAdminFactory
@@ -63,11 +64,11 @@ def address(unique) -> str:
 def failed(tenant_a, address) -> Capture:
     with tenant_context(tenant_a.insurer):
         doctor = DoctorUserFactory()
-        capture_id = services.capture_request(
+        capture_id = capture_request(
             url=address, requested_by=doctor, reason="Avis diffamatoire", enqueue=False
         )
         Capture.objects.filter(pk=capture_id).update(attempts=3)
-        return services.capture_fail(capture_id=capture_id, reason=TIMEOUT_REASON)
+        return capture_fail(capture_id=capture_id, reason=TIMEOUT_REASON)
 
 
 def _state(tenant, capture_id: int) -> tuple:
@@ -146,7 +147,7 @@ def test_the_new_capture_page_follows_its_progress_live(tenant_a, handler, faile
 def test_a_running_capture_shows_the_progress_bar_step_and_attempts(tenant_a, handler, failed):
     # given a retry under way, at its second attempt
     with tenant_context(tenant_a.insurer):
-        new_id = services.capture_recapture(capture_id=failed.pk, requested_by=handler)
+        new_id = capture_recapture(capture_id=failed.pk, requested_by=handler)
         Capture.objects.filter(pk=new_id).update(
             status=Capture.Status.RUNNING, progress=42, step="Chargement de la page", attempts=2
         )

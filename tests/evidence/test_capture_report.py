@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence.capture import CaptureResult
+from evidence.capture.result import CaptureResult
 from evidence.report import data_file_hashes, report_render
 
 PDFTOTEXT = shutil.which("pdftotext") or "/usr/bin/pdftotext"

@@ -17,8 +17,10 @@ from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from cover.claims.selectors.claims import dashboards_invalidate
-from evidence import services
 from evidence.models import Capture, CustodyEvent, SealKey
+from evidence.services.execution import CaptureAttemptFailed, capture_execute
+from evidence.services.provisioning import evidence_provision
+from evidence.services.requests import capture_request
 from evidence.storage import bundle_local_copy
 from tests.evidence.conftest_django import VENV, VERIFY_BUNDLE_SH
 from tests.evidence.pages import Site
@@ -63,7 +65,7 @@ def test_malformed_url_is_refused_in_french_and_nothing_is_created(tenant_a, url
         doctor = DoctorUserFactory()
         # when
         with pytest.raises(ValidationError) as raised:
-            services.capture_request(url=url, requested_by=doctor, reason="")
+            capture_request(url=url, requested_by=doctor, reason="")
         # then
         assert raised.value.messages == [message]
         assert Capture.objects.count() == 0
@@ -74,7 +76,7 @@ def test_address_outside_the_allow_list_is_refused_before_anything_is_created(te
     with tenant_context(tenant_a.insurer):
         doctor = DoctorUserFactory()
         with pytest.raises(ValidationError) as raised:
-            services.capture_request(url="http://127.0.0.2:8080/x", requested_by=doctor, reason="")
+            capture_request(url="http://127.0.0.2:8080/x", requested_by=doctor, reason="")
         assert raised.value.messages == [
             "Adresse non publique refusée pour « 127.0.0.2 » : 127.0.0.2 (boucle locale "
             "(loopback)). La capture ne contacte que des adresses publiques."
@@ -89,7 +91,7 @@ def test_request_records_a_queued_capture_and_enqueues_it_after_commit(
         doctor = DoctorUserFactory()
         # when
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            capture_id = services.capture_request(
+            capture_id = capture_request(
                 url=f"  {site.url('/lazy')} ", requested_by=doctor, reason="Avis diffamatoire"
             )
         # then
@@ -112,11 +114,11 @@ def test_execute_produces_a_complete_sealed_bundle_that_the_standard_tools_accep
     # given
     with tenant_context(tenant_a.insurer):
         doctor = DoctorUserFactory()
-        capture_id = services.capture_request(
+        capture_id = capture_request(
             url=site.url("/lazy"), requested_by=doctor, reason="", enqueue=False
         )
         # when
-        capture = services.capture_execute(capture_id=capture_id, browser=capture_browser)
+        capture = capture_execute(capture_id=capture_id, browser=capture_browser)
         # then
         capture.refresh_from_db()
         assert (capture.status, capture.progress, capture.http_status, capture.attempts) == (
@@ -156,10 +158,10 @@ def test_execute_produces_a_complete_sealed_bundle_that_the_standard_tools_accep
 
 def test_a_404_page_is_captured_as_what_it_is(tenant_a, site: Site, capture_browser):
     with tenant_context(tenant_a.insurer):
-        capture_id = services.capture_request(
+        capture_id = capture_request(
             url=site.url("/missing"), requested_by=None, reason="", enqueue=False
         )
-        capture = services.capture_execute(capture_id=capture_id, browser=capture_browser)
+        capture = capture_execute(capture_id=capture_id, browser=capture_browser)
         assert (capture.status, capture.http_status, capture.page_title) == (
             "complete",
             404,
@@ -169,10 +171,10 @@ def test_a_404_page_is_captured_as_what_it_is(tenant_a, site: Site, capture_brow
 
 def test_a_tls_error_is_captured_as_what_it_is(tenant_a, site: Site, capture_browser):
     with tenant_context(tenant_a.insurer):
-        capture_id = services.capture_request(
+        capture_id = capture_request(
             url=site.tls_url("/tls"), requested_by=None, reason="", enqueue=False
         )
-        capture = services.capture_execute(capture_id=capture_id, browser=capture_browser)
+        capture = capture_execute(capture_id=capture_id, browser=capture_browser)
         assert (capture.status, capture.http_status) == ("complete", None)
         assert capture.page_error == (
             f"Page.goto: net::ERR_CERT_AUTHORITY_INVALID at {site.tls_url('/tls')}"
@@ -183,16 +185,14 @@ def test_a_tls_error_is_captured_as_what_it_is(tenant_a, site: Site, capture_bro
 
 def test_recapture_of_the_same_url_links_to_the_earlier_capture(tenant_a, site: Site):
     with tenant_context(tenant_a.insurer):
-        first = services.capture_request(
+        first = capture_request(
             url=site.url("/consent"), requested_by=None, reason="", enqueue=False
         )
-        other = services.capture_request(
-            url=site.url("/long"), requested_by=None, reason="", enqueue=False
-        )
-        second = services.capture_request(
+        other = capture_request(url=site.url("/long"), requested_by=None, reason="", enqueue=False)
+        second = capture_request(
             url=site.url("/consent"), requested_by=None, reason="", enqueue=False
         )
-        third = services.capture_request(
+        third = capture_request(
             url=site.url("/consent"), requested_by=None, reason="", enqueue=False
         )
         previous = dict(Capture.objects.values_list("pk", "previous_id"))
@@ -206,15 +206,15 @@ def test_tsa_down_fails_the_attempt_with_its_reason_and_never_completes(
     tenant_a, site: Site, capture_browser
 ):
     with tenant_context(tenant_a.insurer):
-        capture_id = services.capture_request(
+        capture_id = capture_request(
             url=site.url("/consent"), requested_by=None, reason="", enqueue=False
         )
         # when the TSA does not answer
         with (
             override_settings(EGIDE_TSA_URL="http://127.0.0.1:9/"),
-            pytest.raises(services.CaptureAttemptFailed),
+            pytest.raises(CaptureAttemptFailed),
         ):
-            services.capture_execute(capture_id=capture_id, browser=capture_browser)
+            capture_execute(capture_id=capture_id, browser=capture_browser)
         # then
         capture = Capture.objects.get(pk=capture_id)
         assert (capture.status, capture.progress, capture.attempts, capture.bundle.name) == (
@@ -232,12 +232,12 @@ def test_tsa_down_fails_the_attempt_with_its_reason_and_never_completes(
 def test_attempts_are_bounded_then_the_capture_fails_with_its_reason(tenant_a, site: Site):
     # given a capture whose last allowed attempt died mid-run (still "running")
     with tenant_context(tenant_a.insurer):
-        capture_id = services.capture_request(
+        capture_id = capture_request(
             url=site.url("/consent"), requested_by=None, reason="", enqueue=False
         )
         Capture.objects.filter(pk=capture_id).update(status="running", attempts=4)
         # when it is delivered again
-        capture = services.capture_execute(capture_id=capture_id)
+        capture = capture_execute(capture_id=capture_id)
         # then
         assert (capture.status, capture.attempts) == ("failed", 5)
         assert capture.error == (
@@ -249,10 +249,10 @@ def test_attempts_are_bounded_then_the_capture_fails_with_its_reason(tenant_a, s
 
 def test_redirect_to_a_forbidden_address_fails_without_retry(tenant_a, site: Site, capture_browser):
     with tenant_context(tenant_a.insurer):
-        capture_id = services.capture_request(
+        capture_id = capture_request(
             url=site.url("/ssrf-redirect"), requested_by=None, reason="", enqueue=False
         )
-        capture = services.capture_execute(capture_id=capture_id, browser=capture_browser)
+        capture = capture_execute(capture_id=capture_id, browser=capture_browser)
         assert capture.status == "failed"
         assert capture.error.startswith(
             "Capture refusée : la page redirige vers une adresse non autorisée"
@@ -277,7 +277,7 @@ def test_bundle_storage_is_write_once(tenant_a, evidence_env):
 def test_onboarding_gave_each_insurer_its_own_seal(tenant_a, tenant_b):
     with tenant_context(tenant_a.insurer):
         seal_a = SealKey.objects.get()
-        assert services.evidence_provision(organisation="autre") == seal_a
+        assert evidence_provision(organisation="autre") == seal_a
     with tenant_context(tenant_b.insurer):
         seal_b = SealKey.objects.get()
     assert (seal_a.organisation, seal_b.organisation) == ("Assureur test A", "Assureur test B")

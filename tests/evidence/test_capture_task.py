@@ -14,8 +14,9 @@ import pytest
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
-from evidence import selectors, services
+from evidence import selectors
 from evidence.models import Capture
+from evidence.services.requests import capture_request
 from evidence.tasks import _shared, capture_execute_task
 from evidence.verify import bundle_verdicts_ok
 from tests.evidence.conftest_django import (
@@ -68,9 +69,7 @@ def test_worker_runs_a_requested_capture_to_a_complete_bundle(
 ):
     # given
     with tenant_context(tenant_a.insurer):
-        created.append(
-            services.capture_request(url=site.url("/iframe"), requested_by=doctor, reason="")
-        )
+        created.append(capture_request(url=site.url("/iframe"), requested_by=doctor, reason=""))
     # when
     with evidence_worker():
         wait_until(
@@ -101,9 +100,7 @@ def test_two_worker_threads_process_two_captures_at_once_on_one_browser_and_both
     # given two captures queued together
     with tenant_context(tenant_a.insurer):
         for path in ("/iframe", "/lazy"):
-            created.append(
-                services.capture_request(url=site.url(path), requested_by=doctor, reason="")
-            )
+            created.append(capture_request(url=site.url(path), requested_by=doctor, reason=""))
     # when the worker (two threads, one shared browser thread) runs them
     with evidence_worker():
         wait_until(
@@ -137,7 +134,7 @@ def test_tsa_down_is_retried_three_times_then_the_capture_fails_with_its_reason(
     with override_settings(EGIDE_TSA_URL="http://127.0.0.1:9/"):
         with tenant_context(tenant_a.insurer):
             created.append(
-                services.capture_request(url=site.url("/consent"), requested_by=doctor, reason="")
+                capture_request(url=site.url("/consent"), requested_by=doctor, reason="")
             )
         # when
         with evidence_worker():
@@ -167,7 +164,7 @@ def test_the_worker_thread_that_failed_a_capture_completes_the_next_one(
         with override_settings(EGIDE_TSA_URL="http://127.0.0.1:9/"):
             with tenant_context(tenant_a.insurer):
                 created.append(
-                    services.capture_request(url=site.url("/lazy"), requested_by=doctor, reason="")
+                    capture_request(url=site.url("/lazy"), requested_by=doctor, reason="")
                 )
             wait_until(
                 lambda: capture_status(tenant_a.insurer, created[0])[0] == "failed",
@@ -176,9 +173,7 @@ def test_the_worker_thread_that_failed_a_capture_completes_the_next_one(
             )
         # when the same worker thread gets the next capture
         with tenant_context(tenant_a.insurer):
-            created.append(
-                services.capture_request(url=site.url("/iframe"), requested_by=doctor, reason="")
-            )
+            created.append(capture_request(url=site.url("/iframe"), requested_by=doctor, reason=""))
         wait_until(
             lambda: capture_status(tenant_a.insurer, created[1])[0] in ("complete", "failed"),
             timeout_s=90,
@@ -259,7 +254,7 @@ def test_worker_killed_mid_capture_leaves_it_redelivered_and_completed_not_parti
     )
     log = tmp_path / "worker.log"
     with tenant_context(tenant_a.insurer):
-        created.append(services.capture_request(url=slow_site, requested_by=doctor, reason=""))
+        created.append(capture_request(url=slow_site, requested_by=doctor, reason=""))
     first = _worker_process(env, log)
     try:
         wait_until(
@@ -304,7 +299,7 @@ def test_worker_killed_on_the_last_allowed_attempt_leaves_the_capture_failed_wit
     )
     log = tmp_path / "worker.log"
     with tenant_context(tenant_a.insurer):
-        created.append(services.capture_request(url=slow_site, requested_by=doctor, reason=""))
+        created.append(capture_request(url=slow_site, requested_by=doctor, reason=""))
     first = _worker_process(env, log)
     try:
         wait_until(

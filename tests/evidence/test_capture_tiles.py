@@ -1,5 +1,6 @@
-"""Full-page screenshots of tall pages taken in tiles (``evidence.capture.screenshot_full_write``)
-and one browser thread shared by two worker threads (``evidence.browser.SharedBrowser``).
+"""Full-page screenshots of tall pages taken in tiles
+(``evidence.capture.screenshots.screenshot_full_write``) and one browser thread shared by two
+worker threads (``evidence.browser.SharedBrowser``).
 
 Issue 15.4: a 30,000 px page in one piece costs Chromium a bitmap of the whole page; in tiles
 the worker stays lower, and the evidence must not change: the same pixels, the full height,
@@ -17,22 +18,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from PIL import Image, ImageChops
 
 from evidence.browser import BrowserThread, SharedBrowser, browser_thread
-from evidence.capture import (
-    SCREENSHOT_TILE_PX,
-    CaptureResult,
-    capture_run,
-    file_sha256,
-    screenshot_full_write,
-)
+from evidence.capture.result import CaptureResult, file_sha256
+from evidence.capture.run import capture_run
+from evidence.capture.screenshots import SCREENSHOT_TILE_PX, screenshot_full_write
 from evidence.tsa_server import TsaServer
 from evidence.wacz_pack import wacz_pack
 from tests.evidence.conftest import bundle_build_for_test
 from tests.evidence.pages import Site
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = settings.CHROMIUM_PATH  # the browser the evidence worker runs
 ALLOW = {"127.0.0.1", "::1"}
 
 # Bands of different colours and text every 250 px: a tile put at the wrong height, dropped or

@@ -19,7 +19,8 @@ from django.conf import settings
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
-from evidence import services
+from evidence.services.execution import capture_execute
+from evidence.services.requests import capture_request
 from evidence.testing.ip_echo import IpEcho
 from evidence.testing.sntp import SntpResponder
 from saas.pytest_services import IP_ECHO, NTP_TEST_OFFSET_S, SNTP
@@ -48,8 +49,8 @@ def _report_text(capture, tmp_path: Path) -> str:
 
 def _capture(tenant, url: str, browser):
     with tenant_context(tenant.insurer):
-        capture_id = services.capture_request(url=url, requested_by=None, reason="", enqueue=False)
-        capture = services.capture_execute(capture_id=capture_id, browser=browser)
+        capture_id = capture_request(url=url, requested_by=None, reason="", enqueue=False)
+        capture = capture_execute(capture_id=capture_id, browser=browser)
         capture.refresh_from_db()
         capture.bundle_path = capture.bundle.path  # the tenant's storage: read it here
         return capture

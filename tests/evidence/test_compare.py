@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from django_tenants.utils import tenant_context
 
-from evidence import services
 from evidence.compare import (
     ChangeKind,
     PassageFate,
@@ -24,6 +23,8 @@ from evidence.compare import (
     text_diff,
 )
 from evidence.models import Capture
+from evidence.services.execution import capture_execute
+from evidence.services.requests import capture_request
 from tests.evidence.changing_reviews import (
     AFTER,
     BEFORE,
@@ -92,10 +93,10 @@ def test_each_passage_is_unchanged_edited_removed_or_not_in_the_first_capture():
 
 
 def _capture(url: str, doctor, browser) -> Capture:
-    capture_id = services.capture_request(
+    capture_id = capture_request(
         url=url, requested_by=doctor, reason="Avis modifié ?", enqueue=False
     )
-    capture = services.capture_execute(capture_id=capture_id, browser=browser)
+    capture = capture_execute(capture_id=capture_id, browser=browser)
     assert capture.status == Capture.Status.COMPLETE, capture.error
     capture.refresh_from_db()
     return capture

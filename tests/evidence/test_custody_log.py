@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from evidence import services
+from evidence.custody_chain import custody_hash, custody_payload
 from evidence.custody_log import (
     custody_log_append,
     custody_log_genesis,
@@ -25,6 +25,8 @@ from evidence.custody_log import (
     custody_log_verify,
 )
 from evidence.models import Capture, CustodyEvent, CustodyLogEntry
+from evidence.services.custody import capture_downloaded, capture_viewed, custody_record
+from evidence.services.sharing import capture_share
 from tests.conftest import staff_login
 from tests.evidence.conftest_django import captures_delete
 from tests.tenants.factories import ClaimsHandlerFactory, DoctorUserFactory, InsurerAdminFactory
@@ -73,8 +75,8 @@ def capture(tenant_a, db):
             gen_time=dt.datetime(2026, 3, 14, 9, 26, 53, tzinfo=dt.UTC),
             zip_sha256="ab" * 32,
         )
-        services.custody_record(capture=capture, kind="requested", actor=doctor)
-        services.custody_record(capture=capture, kind="completed", detail={"zip": "ab" * 32})
+        custody_record(capture=capture, kind="requested", actor=doctor)
+        custody_record(capture=capture, kind="completed", detail={"zip": "ab" * 32})
         yield capture
 
 
@@ -87,8 +89,8 @@ def test_download_and_share_append_chained_entries_to_the_insurer_log(tenant_a, 
         handler = ClaimsHandlerFactory()
         before = _last_seq()
         # when
-        services.capture_downloaded(capture=capture, actor=handler, where="administration")
-        services.capture_share(
+        capture_downloaded(capture=capture, actor=handler, where="administration")
+        capture_share(
             capture=capture,
             recipient_email=RECIPIENT,
             expires_in=dt.timedelta(days=7),
@@ -126,7 +128,7 @@ def test_every_capture_event_is_logged_and_the_first_entry_starts_from_the_schem
 def test_a_renewal_is_logged_by_its_kind(tenant_a, capture):
     with tenant_context(tenant_a.insurer):
         before = _last_seq()
-        services.custody_record(capture=capture, kind="renewed", detail={"until": "2036-03-14"})
+        custody_record(capture=capture, kind="renewed", detail={"until": "2036-03-14"})
         [entry] = _entries_after(before)
     assert (entry.kind, entry.capture_seq, entry.actor_label) == ("renewed", 3, "Égide")
 
@@ -241,7 +243,7 @@ def test_a_tampered_entry_is_reported_at_its_number_and_the_command_exits_1(tena
 
 def test_a_deleted_middle_entry_is_reported_as_a_gap(tenant_a, capture):
     with tenant_context(tenant_a.insurer):
-        services.capture_viewed(capture=capture, where="administration")
+        capture_viewed(capture=capture, where="administration")
         seq = CustodyLogEntry.objects.get(capture=capture, capture_seq=2).seq
         _unguarded()
         _raw(f"DELETE FROM {TABLE} WHERE seq = %s", [seq])
@@ -277,7 +279,7 @@ def test_a_capture_chain_rewritten_from_scratch_disagrees_with_the_log(tenant_a,
         for event in CustodyEvent.objects.filter(capture=capture).order_by("seq"):
             event.actor_label = "faussaire" if event.seq == 1 else event.actor_label
             event.prev_hash = previous
-            event.hash = services.custody_hash(services.custody_payload(event))
+            event.hash = custody_hash(custody_payload(event))
             event.save()
             previous = event.hash
         result = custody_log_verify()
@@ -323,7 +325,7 @@ def test_concurrent_appends_yield_a_gap_free_valid_chain(tenant_a, committed_db)
                 barrier.wait(timeout=10)
                 for i in range(per_thread):
                     if i % 2:
-                        services.custody_record(
+                        custody_record(
                             capture=capture.pk, kind="viewed", actor_label=f"{marker}-{n}"
                         )
                     else:
@@ -376,7 +378,7 @@ def _client(tenant, user) -> Client:
 def test_handler_sees_the_log_newest_first_with_its_verification(tenant_a, capture):
     with tenant_context(tenant_a.insurer):
         handler = ClaimsHandlerFactory()
-        services.capture_downloaded(capture=capture, actor=handler, where="administration")
+        capture_downloaded(capture=capture, actor=handler, where="administration")
         last = CustodyLogEntry.objects.order_by("-seq").first()
         count = CustodyLogEntry.objects.count()
     response = _client(tenant_a, handler).get("/admin/preuves/journal/")

@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from evidence.bag import bundle_build
 from evidence.browser import BrowserThread
-from evidence.capture import CaptureResult, capture_run
+from evidence.capture.result import CaptureResult
+from evidence.capture.run import capture_run
 from evidence.report import data_file_hashes, report_render
 from evidence.wacz_pack import wacz_pack
 from tests.evidence.conftest_django import VENV, VERIFY_BUNDLE_SH
@@ -45,7 +47,7 @@ from tests.evidence.review_site import (  # noqa: F401 — fixture
 )
 from tests.evidence.test_bundle_per_page import ALL_OK
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = settings.CHROMIUM_PATH  # the browser the evidence worker runs
 ALLOW = {MAIN_HOST, CROSS_HOST}
 
 

@@ -107,7 +107,8 @@ def stored_fixture(
     s3, django_db_setup, django_db_blocker, browser_thread_shared
 ) -> Iterator[StoredPair]:
     """One real capture per insurer, through the real pipeline, stored on S3 (committed)."""
-    from evidence import services
+    from evidence.services.execution import capture_execute
+    from evidence.services.requests import capture_request
     from tenants.models import Insurer
     from tests.evidence.pages import Site, _handler, _routes, _serve
 
@@ -139,13 +140,11 @@ def stored_fixture(
         for key, insurer in (("a", insurer_a), ("b", insurer_b)):
             with tenant_context(insurer):
                 doctor = DoctorUserFactory(email=f"medecin-{uuid.uuid4().hex[:8]}@exemple.fr")
-                capture_id = services.capture_request(
+                capture_id = capture_request(
                     url=site.url("/autre-page"), requested_by=doctor, reason="Avis", enqueue=False
                 )
                 before = timezone.now()
-                capture = services.capture_execute(
-                    capture_id=capture_id, browser=browser_thread_shared
-                )
+                capture = capture_execute(capture_id=capture_id, browser=browser_thread_shared)
                 after = timezone.now()
                 assert capture.status == "complete", capture.error
                 name = capture.bundle.name

@@ -28,15 +28,19 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.conf import settings
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
-from evidence import services
 from evidence.browser import BrowserThread, browser_thread
-from evidence.capture import CHROMIUM_ARGS, CaptureResult, capture_run
+from evidence.capture import CHROMIUM_ARGS
+from evidence.capture.result import CaptureResult
+from evidence.capture.run import capture_run
+from evidence.services.execution import capture_execute
+from evidence.services.requests import capture_request
 from evidence.tls_chain import chromium_trust_args, tls_chain_verify
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = settings.CHROMIUM_PATH  # the browser the evidence worker runs
 PAGE = "<!doctype html><title>Avis sécurisés</title><p>Page servie en HTTPS valide.</p>"
 
 
@@ -310,11 +314,11 @@ def test_a_bundle_of_a_valid_https_page_holds_the_chain(
     # given the setting that the capture browser was launched with
     with override_settings(EGIDE_CAPTURE_EXTRA_CA_FILE=str(tls_site.ca_file)):
         with tenant_context(tenant_a.insurer):
-            capture_id = services.capture_request(
+            capture_id = capture_request(
                 url=tls_site.url(), requested_by=None, reason="", enqueue=False
             )
             # when the capture runs through the pipeline
-            capture = services.capture_execute(capture_id=capture_id, browser=trusting_browser)
+            capture = capture_execute(capture_id=capture_id, browser=trusting_browser)
             bundle_path = capture.bundle.path
     # then the bundle is complete and holds leaf and CA as served, verified
     assert (capture.status, capture.http_status) == ("complete", 200), capture.error

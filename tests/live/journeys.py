@@ -702,7 +702,7 @@ def _listing_reads(run: Run) -> dict[int, int]:
     counter, in this run's var directory)."""
     import json
 
-    from saas.embedded.review_site import LISTING_PROFILE
+    from saas.embedded.review_content import LISTING_PROFILE
 
     path = run.var_dir / "demo-reviews" / "state.json"
     try:
@@ -721,7 +721,7 @@ def demo_listing_read_through_profile(page, run: Run) -> None:
     """The demo doctor's directory listing carries no schema.org markup: a scan reads it
     through its platform profile (PagesJaunes), page 1 and the « Voir plus d'avis » page 2, and
     /veille/ shows its reviews, the negative one of page 2 to examine."""
-    from saas.embedded.review_site import LISTING_PLATFORM_NAME, LISTINGS
+    from saas.embedded.review_content import LISTING_PLATFORM_NAME, LISTINGS
 
     listing = LISTINGS["dr-paul-bernard"]
     every = [r for listing_page in listing.pages for r in listing_page]

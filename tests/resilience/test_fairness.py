@@ -11,8 +11,8 @@ import pytest
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
-from evidence import services
 from evidence.models import Capture
+from evidence.services.requests import capture_request
 from outbox.models import OutboxMessage
 from tests.resilience.conftest import process_stop, wait_until, worker_process
 
@@ -35,15 +35,11 @@ def test_insurer_b_capture_starts_before_insurer_a_backlog_is_done(
         # given insurer A queues two captures, then insurer B one
         with tenant_context(tenant_a.insurer):
             a_ids = [
-                services.capture_request(
-                    url=pages.url(f"/avis?a={n}"), requested_by=doctor_a, reason=""
-                )
+                capture_request(url=pages.url(f"/avis?a={n}"), requested_by=doctor_a, reason="")
                 for n in range(2)
             ]
         with tenant_context(tenant_b.insurer):
-            b_id = services.capture_request(
-                url=pages.url("/avis?b"), requested_by=doctor_b, reason=""
-            )
+            b_id = capture_request(url=pages.url("/avis?b"), requested_by=doctor_b, reason="")
         # then only one of A's is in the broker, and B's; A's second waits in the outbox
         rows = {
             (r.schema_name, r.key): r.status

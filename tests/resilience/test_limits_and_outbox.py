@@ -18,8 +18,11 @@ from django_tenants.utils import tenant_context
 from cover.claims.models import Claim
 from cover.claims.services.captures import claim_capture_request
 from cover.claims.services.common import ClaimActionRefused
-from evidence import selectors, services
+from evidence import selectors
 from evidence.models import Capture
+from evidence.selectors import capture_outbox_key
+from evidence.services.requests import capture_request
+from evidence.services.work_folders import work_orphans_clean
 from outbox.models import OutboxMessage
 from outbox.services import outbox_lease_take
 from tests.cover.claims_factories import claim_create, doctor_create, handler_create
@@ -37,11 +40,11 @@ def _loopback_allowed(settings):
 def test_insurer_hourly_limit_refuses_in_french_and_creates_nothing(tenant_a, settings):
     settings.EGIDE_CAPTURES_PER_HOUR_INSURER = 2
     with tenant_context(tenant_a.insurer):
-        services.capture_request(url=URL + "1", requested_by=None, reason="")
-        services.capture_request(url=URL + "2", requested_by=None, reason="")
+        capture_request(url=URL + "1", requested_by=None, reason="")
+        capture_request(url=URL + "2", requested_by=None, reason="")
         before = (Capture.objects.count(), OutboxMessage.objects.count())
         with pytest.raises(ValidationError) as refused:
-            services.capture_request(url=URL + "3", requested_by=None, reason="")
+            capture_request(url=URL + "3", requested_by=None, reason="")
         assert refused.value.messages == [
             "Limite de 2 captures par heure atteinte pour votre organisme "
             "(2 demandées depuis une heure). Réessayez plus tard."
@@ -52,28 +55,28 @@ def test_insurer_hourly_limit_refuses_in_french_and_creates_nothing(tenant_a, se
 def test_the_hourly_count_is_per_insurer(tenant_a, tenant_b, settings):
     settings.EGIDE_CAPTURES_PER_HOUR_INSURER = 1
     with tenant_context(tenant_a.insurer):
-        services.capture_request(url=URL, requested_by=None, reason="")
+        capture_request(url=URL, requested_by=None, reason="")
         with pytest.raises(ValidationError):
-            services.capture_request(url=URL, requested_by=None, reason="")
+            capture_request(url=URL, requested_by=None, reason="")
     with tenant_context(tenant_b.insurer):
         # insurer B is not held back by A's captures
-        capture_id = services.capture_request(url=URL, requested_by=None, reason="")
+        capture_id = capture_request(url=URL, requested_by=None, reason="")
         assert Capture.objects.filter(pk=capture_id).exists()
 
 
 def test_captures_older_than_an_hour_do_not_count(tenant_a, settings):
     settings.EGIDE_CAPTURES_PER_HOUR_INSURER = 1
     with tenant_context(tenant_a.insurer):
-        old = services.capture_request(url=URL, requested_by=None, reason="")
+        old = capture_request(url=URL, requested_by=None, reason="")
         Capture.objects.filter(pk=old).update(created_at=timezone.now() - dt.timedelta(hours=2))
-        services.capture_request(url=URL, requested_by=None, reason="")
+        capture_request(url=URL, requested_by=None, reason="")
 
 
 def test_a_claim_whose_urls_exceed_the_insurer_hourly_limit_is_refused_whole(tenant_a, settings):
     settings.EGIDE_CAPTURES_PER_HOUR_INSURER = 3
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create()
-        services.capture_request(url=URL, requested_by=None, reason="")
+        capture_request(url=URL, requested_by=None, reason="")
         before = (Claim.objects.count(), Capture.objects.count())
         with pytest.raises(ClaimActionRefused) as refused:
             claim_create(doctor=doctor, urls=[f"{URL}/{n}" for n in range(3)])
@@ -100,7 +103,7 @@ def test_per_claim_hourly_limit_refuses_a_handler_capture_and_records_nothing(te
 
 def test_capture_request_writes_its_outbox_row_in_the_same_transaction(tenant_a):
     with tenant_context(tenant_a.insurer):
-        capture_id = services.capture_request(url=URL, requested_by=None, reason="")
+        capture_id = capture_request(url=URL, requested_by=None, reason="")
     row = OutboxMessage.objects.get(key=f"evidence.capture:{capture_id}")
     assert (row.schema_name, row.actor_name, row.queue_name, row.kwargs, row.status) == (
         "test_a",
@@ -113,8 +116,8 @@ def test_capture_request_writes_its_outbox_row_in_the_same_transaction(tenant_a)
 
 def test_a_second_live_delivery_is_refused_and_a_redelivery_takes_over(tenant_a, settings):
     with tenant_context(tenant_a.insurer):
-        capture_id = services.capture_request(url=URL, requested_by=None, reason="")
-        key = services.capture_outbox_key(capture_id=capture_id)
+        capture_id = capture_request(url=URL, requested_by=None, reason="")
+        key = capture_outbox_key(capture_id=capture_id)
         assert outbox_lease_take(key=key, message_id="m1")
         # a re-sent message while m1's worker is alive: refused (captured once)
         assert not outbox_lease_take(key=key, message_id="m2")
@@ -131,10 +134,10 @@ def test_a_second_live_delivery_is_refused_and_a_redelivery_takes_over(tenant_a,
 def test_interrupted_is_read_in_the_current_insurer_only(tenant_a, tenant_b, settings):
     stale = timezone.now() - dt.timedelta(seconds=settings.EGIDE_OUTBOX_LEASE_STALE_S + 5)
     with tenant_context(tenant_a.insurer):
-        a_id = services.capture_request(url=URL, requested_by=None, reason="")
+        a_id = capture_request(url=URL, requested_by=None, reason="")
         Capture.objects.filter(pk=a_id).update(status="running", progress=40)
     with tenant_context(tenant_b.insurer):
-        b_id = services.capture_request(url=URL, requested_by=None, reason="")
+        b_id = capture_request(url=URL, requested_by=None, reason="")
         Capture.objects.filter(pk=b_id).update(status="running", progress=40)
     # A's delivery died; B's has a fresh heartbeat. Same key shape in both schemas.
     OutboxMessage.objects.filter(schema_name="test_a").update(
@@ -159,9 +162,9 @@ def test_orphan_work_folders_are_removed_but_never_a_live_capture(tenant_a, sett
     settings.EGIDE_EVIDENCE_ROOT = str(tmp_path)
     stale = timezone.now() - dt.timedelta(seconds=settings.EGIDE_OUTBOX_LEASE_STALE_S + 5)
     with tenant_context(tenant_a.insurer):
-        live = services.capture_request(url=URL, requested_by=None, reason="")
-        dead = services.capture_request(url=URL, requested_by=None, reason="")
-        done = services.capture_request(url=URL, requested_by=None, reason="")
+        live = capture_request(url=URL, requested_by=None, reason="")
+        dead = capture_request(url=URL, requested_by=None, reason="")
+        done = capture_request(url=URL, requested_by=None, reason="")
         Capture.objects.filter(pk__in=[live, dead]).update(status="running", attempts=1)
         Capture.objects.filter(pk=done).update(status="failed", attempts=1)
     OutboxMessage.objects.filter(key=f"evidence.capture:{live}").update(
@@ -183,6 +186,6 @@ def test_orphan_work_folders_are_removed_but_never_a_live_capture(tenant_a, sett
     }
     for folder in folders.values():
         (folder / "capture").mkdir(parents=True)
-    removed = services.work_orphans_clean()
+    removed = work_orphans_clean()
     assert sorted(removed) == sorted(folders[n] for n in ("dead", "done", "superseded", "gone"))
     assert [n for n, f in folders.items() if f.exists()] == ["live"]

@@ -14,8 +14,9 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from evidence import selectors, services
+from evidence import selectors
 from evidence.models import Capture, CustodyEvent
+from evidence.services.requests import capture_request
 from evidence.verify import bundle_verdicts_ok
 from outbox.models import OutboxMessage
 from tests.resilience.conftest import process_stop, wait_until, worker_process
@@ -38,9 +39,7 @@ def test_killed_worker_capture_is_redelivered_within_60s_shown_interrupted_and_c
     log = tmp_path / "worker.log"
     doctor = doctor_factory(tenant_a.insurer)
     with tenant_context(tenant_a.insurer):
-        capture_id = services.capture_request(
-            url=pages.url("/lente"), requested_by=doctor, reason="Avis"
-        )
+        capture_id = capture_request(url=pages.url("/lente"), requested_by=doctor, reason="Avis")
     work_root = evidence_env.root / tenant_a.insurer.schema_name / "work"
     first = worker_process(env, log)
     second = None

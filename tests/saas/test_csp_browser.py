@@ -35,13 +35,12 @@ def people(tenant_a, unique):
         claim_with_proof,
         doctor_create,
         handler_create,
-        policy_create,
     )
-    from tests.cover.factories import DoctorFactory, PlanFactory
+    from tests.cover.factories import DoctorFactory, PlanFactory, PolicyFactory
 
     with tenant_context(tenant_a.insurer):
         doctor = doctor_create(email=f"csp-doc-{unique}@exemple.fr", last_name="Martin")
-        policy_create(doctor=doctor, start=datetime.date.today() - datetime.timedelta(30))
+        PolicyFactory(doctor=doctor, start_date=datetime.date.today() - datetime.timedelta(30))
         handler = handler_create(email=f"csp-gest-{unique}@exemple.fr")
         claim = claim_with_proof(doctor=doctor, handler=handler)
         capture = Capture.objects.create(

@@ -39,11 +39,19 @@ from typing import Any
 import httplib2
 import requests
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from google.auth.exceptions import RefreshError
+from google.oauth2.credentials import Credentials
+from google_auth_httplib2 import AuthorizedHttp
+from google_auth_oauthlib.flow import Flow
+from googleapiclient.discovery import build, build_from_document
+from googleapiclient.errors import HttpError
+from wagtail.models import Site
 
 from cleanup.google.models import GoogleBusinessSettings, GoogleConnection, GoogleReply
 from common.keys import SealKeyDecryptError, seal_key_decrypt, seal_key_encrypt
@@ -79,8 +87,6 @@ def oauth_uris() -> tuple[str, str, str]:
 
 def google_settings_current() -> GoogleBusinessSettings:
     """The insurer's OAuth client; a French error when it is not configured."""
-    from wagtail.models import Site
-
     site = Site.objects.filter(is_default_site=True).first()
     conf = GoogleBusinessSettings.for_site(site) if site is not None else None
     if conf is None or not conf.configured:
@@ -102,7 +108,7 @@ def _token_context(connection: GoogleConnection) -> bytes:
 
 
 def google_event_record(
-    target: GoogleConnection | GoogleReply, step: str, user: Any = None, **extra: Any
+    target: GoogleConnection | GoogleReply, step: str, user: User | None = None, **extra: Any
 ) -> None:
     """Append a step (who, when, details) to the connection's or reply's audit trail."""
     target.events = [
@@ -160,9 +166,7 @@ def google_connection_tokens(*, connection: GoogleConnection) -> dict[str, Any]:
 def _flow(
     *, conf: GoogleBusinessSettings, redirect_uri: str, state: str | None = None,
     code_verifier: str | None = None,
-):  # type: ignore[no-untyped-def]  # fmt: skip
-    from google_auth_oauthlib.flow import Flow
-
+):  # fmt: skip
     auth_uri, token_uri, _revoke = oauth_uris()
     config = {
         "web": {
@@ -210,7 +214,7 @@ def _expiry_text(expiry: datetime.datetime | None) -> str:
 
 
 def google_connect_finish(
-    *, doctor: Any, user: Any, redirect_uri: str, code: str, state: str, expected_state: str,
+    *, doctor: Any, user: User, redirect_uri: str, code: str, state: str, expected_state: str,
     code_verifier: str,
 ) -> GoogleConnection:  # fmt: skip
     """Exchange the authorization code for tokens (state checked first) and store them."""
@@ -260,7 +264,7 @@ def google_connect_finish(
     return connection
 
 
-def google_disconnect(*, connection: GoogleConnection, user: Any) -> GoogleConnection:
+def google_disconnect(*, connection: GoogleConnection, user: User) -> GoogleConnection:
     """« Déconnecter Google »: revoke the grant at Google, then delete the tokens.
 
     The tokens are deleted even when Google cannot be reached; the doctor is then told to
@@ -297,7 +301,7 @@ def google_disconnect(*, connection: GoogleConnection, user: Any) -> GoogleConne
     return connection
 
 
-def google_doctor_only_check(*, connection: GoogleConnection, user: Any) -> None:
+def google_doctor_only_check(*, connection: GoogleConnection, user: User | None) -> None:
     if user is None or connection.doctor.user_id != getattr(user, "pk", None):
         raise PermissionDenied(_("Seul le médecin titulaire du compte Google peut faire cela."))
 
@@ -310,10 +314,6 @@ class GoogleApi:
     again after a refresh."""
 
     def __init__(self, *, connection: GoogleConnection, http: Any = None) -> None:
-        from google.oauth2.credentials import Credentials
-        from google_auth_httplib2 import AuthorizedHttp
-        from googleapiclient.discovery import build, build_from_document
-
         conf = google_settings_current()
         tokens = _tokens_load(connection=connection)
         _auth, token_uri, _revoke = oauth_uris()
@@ -338,9 +338,6 @@ class GoogleApi:
         self.reviews = build_from_document(V4_DISCOVERY.read_text(), http=authed)
 
     def execute(self, request: Any) -> dict[str, Any]:
-        from google.auth.exceptions import RefreshError
-        from googleapiclient.errors import HttpError
-
         try:
             result: dict[str, Any] = request.execute(num_retries=0) or {}
         except RefreshError as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +18,10 @@ from cleanup.google.services.connection import (
     google_doctor_only_check,
     google_event_record,
 )
+from cleanup.google.tasks import google_reply_post_task
+from cleanup.services.alerts import alert_reply_draft
 from common.tasks import task_enqueue_on_commit
+from cover.reply_rules import reply_blocking_issues, reply_check, reply_propose
 
 
 def _connection_of(review: GoogleReview) -> GoogleConnection:
@@ -26,9 +30,6 @@ def _connection_of(review: GoogleReview) -> GoogleConnection:
 
 def google_reply_suggest(*, review: GoogleReview) -> dict[str, Any]:
     """The reply assistant's proposal (secrecy-safe wording, DOMAIN §5.3), not saved."""
-    from cleanup.services.alerts import alert_reply_draft
-    from cover.reply_rules import reply_propose
-
     if review.alert is not None:
         draft = alert_reply_draft(alert=review.alert)
         return {"text": draft["text"], "caveats": draft["caveats"], "default": draft["default"]}
@@ -37,7 +38,7 @@ def google_reply_suggest(*, review: GoogleReview) -> dict[str, Any]:
     return {"text": reply_propose(signature=signature), "caveats": [], "default": ""}
 
 
-def google_reply_draft(*, review: GoogleReview, user: Any) -> GoogleReply:
+def google_reply_draft(*, review: GoogleReview, user: User) -> GoogleReply:
     """A recorded draft from the reply assistant."""
     google_doctor_only_check(connection=_connection_of(review), user=user)
     suggestion = google_reply_suggest(review=review)
@@ -47,10 +48,8 @@ def google_reply_draft(*, review: GoogleReview, user: Any) -> GoogleReply:
     return reply
 
 
-def google_reply_check(*, reply: GoogleReply, text: str, user: Any) -> GoogleReply:
+def google_reply_check(*, reply: GoogleReply, text: str, user: User) -> GoogleReply:
     """Run the reply checks on the (possibly edited) text; a blocking issue refuses it."""
-    from cover.reply_rules import reply_blocking_issues, reply_check
-
     google_doctor_only_check(connection=_connection_of(reply.review), user=user)
     if reply.status in (GoogleReply.Status.POSTED, GoogleReply.Status.DELETED):
         raise GoogleBusinessError(_("Cette réponse est déjà publiée : rédigez-en une nouvelle."))
@@ -74,11 +73,9 @@ def google_reply_check(*, reply: GoogleReply, text: str, user: Any) -> GoogleRep
     return reply
 
 
-def google_reply_approve(*, reply: GoogleReply, user: Any) -> GoogleReply:
+def google_reply_approve(*, reply: GoogleReply, user: User) -> GoogleReply:
     """The doctor himself approves the checked text (staff cannot: it is his public word).
     Posting then happens in a worker (``cleanup.google.tasks``)."""
-    from cover.reply_rules import reply_blocking_issues, reply_check
-
     google_doctor_only_check(connection=_connection_of(reply.review), user=user)
     if reply.status != GoogleReply.Status.CHECKED:
         raise GoogleBusinessError(_("Faites d'abord vérifier la réponse (sans blocage)."))
@@ -127,12 +124,10 @@ def google_reply_post(*, reply: GoogleReply, http: Any = None) -> GoogleReply:
 
 def google_reply_post_enqueue(*, reply: GoogleReply) -> None:
     """Queue the publication once the approval is committed (bound to this schema)."""
-    from cleanup.google.tasks import google_reply_post_task
-
     task_enqueue_on_commit(actor=google_reply_post_task, kwargs={"reply_id": reply.pk})
 
 
-def google_reply_delete(*, review: GoogleReview, user: Any, http: Any = None) -> GoogleReview:
+def google_reply_delete(*, review: GoogleReview, user: User, http: Any = None) -> GoogleReview:
     """« Supprimer la réponse »: ``deleteReply`` at Google, recorded on the posted reply."""
     connection = _connection_of(review)
     google_doctor_only_check(connection=connection, user=user)

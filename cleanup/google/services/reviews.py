@@ -12,8 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cleanup.extract import Review as ExtractedReview
 from cleanup.google.models import GoogleConnection, GoogleLocation, GoogleReview
 from cleanup.google.services.connection import GoogleApi, GoogleBusinessError, google_event_record
+from cleanup.models import Alert, Scan, WatchProfile
+from cleanup.scoring import review_score
 
 STAR_RATINGS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 LOCATION_READ_MASK = "name,title,metadata"
@@ -46,10 +49,6 @@ def _review_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _alert(*, scan: Any, kind: str, review: GoogleReview, detail: dict[str, Any]) -> Any:
-    from cleanup.extract import Review as ExtractedReview
-    from cleanup.models import Alert
-    from cleanup.scoring import review_score
-
     score = None
     if kind != Alert.Kind.REMOVED_REVIEW:
         score = review_score(
@@ -86,8 +85,6 @@ def _location_sync(
     *, scan: Any, location: GoogleLocation, baseline: bool, listed: list[dict[str, Any]],
     body: dict[str, Any], now: datetime.datetime, result: GoogleScanResult,
 ) -> None:  # fmt: skip
-    from cleanup.models import Alert
-
     location.average_rating = body.get("averageRating")
     location.total_reviews = body.get("totalReviewCount", len(listed))
     location.reviews_read_at = now
@@ -166,8 +163,6 @@ def google_reviews_scan(*, connection: GoogleConnection, http: Any = None) -> Go
 
     Needs the doctor's monitoring profile (alerts belong to it). One cleanup ``Scan`` row
     records the run (it is what alerts hang on)."""
-    from cleanup.models import Scan, WatchProfile
-
     profile = WatchProfile.objects.filter(doctor=connection.doctor).first()
     if profile is None:
         raise GoogleBusinessError(_("Enregistrez d'abord votre profil de veille."))

@@ -7,11 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cover.claims.models import Claim, ClaimEvent, TimelineKind
 from evidence.compare import CaptureComparison, captures_compare, comparison_annex_pdf
 from evidence.models import Capture
+from evidence.selectors import captures_all
 
 
 def claim_capture_ids(*, claim: Claim) -> list[int]:
@@ -26,8 +29,6 @@ def claim_capture_ids(*, claim: Claim) -> list[int]:
 
 def claim_captures(*, claim: Claim) -> list:
     """The claim's captures, read through the evidence app's selectors."""
-    from evidence.selectors import captures_all
-
     ids = claim_capture_ids(claim=claim)
     found = {capture.pk: capture for capture in captures_all().filter(pk__in=ids)}
     return [found[pk] for pk in ids if pk in found]
@@ -60,8 +61,6 @@ class CaptureTimelineEntry:
 def claim_capture_outcomes(*, captures: Sequence[Any]) -> list[CaptureTimelineEntry]:
     """One entry per finished capture: « Capture terminée » with its fingerprint, or « Échec de
     la capture » with its reason."""
-    from django.utils.translation import gettext as _
-
     entries: list[CaptureTimelineEntry] = []
     for capture in captures:
         if capture.status not in (Capture.Status.COMPLETE, Capture.Status.FAILED):
@@ -103,8 +102,6 @@ def _timeline_key(entry: ClaimEvent | CaptureTimelineEntry) -> tuple[datetime.da
 
 def claim_capture(*, claim: Claim, capture_id: int, captures: Sequence[Any] | None = None) -> Any:
     """One of the claim's captures, or 404 (another claim's capture looks like a missing one)."""
-    from django.http import Http404
-
     found = next(
         (
             c
@@ -150,8 +147,6 @@ def claim_captures_comparison(*, claim: Claim, first_id: int, second_id: int) ->
 
 def claim_captures_annex_pdf(*, claim: Claim, comparison: CaptureComparison) -> bytes:
     """The comparison as the PDF annex (« Exporter l'annexe »), titled with the claim."""
-    from django.utils.translation import gettext as _
-
     return comparison_annex_pdf(
         comparison=comparison,
         subject=_("Sinistre %(ref)s") % {"ref": claim.reference},

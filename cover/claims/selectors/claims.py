@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from cover.claims.models import (
@@ -37,6 +38,7 @@ from cover.claims.selectors.captures import (
 )
 from cover.ladder import LadderState
 from cover.models import Doctor
+from evidence.selectors import captures_all
 
 
 def claims_queue(
@@ -64,7 +66,7 @@ def claims_queue(
     return qs.order_by(F("next_deadline_date").asc(nulls_last=True), "created_at", "pk")
 
 
-def claim_handlers() -> QuerySet[Any]:
+def claim_handlers() -> QuerySet[User]:
     """The insurer's active staff who may work claims (``claims.handle_claim`` through a group,
     directly, or as superuser): the people a claim can be assigned to."""
     user_model = get_user_model()
@@ -85,7 +87,7 @@ def claim_handlers() -> QuerySet[Any]:
     )
 
 
-def claim_handler(*, pk: Any) -> Any:
+def claim_handler(*, pk: Any) -> User | None:
     """One handler of ``claim_handlers``, or None (an unknown id, a doctor, an inactive user)."""
     try:
         return claim_handlers().filter(pk=int(pk)).first()
@@ -128,7 +130,7 @@ DASHBOARD_CACHE_S = 60
 _DASHBOARD_VERSION_KEY = "claims-dashboard-version"
 
 
-def handler_dashboard(*, user: Any, today: datetime.date) -> HandlerDashboard:
+def handler_dashboard(*, user: User, today: datetime.date) -> HandlerDashboard:
     """The handler's dashboard, from the cache when nothing changed since it was built.
 
     Never cached inside a transaction: what it has written but not committed could be rolled
@@ -165,11 +167,9 @@ def dashboards_invalidate() -> None:
         pass
 
 
-def _handler_dashboard(*, user: Any, today: datetime.date) -> HandlerDashboard:
+def _handler_dashboard(*, user: User, today: datetime.date) -> HandlerDashboard:
     """Deadlines of the current week (Monday to Sunday, counted per day in the database),
     unassigned open claims and failed captures of the insurer's claims."""
-    from evidence.selectors import captures_all
-
     open_claims = Claim.objects.exclude(state=LadderState.CLOSED.value)
     week_start = today - datetime.timedelta(days=today.weekday())
     week_end = week_start + datetime.timedelta(days=6)
@@ -231,8 +231,6 @@ def claims_of_doctor(*, doctor: Doctor) -> QuerySet[Claim]:
 def claim_of_doctor(*, doctor: Doctor | None, pk: int) -> Claim:
     """The doctor's own claim, or 404 (never another doctor's: same answer as a missing one)."""
     if doctor is None:
-        from django.http import Http404
-
         raise Http404
     return get_object_or_404(Claim, pk=pk, doctor=doctor)
 

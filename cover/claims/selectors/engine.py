@@ -46,6 +46,8 @@ from cover.rules import (
     clock_overrides_from_json,
 )
 from cover.selectors import policy_terms
+from evidence.models import Capture
+from evidence.selectors import captures_all
 
 ENGINE_EVENT_KINDS = frozenset(k.value for k in ClaimEventKind)
 
@@ -123,8 +125,6 @@ def claim_publication_evidence(
 ) -> list[tuple[datetime.date, PublicationDateSource]]:
     """Dates on which the content is shown to exist online: archive dates recorded by the
     handler (Wayback, BnF, an earlier capture) and the claim's finished captures."""
-    from evidence.models import Capture
-
     found: list[tuple[datetime.date, PublicationDateSource]] = []
     archived = min(
         (e.date for e in claim.events.all() if e.kind == ClaimEventKind.CONTENT_ARCHIVED.value),
@@ -305,9 +305,6 @@ class LadderOption:
 def claim_gate_events(*, claim: Claim) -> tuple[EngineEvent, ...]:
     """The claim's legal events as the gate sees them: a finished capture of the claim is the
     proof that CAPTURE_DONE asks for, whether or not the handler also recorded the event."""
-    from evidence.models import Capture
-    from evidence.selectors import captures_all
-
     events = claim_engine_events(claim=claim)
     if any(e.kind is ClaimEventKind.CAPTURE_DONE for e in events):
         return events

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
+from wagtail.models import Site
 
 from common.formatting import date_short
 from cover.claims.models import Claim, CoverStatus, Partner, TimelineKind
@@ -18,6 +19,7 @@ from cover.letter_fields import (
     SenderCapacity,
     letter_default_values,
 )
+from cover.models import Branding
 from cover.rules import CATEGORY_RULES, ClaimEventKind
 from cover.selectors import legal_info_current
 
@@ -93,10 +95,6 @@ def letter_values_auto(
     The doctor is the sender by default (capacity DOCTOR); a handler signing for the insurer
     switches the capacity and must then give the mandate (the spec requires it).
     """
-    from wagtail.models import Site
-
-    from cover.models import Branding
-
     site = Site.objects.filter(is_default_site=True).first()
     insurer_name = Branding.for_site(site).display_name if site else ""
     capture_refs = [

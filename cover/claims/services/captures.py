@@ -6,19 +6,25 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cover.claims.models import Claim, ClaimEvent, Partner, PartnerKind, TimelineKind
+from cover.claims.selectors.captures import claim_capture_ids, claim_captures
 from cover.claims.services.common import ClaimActionRefused, _timeline_add, _today
+from evidence.selectors import capture_detail
+from evidence.services.custody import capture_viewed
+from evidence.services.requests import capture_recapture, capture_request
+from evidence.services.sharing import capture_share
 
 
 def _evidence_capture_request(
-    *, claim: Claim, url: str, requested_by: Any, today: datetime.date
+    *, claim: Claim, url: str, requested_by: User, today: datetime.date
 ) -> ClaimEvent:
     """Ask the evidence app to capture ``url`` and note it on the claim's timeline.
 
@@ -26,10 +32,6 @@ def _evidence_capture_request(
     (non-public address, DNS failure) does not stop the claim from opening: the refusal is
     noted for the handler, who can order a constat instead.
     """
-    from django.core.exceptions import ValidationError
-
-    from evidence.services import capture_request
-
     reason = _("Sinistre %(reference)s") % {"reference": claim.reference}
     try:
         capture_id = capture_request(url=url, requested_by=requested_by, reason=reason)
@@ -83,7 +85,7 @@ def _claim_captures_hourly_check(*, claim: Claim) -> None:
 def claim_capture_request(
     *,
     claim: Claim,
-    by: Any,
+    by: User,
     url: str = "",
     recapture_of: int | None = None,
     reason: str = "",
@@ -102,12 +104,6 @@ def claim_capture_request(
     second click (or two at once, serialised on the claim's row) returns that capture's id and
     queues nothing.
     """
-    from django.core.exceptions import ValidationError
-
-    from cover.claims.selectors.captures import claim_capture_ids, claim_captures
-    from evidence.selectors import capture_detail
-    from evidence.services import capture_recapture, capture_request
-
     claim = Claim.objects.select_for_update().get(pk=claim.pk)
     label = _("Sinistre %(reference)s") % {"reference": claim.reference}
     full_reason = f"{label} — {reason.strip()}" if reason.strip() else label
@@ -155,13 +151,10 @@ def claim_capture_request(
 
 
 def claim_captures_consulted(
-    *, claim: Claim, capture_ids: Sequence[int], by: Any, where: str
+    *, claim: Claim, capture_ids: Sequence[int], by: User, where: str
 ) -> None:
     """Write on each capture's chain of custody that it was consulted from this claim (a
     comparison page or its PDF annex shows the captures' screens and text)."""
-    from cover.claims.selectors.captures import claim_captures
-    from evidence.services import capture_viewed
-
     wanted = set(capture_ids)
     for capture in claim_captures(claim=claim):
         if capture.pk in wanted:
@@ -178,7 +171,7 @@ def claim_evidence_send(
     capture_id: int,
     partner: Partner,
     expires_in_days: int,
-    by: Any,
+    by: User,
     today: datetime.date | None = None,
 ) -> ClaimEvent:
     """Send one of the claim's captures to a commissaire de justice of the directory.
@@ -186,12 +179,6 @@ def claim_evidence_send(
     The bundle leaves as an expiring link (the evidence app records it in the custody log);
     the claim's timeline keeps who sent what to whom.
     """
-    from django.core.exceptions import ValidationError
-
-    from cover.claims.selectors.captures import claim_capture_ids
-    from evidence.selectors import capture_detail
-    from evidence.services import capture_share
-
     reasons = []
     if capture_id not in claim_capture_ids(claim=claim):
         reasons.append(_("Cette capture n'appartient pas à ce sinistre."))

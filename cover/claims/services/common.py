@@ -13,13 +13,14 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Sequence
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.tasks import task_enqueue_on_commit
 from cover.claims.models import Claim, ClaimEvent
+from cover.claims.tasks import claim_doctor_notify_task
 from cover.letter_fields import LETTER_SPECS, LetterKind
 
 
@@ -57,7 +58,7 @@ def _timeline_add(
     *,
     claim: Claim,
     kind: str,
-    by: Any,
+    by: User | None,
     date: datetime.date,
     note: str = "",
     ref: str = "",
@@ -74,8 +75,6 @@ def _timeline_add(
         recorded_by=by,
     )
     if notify and visible_to_doctor:
-        from cover.claims.tasks import claim_doctor_notify_task
-
         task_enqueue_on_commit(
             actor=claim_doctor_notify_task, kwargs={"claim_id": claim.pk, "event_id": event.pk}
         )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ def cost_record(
     amount_cents: int,
     incurred_on: datetime.date,
     label: str,
-    by: Any,
+    by: User,
     partner: Partner | None = None,
     service: str | None = None,
     today: datetime.date | None = None,

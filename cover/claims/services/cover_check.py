@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -158,7 +158,7 @@ def _cover_decision_write(
     reasons: Sequence[str],
     clause_code: str,
     clause: str,
-    by: Any,
+    by: User,
     note: str = "",
 ) -> CoverDecisionRecord:
     """Store the decision on the claim and audit it (who, when, from, to, why, which clause)."""
@@ -202,7 +202,7 @@ def _refusal_note(*, reasons: Sequence[str], clause: str) -> str:
 
 
 @transaction.atomic
-def cover_check(*, claim: Claim, by: Any, today: datetime.date | None = None) -> CoverDecision:
+def cover_check(*, claim: Claim, by: User, today: datetime.date | None = None) -> CoverDecision:
     """Check and record the cover; the doctor sees the decision and its reasons.
 
     A refusal records the clause of every term that refused (worded from the plan's terms)
@@ -243,7 +243,7 @@ def cover_check(*, claim: Claim, by: Any, today: datetime.date | None = None) ->
 def cover_refuse(
     *,
     claim: Claim,
-    by: Any,
+    by: User,
     reason: str,
     clause_code: str,
     clause_text: str = "",
@@ -294,7 +294,7 @@ def cover_refuse(
 
 @transaction.atomic
 def cover_refusal_reverse(
-    *, claim: Claim, by: Any, reason: str, today: datetime.date | None = None
+    *, claim: Claim, by: User, reason: str, today: datetime.date | None = None
 ) -> CoverDecisionRecord:
     """A handler reverses a refusal after review (a complaint, a new fact): the cover is
     granted, audited with its reason, and the claim's deadlines run again."""

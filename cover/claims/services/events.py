@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,7 @@ def claim_event_record(
     claim: Claim,
     kind: ClaimEventKind,
     date: datetime.date,
-    by: Any,
+    by: User,
     ref: str = "",
     note: str = "",
     today: datetime.date | None = None,
@@ -96,7 +96,7 @@ def claim_publication_date_correct(
     claim: Claim,
     new_date: datetime.date,
     reason: str,
-    by: Any,
+    by: User,
     today: datetime.date | None = None,
 ) -> PublicationDateChange:
     """A handler sets the publication date (T_pub) with a reason: every deadline is recomputed
@@ -153,7 +153,7 @@ def claim_republication_record(
     *,
     claim: Claim,
     date: datetime.date,
-    by: Any,
+    by: User,
     url: str = "",
     note: str = "",
     today: datetime.date | None = None,

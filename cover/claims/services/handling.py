@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -13,11 +12,11 @@ from common.tasks import task_enqueue_on_commit
 from cover.claims.models import Claim, ClaimAttachment, ClaimNote, TimelineKind
 from cover.claims.selectors.claims import claim_handlers
 from cover.claims.services.common import ClaimActionRefused, _timeline_add
+from cover.claims.tasks import claim_handler_notify_task
 
 
 @transaction.atomic
-@transaction.atomic
-def claim_assign(*, claim: Claim, handler: Any, by: Any) -> Claim:
+def claim_assign(*, claim: Claim, handler: User | None, by: User) -> Claim:
     """Give the claim to one of the insurer's handlers: audited on the claim's (staff-only)
     timeline; a colleague who is given the claim is told by e-mail, after commit."""
     if handler is None or not claim_handlers().filter(pk=handler.pk).exists():
@@ -43,19 +42,17 @@ def claim_assign(*, claim: Claim, handler: Any, by: Any) -> Claim:
         visible_to_doctor=False,
     )
     if handler.pk != getattr(by, "pk", None):
-        from cover.claims.tasks import claim_handler_notify_task
-
         task_enqueue_on_commit(
             actor=claim_handler_notify_task, kwargs={"claim_id": claim.pk, "event_id": event.pk}
         )
     return claim
 
 
-def _user_label(user: Any) -> str:
+def _user_label(user: User | None) -> str:
     return (user.get_full_name() or user.email) if user is not None else "—"
 
 
-def claim_note_add(*, claim: Claim, text: str, by: Any) -> ClaimNote:
+def claim_note_add(*, claim: Claim, text: str, by: User) -> ClaimNote:
     """An internal note: staff only, never on the doctor's timeline nor in an e-mail."""
     text = text.strip()
     if not text:
@@ -121,7 +118,7 @@ def claim_attachment_problems(*, upload: UploadedFile) -> list[str]:
 
 @transaction.atomic
 def claim_attachment_add(
-    *, claim: Claim, upload: UploadedFile, description: str, by: Any
+    *, claim: Claim, upload: UploadedFile, description: str, by: User
 ) -> ClaimAttachment:
     """A file on the claim, staff only: stored privately, served by a view that checks the
     permission (``Content-Disposition: attachment``)."""

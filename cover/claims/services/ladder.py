@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -26,7 +26,7 @@ def claim_transition(
     *,
     claim: Claim,
     to_state: LadderState,
-    by: Any,
+    by: User,
     reason: str,
     route: Route | None = None,
     today: datetime.date | None = None,
@@ -66,7 +66,7 @@ def _transition_record(
     route: Route | None,
     reason: str,
     check: TransitionCheck,
-    by: Any,
+    by: User,
     today: datetime.date,
 ) -> Transition:
     transition = Transition.objects.create(

@@ -8,6 +8,7 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.template import engines
 from django.utils.translation import gettext as _
 
 from common.formatting import date_short
+from cover.claims.letter_templates import DEFAULT_BODIES, LetterTemplateInvalid, letter_body_render
 from cover.claims.models import Claim, ClaimEvent, Letter, LetterTemplate, Partner, TimelineKind
 from cover.claims.selectors.engine import (
     claim_categories,
@@ -133,20 +135,16 @@ def _refuse_remote_resources(url: str, *args: Any, **kwargs: Any) -> Any:
 
 def letter_render(*, kind: LetterKind, values: Mapping[str, Any]) -> tuple[str, bytes]:
     """HTML and PDF of a letter from the tenant's template for ``kind``."""
-    import weasyprint
+    import weasyprint  # lazy: heavy (Pango, fonts), only where a PDF is rendered
 
     template = LetterTemplate.objects.filter(kind=kind.value).first()
     if template is None:
-        from cover.claims.letter_templates import DEFAULT_BODIES
-
         body, title = DEFAULT_BODIES[kind], str(LETTER_SPECS[kind].label)
     else:
         body, title = template.body, template.title
     engine = engines["django"]
     nested = _nest(values)
     # Insurer-edited bodies render in a restricted engine: no settings, secrets or tag libraries.
-    from cover.claims.letter_templates import LetterTemplateInvalid, letter_body_render
-
     try:
         inner = letter_body_render(
             body=body,
@@ -211,7 +209,7 @@ def letter_generate(
     *,
     claim: Claim,
     kind: LetterKind,
-    by: Any,
+    by: User,
     values: Mapping[str, Any] | None = None,
     partner: Partner | None = None,
     today: datetime.date | None = None,
@@ -256,7 +254,7 @@ def letter_mark_sent(
     *,
     letter: Letter,
     sent_on: datetime.date,
-    by: Any,
+    by: User,
     proof: UploadedFile | None = None,
     capture_ref: str = "",
     today: datetime.date | None = None,
@@ -325,7 +323,7 @@ def letter_receipt_record(
     *,
     letter: Letter,
     received_on: datetime.date,
-    by: Any,
+    by: User,
     today: datetime.date | None = None,
 ) -> Letter:
     """Record when the addressee received a sent letter (the AR date): the clock it starts is
@@ -385,7 +383,7 @@ def letter_follow_up_record(
     letter: Letter,
     kind: ClaimEventKind,
     date: datetime.date,
-    by: Any,
+    by: User,
     note: str = "",
     today: datetime.date | None = None,
 ) -> ClaimEvent:

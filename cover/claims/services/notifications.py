@@ -11,20 +11,19 @@ from cover.claims.models import Claim, ClaimEvent, CoverStatus, TimelineKind
 from cover.claims.selectors.letters import RefusalNotice, claim_refusal_notice
 from mailing.kinds import MailKind
 from mailing.services import mail_send
+from tenants.db import connection
+from tenants.selectors import tenant_base_url
 
 
 def claim_doctor_email_send(*, claim_id: int, event_id: int) -> None:
     """E-mail the doctor about one step of their claim, with a link to its timeline.
 
     Steps wait for the doctor's next digest (``mailing``); a cover decision leaves at once."""
-    from tenants.db import connection
-    from tenants.selectors import tenant_base_url
-
     event = ClaimEvent.objects.select_related("claim__doctor__user").filter(pk=event_id).first()
     if event is None or event.claim_id != claim_id or not event.visible_to_doctor:
         return
     claim = event.claim
-    base = tenant_base_url(connection.tenant)  # type: ignore[arg-type]
+    base = tenant_base_url(connection.tenant)
     link = f"{base}/portail/sinistres/{claim.pk}/"
     if event.kind == TimelineKind.COVER_REFUSED:
         if claim.cover_status != CoverStatus.REFUSED:
@@ -85,9 +84,6 @@ def claim_handler_email_send(*, claim_id: int, event_id: int) -> None:
 
     Idempotent and safe to retry: it reads the assignment event and writes nothing; a claim
     assigned to someone else since is not announced."""
-    from tenants.db import connection
-    from tenants.selectors import tenant_base_url
-
     event = ClaimEvent.objects.select_related("claim__assigned_to").filter(pk=event_id).first()
     if event is None or event.claim_id != claim_id or event.kind != TimelineKind.ASSIGNED:
         return
@@ -95,7 +91,7 @@ def claim_handler_email_send(*, claim_id: int, event_id: int) -> None:
     handler = claim.assigned_to
     if handler is None or event.ref != f"user-{handler.pk}" or not handler.email:
         return
-    base = tenant_base_url(connection.tenant)  # type: ignore[arg-type]
+    base = tenant_base_url(connection.tenant)
     link = f"{base}/admin/sinistres/{claim.pk}/"
     mail_send(
         to=handler.email,

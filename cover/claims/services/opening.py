@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +27,7 @@ from cover.classification import (
 from cover.ladder import LadderState
 from cover.models import Doctor
 from cover.rules import CATEGORY_RULES, ClaimEventKind, ClaimFact, ContentCategory
+from evidence.services.requests import captures_hourly_check
 
 
 def _passage_offsets(*, source_text: str, quotes: Sequence[str]) -> list[tuple[str, int, int]]:
@@ -95,10 +98,6 @@ def _claim_open_problems(
     if not errors:
         # Every address becomes a capture: refuse the claim, creating nothing, rather than open
         # it with captures the insurer's hourly limit would refuse one by one.
-        from django.core.exceptions import ValidationError
-
-        from evidence.services import captures_hourly_check
-
         try:
             captures_hourly_check(adding=len(urls))
         except ValidationError as exc:
@@ -122,7 +121,7 @@ def _declared_facts(
 def _claim_create(
     *,
     doctor: Doctor,
-    opened_by: Any,
+    opened_by: User,
     urls: list[str],
     source_text: str,
     seen_date: datetime.date,
@@ -160,7 +159,7 @@ def _claim_create(
 def claim_open(
     *,
     doctor: Doctor,
-    opened_by: Any,
+    opened_by: User,
     urls: Sequence[str],
     source_text: str,
     quotes: Sequence[str],
@@ -241,7 +240,7 @@ ANSWER_FIELDS = (
 def claim_questionnaire_answer(
     *,
     claim: Claim,
-    by: Any,
+    by: User,
     page_is_listing: bool,
     answers: Sequence[Mapping[str, Any]],
 ) -> list[Passage]:
@@ -305,7 +304,7 @@ def _qualification_for(*, category: ContentCategory, answers: Mapping[str, Any])
 def claim_qualify(
     *,
     claim: Claim,
-    by: Any,
+    by: User,
     categories: Mapping[int, str],
     qualifications: Mapping[int, str] | None = None,
     legal_bases: Mapping[int, str] | None = None,

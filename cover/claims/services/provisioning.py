@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from cover.claims.letter_templates import DEFAULT_BODIES
 from cover.claims.models import LetterTemplate
 from cover.letter_fields import LETTER_SPECS, LetterKind
 
 
 def claims_provision() -> None:
     """Seed an insurer's letter templates (one per letter kind) with the French defaults."""
-    from cover.claims.letter_templates import DEFAULT_BODIES
-
     for kind in LetterKind:
         LetterTemplate.objects.get_or_create(
             kind=kind.value,

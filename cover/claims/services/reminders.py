@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext as _
 
 from common.formatting import date_short
@@ -14,6 +15,7 @@ from cover.claims.services.deadlines import claim_deadlines_refresh
 from cover.ladder import LadderState
 from mailing.kinds import MailKind
 from mailing.services import mail_send
+from tenants.roles import CLAIMS_HANDLER
 
 
 def claims_deadline_reminders_send(*, today: datetime.date | None = None) -> int:
@@ -21,10 +23,6 @@ def claims_deadline_reminders_send(*, today: datetime.date | None = None) -> int
 
     Idempotent per claim, clock and day: a REMINDER_SENT event keyed by both is written once.
     """
-    from django.contrib.auth.models import Group
-
-    from tenants.roles import CLAIMS_HANDLER
-
     today = _today(today)
     sent = 0
     handlers = Group.objects.filter(name=CLAIMS_HANDLER).first()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +25,7 @@ def reply_default_option(*, claim: Claim) -> ReplyOption:
 
 
 @transaction.atomic
-def reply_draft_check(*, claim: Claim, text: str, by: Any) -> ReplyDraft:
+def reply_draft_check(*, claim: Claim, text: str, by: User) -> ReplyDraft:
     """Check a draft against the hard blocks of DOMAIN §5.4 and keep it with its issues."""
     if not text.strip():
         raise ClaimActionRefused([_("Écrivez un projet de réponse.")])
@@ -54,7 +53,7 @@ def reply_draft_check(*, claim: Claim, text: str, by: Any) -> ReplyDraft:
 
 
 @transaction.atomic
-def reply_draft_approve(*, draft: ReplyDraft, by: Any) -> ReplyDraft:
+def reply_draft_approve(*, draft: ReplyDraft, by: User) -> ReplyDraft:
     """Approve a checked draft. Never one with a hard block; never a public reply to illicit
     content unless an avocat is on the file (a reply can look like acceptance): the ladder's
     own guard for the REPLY route decides, with its reasons (``ladder_check_reply``)."""
@@ -91,7 +90,7 @@ def reply_draft_approve(*, draft: ReplyDraft, by: Any) -> ReplyDraft:
 
 
 @transaction.atomic
-def reply_no_reply_choose(*, claim: Claim, by: Any) -> ReplyDraft:
+def reply_no_reply_choose(*, claim: Claim, by: User) -> ReplyDraft:
     """ "Ne pas répondre" is a first-class choice, recorded like a reply."""
     draft = ReplyDraft.objects.create(
         claim=claim,

@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import get_tenant_model, tenant_context
 
-from evidence import services
 from evidence.models import Capture
+from evidence.services.execution import CaptureAttemptFailed, capture_execute, capture_fail
+from evidence.services.requests import capture_request
 from evidence.storage import WriteOnceTenantStorage
 
 
@@ -29,15 +30,15 @@ class Command(BaseCommand):
             raise CommandError(f"Assureur inconnu pour le schéma « {schema} ».")
         with tenant_context(insurer):
             try:
-                capture_id = services.capture_request(
+                capture_id = capture_request(
                     url=url, requested_by=None, reason=reason, enqueue=False
                 )
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
             try:
-                capture = services.capture_execute(capture_id=capture_id)
-            except services.CaptureAttemptFailed as exc:
-                capture = services.capture_fail(capture_id=capture_id, reason=str(exc))
+                capture = capture_execute(capture_id=capture_id)
+            except CaptureAttemptFailed as exc:
+                capture = capture_fail(capture_id=capture_id, reason=str(exc))
             if capture.status != Capture.Status.COMPLETE:
                 raise CommandError(f"Capture n° {capture.pk} en échec : {capture.error}")
             if capture.http_status is None or capture.http_status >= 400 or capture.page_error:

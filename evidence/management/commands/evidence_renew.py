@@ -16,7 +16,7 @@ from django_tenants.utils import get_tenant_model, tenant_context
 
 from evidence.models import EvidenceRenewal
 from evidence.renewal import captures_renew
-from evidence.services import COMMAND_ACTOR
+from evidence.services.custody import COMMAND_ACTOR
 from tenants.selectors import insurers_ready
 
 

@@ -13,7 +13,7 @@ class Command(BaseCommand):
         # before the Procfile starts it (nothing happens against real Stripe).
         # Likewise the demo review site, which the monitoring baseline reads once.
         try:
-            from devtools.stripe_standin.demo import stripe_local_running
+            from devtools.stripe_standin.demo import stripe_local_running  # lazy: optional
         except ImportError as exc:  # the production image leaves devtools/ out
             raise CommandError(
                 "Les données de démonstration ont besoin des outils de développement "
