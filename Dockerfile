@@ -5,13 +5,13 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=saas.settings.production \
-    EGIDE_CHROMIUM_PATH=/usr/bin/chromium \
+    EGIDE_CHROMIUM_PATH=/usr/bin/chromium-headless-shell \
     EGIDE_STATIC_ROOT=/app/var/static \
     EGIDE_MEDIA_ROOT=/app/var/media
 
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-       chromium fonts-dejavu-core fonts-liberation poppler-utils openssl \
+       chromium-headless-shell fonts-dejavu-core fonts-liberation poppler-utils openssl \
        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
     && rm -rf /var/lib/apt/lists/*
 

@@ -307,7 +307,7 @@ def main(argv: list[str]) -> int:
                 run.start()
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
-                    executable_path=os.environ.get("EGIDE_CHROMIUM_PATH", "/usr/bin/chromium"),
+                    executable_path="/usr/bin/chromium",  # a person's browser, not the capture's
                     args=list(CHROMIUM_ARGS),
                 )
                 for name, step in steps:
