@@ -16,13 +16,11 @@ from html import escape
 
 from django.utils import timezone
 
+from common.formatting import number_fr
+
 PALETTE = ("#0b4f6c", "#e63946", "#2a9d8f", "#f4a261", "#6a4c93")
 WIDTH, HEIGHT = 560, 220
 PAD_L, PAD_R, PAD_T, PAD_B = 44, 16, 16, 36
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.1f}".replace(".", ",") if value % 1 else f"{int(value)}"
 
 
 Series = Sequence[tuple[str, Sequence[tuple[datetime.datetime, float | None]]]]
@@ -100,7 +98,7 @@ def _grid_svg(*, frame: _Frame) -> list[str]:
         parts.append(
             f'<line x1="{PAD_L}" y1="{yy:.1f}" x2="{WIDTH - PAD_R}" y2="{yy:.1f}" '
             f'stroke="#e5e5e5"/><text x="{PAD_L - 6}" y="{yy + 4:.1f}" text-anchor="end" '
-            f'font-size="11" fill="#555">{_fmt(round(v, 1))}</text>'
+            f'font-size="11" fill="#555">{number_fr(round(v, 1))}</text>'
         )
     step = max(1, len(frame.times) // 6)
     for at in frame.times[::step]:
@@ -142,7 +140,7 @@ def _series_svg(*, frame: _Frame, series: Series) -> list[str]:
         for cx, cy, v, at in coords:
             parts.append(
                 f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="{colour}">'
-                f"<title>{escape(label)} — {_when(at, '%d/%m/%Y')} : {_fmt(v)}</title></circle>"
+                f"<title>{escape(label)} — {_when(at, '%d/%m/%Y')} : {number_fr(v)}</title></circle>"
             )
     return parts
 

@@ -25,6 +25,11 @@ def euros(cents: int | None) -> str:
     return f"{sign}{whole:,}".replace(",", NNBSP) + f",{rest:02d}{NBSP}€"
 
 
+def number_fr(value: float) -> str:
+    """« 4 » for a whole number, else one decimal with a comma: « 4,5 » (ratings, counts)."""
+    return f"{value:.0f}" if value % 1 == 0 else f"{value:.1f}".replace(".", ",")
+
+
 def date_fr(day: datetime.date | None) -> str:
     """« 12 mars 2026 » (French month names whatever language is active); empty for ``None``."""
     if day is None:

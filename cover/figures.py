@@ -23,7 +23,7 @@ from django.db.models.functions import Cast, Coalesce, TruncMonth
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from common.formatting import euros
+from common.formatting import euros, number_fr
 from cover.claims.models import Claim, Cost
 from cover.deadlines import date_add_months
 from cover.ladder import STATE_LABELS, LadderState
@@ -375,10 +375,6 @@ def _percent(ratio: float) -> str:
     return f"{ratio * 100:.1f}".replace(".", ",") + "\u00a0%"
 
 
-def _count(value: float) -> str:
-    return f"{value:.0f}" if value % 1 == 0 else f"{value:.1f}".replace(".", ",")
-
-
 def figures_cards(*, figures: InsurerFigures) -> list[FigureCard]:
     f = figures
     months = [month_label(m) for m, _v in f.premiums_by_month]
@@ -405,7 +401,7 @@ def _card_subscribers(*, f: InsurerFigures) -> FigureCard:
             title=_("Contrats en vigueur par formule"),
             categories=[name for name, _n in f.subscribers_by_plan],
             series=[(_("Contrats"), [n for _name, n in f.subscribers_by_plan])],
-            value_text=_count,
+            value_text=number_fr,
             empty_text=_("Aucun contrat en vigueur."),
         ),
         details=tuple((name, str(n)) for name, n in f.subscribers_by_plan),
@@ -450,7 +446,7 @@ def _card_claims(*, f: InsurerFigures) -> FigureCard:
             title=_("Sinistres en cours par étape"),
             categories=[label for label, _n in f.claims_open_by_state],
             series=[(_("Dossiers"), [n for _label, n in f.claims_open_by_state])],
-            value_text=_count,
+            value_text=number_fr,
             empty_text=_("Aucun sinistre en cours."),
         ),
         details=((_("Déclarés sur la période"), str(f.claims_opened)),),

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from common import formatting
 from devtools.stripe_standin.constants import CURRENCY_SYMBOLS, ID_FORMATS, KIND_LABELS
 
 
@@ -184,14 +185,18 @@ def add_interval(timestamp: int, interval: str, count: int) -> int:
 
 
 def format_amount_fr(amount: int, currency: str) -> str:
-    """``4900, "eur"`` -> ``"49,00 €"`` (French separators, narrow no-break space)."""
-    units = f"{abs(amount) / 100:,.2f}".replace(",", "\u202f").replace(".", ",")
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{units}\u00a0{CURRENCY_SYMBOLS.get(currency, currency.upper())}"
+    """``4900, "eur"`` -> ``"49,00 €"``: the apps' French format, with the currency's symbol."""
+    text = formatting.euros(amount)
+    return (
+        text
+        if currency == "eur"
+        else text.replace("€", CURRENCY_SYMBOLS.get(currency, currency.upper()))
+    )
 
 
 def date_fr(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%d/%m/%Y")
+    """« 12/03/2026 » for a Stripe timestamp (UTC)."""
+    return formatting.date_short(datetime.fromtimestamp(timestamp, tz=UTC).date())
 
 
 def address_shape(value: Any) -> dict[str, Any]:
