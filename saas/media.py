@@ -11,6 +11,7 @@ asks, never by its storage path.
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from django.conf import settings
@@ -37,15 +38,24 @@ def media_path_public(path: str) -> bool:
     return path.startswith(PUBLIC_MEDIA_PREFIXES)
 
 
+def media_type_public(path: str) -> bool:
+    """Only images are public (not SVG, which can carry scripts): anything else stored under an
+    image folder is never served. Judged from the name, as ``serve`` types the file, and before
+    serving, so that a browser's revalidation (a 304, which carries no type) is answered too.
+    """
+    kind, encoding = mimetypes.guess_type(path)
+    return bool(kind) and kind.startswith("image/") and "svg" not in kind and encoding is None
+
+
 def tenant_media(request, schema: str, path: str):
-    if schema != connection.schema_name or not media_path_public(path):
+    if (
+        schema != connection.schema_name
+        or not media_path_public(path)
+        or not media_type_public(path)
+    ):
         raise Http404("Fichier introuvable")
     root = Path(settings.MEDIA_ROOT) / schema
     response = serve(request, path, document_root=str(root))
-    # Only images are public: anything else stored under an image folder is not served, and
-    # browsers must not guess another type (an uploaded page must never run on this origin).
-    kind = response.get("Content-Type", "")
-    if not kind.startswith("image/") or "svg" in kind:
-        raise Http404("Fichier introuvable")
+    # Browsers must not guess another type (an uploaded page must never run on this origin).
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -121,3 +121,30 @@ def test_an_image_is_served_with_nosniff(tenant_a, unique):
 
     assert (response.status_code, response["Content-Type"]) == (200, "image/png")
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_browser_revalidating_a_cached_image_gets_not_modified(tenant_a, unique):
+    # given an image the browser already has, with the date it was served
+    _, _, url, _ = _image(tenant_a, name=f"logo-{unique}.png", colour="red")
+    client = Client(HTTP_HOST=tenant_a.domain)
+    first = client.get(url)
+    assert first.status_code == 200
+    # when the page is shown again and the browser revalidates its copy
+    again = client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    # then it is told to keep it (it was a 404 once: every other page load lost the logo)
+    assert again.status_code == 304
+    assert again["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_non_image_is_refused_even_to_a_revalidation(tenant_a, unique):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    with tenant_context(tenant_a.insurer):
+        name = default_storage.save(f"images/page-{unique}.html", ContentFile(b"<p>x</p>"))
+
+    response = Client(HTTP_HOST=tenant_a.domain).get(
+        f"/media/test_a/{name}", HTTP_IF_MODIFIED_SINCE="Sat, 01 Jan 2050 00:00:00 GMT"
+    )
+
+    assert response.status_code == 404
