@@ -44,7 +44,9 @@ def media_type_public(path: str) -> bool:
     serving, so that a browser's revalidation (a 304, which carries no type) is answered too.
     """
     kind, encoding = mimetypes.guess_type(path)
-    return bool(kind) and kind.startswith("image/") and "svg" not in kind and encoding is None
+    if kind is None or encoding is not None:
+        return False
+    return kind.startswith("image/") and "svg" not in kind
 
 
 def tenant_media(request, schema: str, path: str):
