@@ -11,42 +11,14 @@ asks, never by its storage path.
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 
 from django.conf import settings
 from django.http import Http404
 from django.views.static import serve
 
+from common.media import media_path_public, media_type_public
 from tenants.db import connection
-
-PUBLIC_MEDIA_PREFIXES = ("original_images/", "images/")
-
-
-def media_path_public(path: str) -> bool:
-    """True for a plain path under a public prefix: no ``..``, ``.``, empty segment or backslash.
-
-    ``serve`` normalises the path itself, so ``images/../documents/x.pdf`` would pass a prefix
-    test and then be served from ``documents/``: the path is judged as it is, segment by
-    segment, before anything else.
-    """
-    if "\\" in path or "\x00" in path:
-        return False
-    segments = path.split("/")
-    if any(segment in ("", ".", "..") for segment in segments):
-        return False
-    return path.startswith(PUBLIC_MEDIA_PREFIXES)
-
-
-def media_type_public(path: str) -> bool:
-    """Only images are public (not SVG, which can carry scripts): anything else stored under an
-    image folder is never served. Judged from the name, as ``serve`` types the file, and before
-    serving, so that a browser's revalidation (a 304, which carries no type) is answered too.
-    """
-    kind, encoding = mimetypes.guess_type(path)
-    if kind is None or encoding is not None:
-        return False
-    return kind.startswith("image/") and "svg" not in kind
 
 
 def tenant_media(request, schema: str, path: str):

@@ -2,8 +2,9 @@
 
 Placed after ``django_otp.middleware.OTPMiddleware``. A logged-in user who needs two factors
 (``tenants.two_factor.user_needs_second_factor``) and whose session is not verified gets a
-redirect for every URL — the Wagtail admin, the platform admin, downloads, media, the portal —
-except the two-factor pages themselves, logout, static files, the browser's icon and
+redirect for every URL — the Wagtail admin, the platform admin, downloads, private media, the
+portal — except the two-factor pages themselves, logout, static files, public images (the
+insurer's logo on the code page, ``common.media``), the browser's icon and
 ``robots.txt``, ``/healthz`` and ``/i18n/``: to the
 code page when they have an authenticator, to the enrolment page otherwise. Guarding every URL
 instead of a list of admin views means a view added later cannot be forgotten.
@@ -19,6 +20,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from common.media import media_url_public
 from tenants import two_factor
 
 # The two-factor pages (tenants/two_factor_urls.py), mounted at this prefix on every host.
@@ -50,6 +52,8 @@ class SecondFactorMiddleware:
             return False
         if path.startswith(settings.STATIC_URL):
             return False
+        if media_url_public(path, media_url=settings.MEDIA_URL):
+            return False  # a public image (the logo on the code page): anyone gets it anyway
         if two_factor.session_is_verified(request=request):
             return False
         if getattr(user, "is_superuser", False) or getattr(user, "is_staff", False):

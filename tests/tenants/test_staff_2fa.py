@@ -6,17 +6,23 @@ enrolment page shows, as an authenticator app does.
 
 from __future__ import annotations
 
+import io
 import re
 import time
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.files.images import ImageFile
+from django.core.files.storage import default_storage
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import tenant_context
+from PIL import Image as PILImage
+from wagtail.images import get_image_model
 
 from saas.totp_code import totp_code
 from tenants import two_factor
@@ -36,6 +42,12 @@ def _password_login(client: Client, email: str, path: str = "/admin/login/"):
     response = client.post(path, {"username": email, "password": PASSWORD})
     assert response.status_code == 302, response.content.decode()[:500]
     return response
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (40, 30), "navy").save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _code(device: TOTPDevice, *, step_offset: int = 0) -> str:
@@ -108,6 +120,32 @@ def test_the_browser_icon_is_not_sent_to_the_code_page(tenant_a):
         assert not response.get("Location", "").startswith("/compte/double-authentification/")
     # and a page still is
     assert client.get("/admin/")["Location"].startswith(ENROL)
+
+
+def test_the_logo_on_the_code_page_is_served_but_private_files_are_not(tenant_a, unique):
+    # given the insurer's logo (a public image) and a claim letter (private), and a handler
+    # between password and code
+    with tenant_context(tenant_a.insurer):
+        logo = get_image_model()(
+            title="logo", file=ImageFile(io.BytesIO(_png()), name=f"logo-{unique}.png")
+        )
+        logo.save()
+        logo_url = logo.get_rendition("height-48").url
+        letter_url = default_storage.url(
+            default_storage.save(f"claims/letters/{unique}.pdf", ContentFile(b"%PDF-1.7"))
+        )
+        handler = handler_create(email=f"gestion-logo-{unique}@tenant-a.localhost")
+    client = Client(HTTP_HOST=tenant_a.domain)
+    _password_login(client, handler.username)
+
+    # when the code page shows the logo, and the session asks for the letter's storage path
+    image = client.get(logo_url)
+    letter = client.get(letter_url)
+
+    # then the image comes (an anonymous visitor gets it too), the letter does not
+    assert (image.status_code, image["Content-Type"]) == (200, "image/png")
+    assert letter.status_code == 302
+    assert letter["Location"].startswith(ENROL)
 
 
 def test_staff_with_an_authenticator_are_asked_for_a_code_then_get_in(tenant_a):
