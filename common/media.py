@@ -40,9 +40,14 @@ def media_type_public(path: str) -> bool:
     return kind.startswith("image/") and "svg" not in kind
 
 
+def media_file_public(path: str) -> bool:
+    """True for a file of an insurer's storage that anyone may fetch by its path."""
+    return media_path_public(path) and media_type_public(path)
+
+
 def media_url_public(path: str, *, media_url: str) -> bool:
     """True for ``<media_url><schema>/<public image path>``, the URL of a public image."""
     if not path.startswith(media_url):
         return False
     schema, _, rest = path[len(media_url) :].partition("/")
-    return bool(schema) and media_path_public(rest) and media_type_public(rest)
+    return bool(schema) and media_file_public(rest)

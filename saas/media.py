@@ -17,16 +17,12 @@ from django.conf import settings
 from django.http import Http404
 from django.views.static import serve
 
-from common.media import media_path_public, media_type_public
+from common.media import media_file_public
 from tenants.db import connection
 
 
 def tenant_media(request, schema: str, path: str):
-    if (
-        schema != connection.schema_name
-        or not media_path_public(path)
-        or not media_type_public(path)
-    ):
+    if schema != connection.schema_name or not media_file_public(path):
         raise Http404("Fichier introuvable")
     root = Path(settings.MEDIA_ROOT) / schema
     response = serve(request, path, document_root=str(root))
