@@ -217,11 +217,13 @@ def procfile_evidence_threads() -> int:
     raise SystemExit("Procfile: no evidence line")
 
 
-def _worker_main(conn: Connection, tsa_url: str, tsa: TsaPki, seal: SealPki, threads: int) -> None:
+def _worker_main(
+    conn: Connection, tsa_url: str, tsa: TsaPki, seal: SealPki, threads: int, concurrency: int
+) -> None:
     """An evidence worker without a database: a warm browser, then batches of URLs."""
     from evidence.browser import SharedBrowser
 
-    shared = SharedBrowser(name="evidence-browser", chromium_path=CHROMIUM)
+    shared = SharedBrowser(name="evidence-browser", chromium_path=CHROMIUM, concurrency=concurrency)
     with tempfile.TemporaryDirectory(prefix="egide-bench-") as tmp:
         work = Path(tmp)
         shared.take().call(lambda: None)  # the worker is up; Chromium starts on first capture
@@ -391,6 +393,13 @@ def main() -> int:
         default=0,
         help="worker threads (default: the Procfile's evidence line); 1 to compare",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=0,
+        help="captures at once in the browser (default: as many as worker threads, as "
+        "EGIDE_CAPTURE_CONCURRENCY); 1 to compare",
+    )
     args = parser.parse_args()
     labels = QUICK_PAGES if args.quick else list(PAGES)
     rounds = 1 if args.quick else args.rounds
@@ -404,7 +413,10 @@ def main() -> int:
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
     threads = args.threads or procfile_evidence_threads()
-    worker = ctx.Process(target=_worker_main, args=(child, tsa_server.url, tsa, seal, threads))
+    concurrency = args.concurrency or threads
+    worker = ctx.Process(
+        target=_worker_main, args=(child, tsa_server.url, tsa, seal, threads, concurrency)
+    )
     worker.start()
     meter = PeakRss(worker.pid or 0).start()
     assert _receive(parent, worker) == "ready"
@@ -438,7 +450,10 @@ def main() -> int:
     tsa_server.stop()
     server.shutdown()
 
-    print(f"Pages: {len(labels)} × {rounds} round(s); {threads} worker thread(s); medians in s")
+    print(
+        f"Pages: {len(labels)} × {rounds} round(s); {threads} worker thread(s), "
+        f"{concurrency} capture(s) at once in the browser; medians in s"
+    )
     print(f"{'page':<18}{'Égide bundle':>14}{'bare fresh':>12}")
     for label in labels:
         egide = statistics.median(per_page["egide"][label])

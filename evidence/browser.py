@@ -14,22 +14,31 @@ the database; the browser thread never touches it.
 - Progress reported by the browser work (``on_progress(label, percent)``) is relayed to the
   caller's thread, where it may be written to the database.
 - Several caller threads may share one browser thread (``SharedBrowser``): the evidence worker
-  runs two worker threads on one Chromium, so that while one capture is in the browser the
-  other capture's post-processing (WACZ, report, bag, seal, timestamp) runs in its own worker
-  thread. Browser work stays serialized, one capture at a time, in the browser thread.
+  runs two worker threads on one Chromium, so that one capture's post-processing (WACZ,
+  report, bag, seal, timestamp) runs in its worker thread while the browser works.
+- With ``concurrency`` above 1, the browser thread runs that many functions at once, each in
+  a greenlet of its own: while one capture waits on Chromium (a page loading, a network-quiet
+  wait, a consent wall), the other's work goes on. This is how Playwright's sync API itself
+  runs event handlers; a function that blocks the thread outside Playwright calls holds the
+  others up, so browser work waits on other threads by letting the event loop run
+  (``page.wait_for_timeout``, ``BrowserThread.pump``). Each capture has its own
+  browser context, and its request guard keeps to its own requests
+  (``evidence.capture.guard``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
+import greenlet
 from django.conf import settings
 
 from evidence.capture import CHROMIUM_ARGS
@@ -41,6 +50,7 @@ T = TypeVar("T")
 
 LAUNCH_TIMEOUT_MS = 30_000
 RELAY_POLL_S = 0.2
+PUMP_S = 0.02
 
 _STOP = object()
 
@@ -58,6 +68,7 @@ class BrowserThread:
         chromium_path: str | None = None,
         args: tuple[str, ...] | None = None,
         name: str = "egide-browser",
+        concurrency: int = 1,
     ) -> None:
         self.chromium_path = chromium_path or settings.CHROMIUM_PATH
         if args is None:
@@ -67,10 +78,17 @@ class BrowserThread:
             )
             args = CHROMIUM_ARGS + chromium_trust_args(extra_ca)
         self.args = tuple(args)
+        self.concurrency = max(1, concurrency)
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._playwright: Any = None
         self._manager: Any = None
         self._browser: Any = None
+        self._launching = False
+        # The functions running now, each in its greenlet, and the event that wakes the
+        # thread's main greenlet when one ends or a new one is handed in.
+        self._running: set[greenlet.greenlet] = set()
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
@@ -81,26 +99,50 @@ class BrowserThread:
         """The Chromium of this thread, (re)launched as needed. Only from the browser thread."""
         if threading.current_thread() is not self._thread:
             raise RuntimeError("BrowserThread.browser() is only for work running in it")
+        while self._launching:  # another function of this thread is launching it
+            self.pump(PUMP_S)
         if self._browser is not None and self._browser.is_connected():
             return self._browser
-        self._browser_close()
+        self._launching = True
         try:
-            self._browser = self._launch()
-        except Exception:  # noqa: BLE001 - any launch failure: restart the driver once
-            # The Playwright driver itself may be gone (killed): start it again, once.
-            self._playwright_stop()
-            self._browser = self._launch()
+            self._browser_close()
+            self._browser = self._playwright.chromium.launch(
+                executable_path=self.chromium_path, args=list(self.args), timeout=LAUNCH_TIMEOUT_MS
+            )
+        finally:
+            self._launching = False
         return self._browser
 
-    def _launch(self):
+    def pump(self, seconds: float) -> None:
+        """Let the browser work of the other running functions go on for ``seconds``."""
+        self._loop_wait(asyncio.sleep(seconds))
+
+    def _loop_wait(self, awaitable: Awaitable[Any]) -> Any:
+        """Wait, in this greenlet, for a coroutine run on Playwright's event loop.
+
+        This is what every sync API call does (``playwright._impl._greenlets.wait_for_future``,
+        on the loop and dispatcher fiber of the sync ``Playwright`` object): the other
+        greenlets of the thread go on meanwhile.
+        """
+        from playwright._impl._greenlets import wait_for_future  # lazy: only a worker has it
+
+        playwright = self._playwright
+        task = playwright._loop.create_task(awaitable)
+        wait_for_future(playwright._loop, playwright._dispatcher_fiber, task)
+        return task.result()
+
+    def _playwright_ready(self) -> None:
+        """Playwright started, in this thread's main greenlet (its dispatcher's parent); started
+        again if its driver went away (killed) while nothing ran."""
+        if self._playwright is not None and self._playwright._dispatcher_fiber.dead:
+            self._playwright_stop()
         if self._playwright is None:
             from playwright.sync_api import sync_playwright  # lazy: only a worker launches Chromium
 
             self._manager = sync_playwright()
             self._playwright = self._manager.start()
-        return self._playwright.chromium.launch(
-            executable_path=self.chromium_path, args=list(self.args), timeout=LAUNCH_TIMEOUT_MS
-        )
+            self._loop = self._playwright._loop
+            self._wake = asyncio.Event()
 
     def _browser_close(self) -> None:
         browser, self._browser = self._browser, None
@@ -111,25 +153,79 @@ class BrowserThread:
     def _playwright_stop(self) -> None:
         self._browser_close()
         playwright, self._playwright, self._manager = self._playwright, None, None
+        self._loop = self._wake = None
         if playwright is not None:
             with contextlib.suppress(Exception):
                 playwright.stop()
 
     def _serve(self) -> None:
-        while True:
-            job = self._jobs.get()
+        stopping = False
+        while not (stopping and not self._running):
+            job = self._job_next(accept=not stopping)
             if job is _STOP:
-                self._playwright_stop()
-                return
-            fn, args, kwargs, future = job
-            if not future.set_running_or_notify_cancel():
-                continue
+                stopping = True
+            elif job is not None:
+                self._job_start(job)
+        self._playwright_stop()
+
+    def _job_next(self, *, accept: bool) -> Any:
+        """The next job to start, or None after waiting for a running one to move on."""
+        if accept and not self._running:
+            return self._jobs.get()  # nothing runs: the thread may sleep
+        if accept and len(self._running) < self.concurrency:
+            try:
+                return self._jobs.get_nowait()
+            except queue.Empty:
+                pass
+        self._idle()
+        return None
+
+    def _idle(self) -> None:
+        """Run the event loop (the running functions' browser work) until one of them ends or
+        a job is handed in."""
+        wake = self._wake
+        assert wake is not None  # noqa: S101 - set with Playwright, before any job runs
+        try:
+            self._loop_wait(wake.wait())
+        except Exception:  # noqa: BLE001 - the driver went away: the jobs must hear of it
+            # The jobs wait in the dispatcher fiber's loop, which is gone: resume each, so that
+            # its Playwright call raises (connection closed) instead of waiting forever.
+            for job in list(self._running):
+                job.switch()
+        wake.clear()
+
+    def _wake_up(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def _job_start(self, job: tuple) -> None:
+        fn, args, kwargs, future = job
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            self._playwright_ready()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller; the thread goes on
+            future.set_exception(exc)
+            return
+
+        def run() -> None:
             try:
                 result = fn(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller; the thread goes on
                 future.set_exception(exc)
             else:
                 future.set_result(result)
+            finally:
+                self._running.discard(runner)
+                self._wake_up()
+
+        # The function starts from the event loop, as Playwright's own event handlers do: its
+        # greenlet's parent is the dispatcher fiber, so that it hands back to the loop when it
+        # waits on the browser or ends, while this main greenlet waits in ``_idle``.
+        playwright = self._playwright
+        runner = greenlet.greenlet(run, parent=playwright._dispatcher_fiber)
+        self._running.add(runner)
+        playwright._loop.call_soon(runner.switch)
 
     # --- from any other thread -----------------------------------------------------------
 
@@ -143,7 +239,15 @@ class BrowserThread:
             raise BrowserThreadClosed("this browser thread is closed")
         future: Future[T] = Future()
         self._jobs.put((fn, args, kwargs, future))
+        self._wake_threadsafe()
         return future
+
+    def _wake_threadsafe(self) -> None:
+        """Wake the browser thread if it is running functions (else it sleeps on the queue)."""
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._wake_up)
 
     def call(
         self,
@@ -191,6 +295,7 @@ class BrowserThread:
             return
         self._closed = True
         self._jobs.put(_STOP)
+        self._wake_threadsafe()
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout_s)
 

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 QUEUE = "evidence"
 
-_shared = SharedBrowser(name="evidence-browser")
+_shared = SharedBrowser(name="evidence-browser", concurrency=settings.EGIDE_CAPTURE_CONCURRENCY)
 
 
 def worker_browser() -> BrowserThread:

@@ -45,7 +45,13 @@ from evidence.behaviors.expand import (
     content_expand,
     interaction_limits,
 )
-from evidence.behaviors.page import ActionLog, NetworkWatch, network_quiet, shadow_root_texts
+from evidence.behaviors.page import (
+    ActionLog,
+    NetworkWatch,
+    future_wait,
+    network_quiet,
+    shadow_root_texts,
+)
 from evidence.behaviors.rules import (
     CONSENT_BUTTON_PHRASES,
     CONSENT_CONTAINER_HINTS,
@@ -99,6 +105,7 @@ __all__ = [
     "consent_click",
     "content_expand",
     "fallback_scroll",
+    "future_wait",
     "interaction_limits",
     "network_quiet",
     "scroll_to_top",

@@ -3,11 +3,12 @@ quiet after an action, finding controls and clicking one (logged)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from playwright.sync_api import ElementHandle, Frame, Page, Request
 from playwright.sync_api import Error as PlaywrightError
@@ -34,6 +35,8 @@ from evidence.behaviors.scripts import (
     _TICK_JS,
 )
 from evidence.prechecks import iso_utc, utc_now
+
+T = TypeVar("T")
 
 # Request types that never end by themselves: they do not keep the page "busy".
 _LONG_LIVED_TYPES = frozenset({"websocket", "eventsource", "media", "ping", "manifest"})
@@ -127,6 +130,20 @@ def network_quiet(
             return False
         # Lets Playwright dispatch the request events of the page while waiting.
         page.wait_for_timeout(25)
+
+
+def future_wait(page: Page, future: concurrent.futures.Future[T]) -> T:
+    """The result of work running in another thread, Playwright's events going on meanwhile.
+
+    ``future.result()`` would hold the browser thread, and with it the other capture running
+    there (``evidence.browser``): its requests would wait for the guard.
+    """
+    while not future.done():
+        try:
+            page.wait_for_timeout(10)
+        except PlaywrightError:  # the page is gone (crashed, closed): wait here
+            break
+    return future.result()
 
 
 def _signatures(page: Page) -> dict[str, dict]:

@@ -15,10 +15,14 @@ nothing behind; a refused sub-request is aborted and recorded.
 Residual risks (documented, not hidden): DNS can answer differently to the guard and to the
 browser (rebinding) — every response's server address is re-checked afterwards and the capture
 is discarded if one is not allowed; ``<link rel=preconnect>`` can open a TCP connection (no
-request is sent) to a host the guard never saw.
+request is sent) to a host the guard never saw; with two captures at once, a request from a
+frame nested in another process's frame, which neither page can place, is judged and recorded
+by both captures' guards (so it is never let through unjudged, but may be listed in both).
 
-Playwright's sync API is used: a capture worker owns its browser and runs one capture at a time
-in its browser thread (``evidence.browser``). The modules, by purpose:
+Playwright's sync API is used: a capture worker owns its browser and runs up to
+``EGIDE_CAPTURE_CONCURRENCY`` captures at once in its browser thread (``evidence.browser``),
+each in a fresh context whose request guard keeps to that context's requests. The modules, by
+purpose:
 
 - ``run``: ``capture_run`` checks the URL, stages the files and opens the browser context;
 - ``session``: a ``CaptureSession`` runs the steps (page, load, interactions, screenshots, PDF,

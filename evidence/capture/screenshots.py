@@ -14,6 +14,8 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 from playwright.sync_api import Page
 
+from evidence.behaviors.page import future_wait
+
 # Full-page screenshots of pages taller than this are taken in tiles of this height and
 # stitched into one PNG streamed to disk: a 30,000 px page in one piece costs Chromium a bitmap
 # of the whole page (about +500 MiB of the worker's memory); in tiles, about +80 MiB.
@@ -120,13 +122,13 @@ def screenshot_full_write(*, page: Page, out_path: Path, tile_px: int = SCREENSH
                 timeout=60_000,
             )
             if pending is not None:
-                pending.result()
+                future_wait(page, pending)
             pending = encoder.submit(
                 _png_tile_write, png=png, size=(width, tile_height), out=out, z=compressor
             )
             tiles += 1
         if pending is not None:
-            pending.result()
+            future_wait(page, pending)
         out.write(_png_chunk(b"IDAT", compressor.flush()))
         out.write(_png_chunk(b"IEND", b""))
     return {"width": width, "height": height, "tiles": tiles}

@@ -77,8 +77,10 @@ def in_background(function: Callable[..., Any], /, **kwargs: Any) -> concurrent.
         pool.shutdown(wait=False)
 
 
-def _prechecks_wait(pending: concurrent.futures.Future, log: behaviors.ActionLog) -> dict:
-    checks: dict = pending.result()
+def _prechecks_wait(
+    pending: concurrent.futures.Future, log: behaviors.ActionLog, page: Page
+) -> dict:
+    checks: dict = behaviors.future_wait(page, pending)
     log.record(
         "prechecks",
         clock=checks["clock"]["status"],
@@ -183,6 +185,8 @@ class CaptureSession:
         context.route_web_socket("**/*", websocket_guard)
         self.page = page = context.new_page()
         self.cdp = cdp = context.new_cdp_session(page)
+        # Another capture may run in this browser: the guard keeps to this context's requests.
+        guard.own(page, cdp)
 
         def on_cdp_response(event: dict) -> None:
             details = tls_details(event.get("response", {}))
@@ -275,7 +279,9 @@ class CaptureSession:
         full = screenshot_full_write(page=page, out_path=data / "screenshot-full.png")
         log.record("screenshot", file="screenshot-full.png", full_page=True, **full)
         viewport_png = page.screenshot(full_page=False, timeout=30_000)
-        screenshot_banner_add(
+        # The banner is drawn in a thread of its own: the browser thread goes on meanwhile.
+        banner = in_background(
+            screenshot_banner_add,
             png=viewport_png,
             lines=[
                 f"URL : {self.final_url}",
@@ -284,6 +290,7 @@ class CaptureSession:
             ],
             out_path=data / "screenshot-viewport.png",
         )
+        behaviors.future_wait(page, banner)
         log.record(
             "screenshot",
             file="screenshot-viewport.png",
@@ -312,7 +319,7 @@ class CaptureSession:
 
     def tls(self) -> None:
         """Certificate chains of the HTTPS origins, from this session, and their verification."""
-        self.prechecks = _prechecks_wait(self.checks, self.log)
+        self.prechecks = _prechecks_wait(self.checks, self.log, self.page)
         self.progress("tls")
         recorder, data = self.recorder, self.data
         https_origins = sorted(
@@ -463,7 +470,7 @@ class CaptureSession:
     def result(self) -> CaptureResult:
         """Final clock check, provenance files, hashes: the ``CaptureResult``."""
         self.progress("clock")
-        clock_end = self.clock_end_pending.result()
+        clock_end = behaviors.future_wait(self.page, self.clock_end_pending)
         finished_at = utc_now()
         self.log.record("capture-end", final_url=self.final_url)
         environment, network = self.environment(), self.network()

@@ -435,6 +435,9 @@ EGIDE_CAPTURE_BEHAVIORS_TIMEOUT_S = env.float("EGIDE_CAPTURE_BEHAVIORS_TIMEOUT_S
 # clicks plus scrolling every frame until the page stops growing.
 EGIDE_CAPTURE_EXPAND_MAX_CLICKS = env.int("EGIDE_CAPTURE_EXPAND_MAX_CLICKS", default=60)
 EGIDE_CAPTURE_INTERACT_BUDGET_S = env.float("EGIDE_CAPTURE_INTERACT_BUDGET_S", default=45.0)
+# Captures one evidence worker runs at once in its one Chromium (evidence.browser): while one
+# waits on its page, the other's goes on. The Procfile's evidence line has as many threads.
+EGIDE_CAPTURE_CONCURRENCY = env.int("EGIDE_CAPTURE_CONCURRENCY", default=2)
 # Deliveries of one capture (first run + retries + re-deliveries after a worker died).
 EGIDE_CAPTURE_MAX_ATTEMPTS = env.int("EGIDE_CAPTURE_MAX_ATTEMPTS", default=4)
 EGIDE_CAPTURE_MIN_BACKOFF_MS = env.int("EGIDE_CAPTURE_MIN_BACKOFF_MS", default=15_000)
