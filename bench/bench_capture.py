@@ -221,7 +221,10 @@ def _worker_main(
     conn: Connection, tsa_url: str, tsa: TsaPki, seal: SealPki, threads: int, concurrency: int
 ) -> None:
     """An evidence worker without a database: a warm browser, then batches of URLs."""
+    from common.memory import malloc_arenas_limit
     from evidence.browser import SharedBrowser
+
+    malloc_arenas_limit()  # as saas.worker does, before any thread starts
 
     shared = SharedBrowser(name="evidence-browser", chromium_path=CHROMIUM, concurrency=concurrency)
     with tempfile.TemporaryDirectory(prefix="egide-bench-") as tmp:
@@ -303,6 +306,7 @@ def egide_bundle_make(
     *, browser, n: int, url: str, work: Path, tsa_url: str, tsa: TsaPki, seal: SealPki
 ) -> None:
     """One message of the worker: capture in the browser thread, then bundle in this thread."""
+    from common.memory import malloc_trim
     from evidence.bag import bundle_build
     from evidence.report import data_file_hashes, report_render
     from evidence.wacz_pack import wacz_pack
@@ -331,6 +335,7 @@ def egide_bundle_make(
     t2 = time.perf_counter()
     hashes = data_file_hashes(data_dir=data, extra={"warc/capture.warc.gz": result.warc_paths[0]})
     report_render(capture=result, file_hashes=hashes, out_path=data / "report.pdf")
+    malloc_trim()  # as the worker's pipeline does
     t3 = time.perf_counter()
     (data / "provenance" / "custody.jsonl").write_text("{}\n", "utf-8")
     bundle_build(

@@ -5,6 +5,11 @@ import os
 
 import django
 
+from common.memory import malloc_arenas_limit
+
+# Before any thread starts: the worker threads share two malloc arenas (common.memory).
+malloc_arenas_limit()
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas.settings.dev")
 
 from saas.embedded import services_env_ensure  # noqa: E402

@@ -60,4 +60,7 @@ CHROMIUM_ARGS: tuple[str, ...] = (
     "--no-zygote",
     "--in-process-gpu",
     "--renderer-process-limit=2",
+    # The network service in the browser process instead of a utility process of its own
+    # (about 65 MiB less with the same code; Chromium does so on small Android devices).
+    "--enable-features=NetworkServiceInProcess2",
 )

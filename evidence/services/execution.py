@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 
 from common.address_guard import UrlRefused
 from common.keys import MasterKeyError, SealKeyDecryptError
+from common.memory import malloc_trim
 from evidence.bag import BundleError, bundle_build
 from evidence.browser import BrowserThread, browser_thread
 from evidence.capture.result import CaptureBlocked
@@ -247,6 +248,7 @@ def _pipeline(*, capture: Capture, work: Path, browser: BrowserThread) -> tuple[
     _progress_set(capture.pk, *STEP_REPORT)
     hashes = data_file_hashes(data_dir=data, extra={"warc/capture.warc.gz": result.warc_paths[0]})
     report_render(capture=result, file_hashes=hashes, out_path=data / "report.pdf")
+    malloc_trim()  # the report's layout is the worker's largest transient memory: give it back
     _progress_set(capture.pk, *STEP_BUNDLE)
     bundle_id = f"{capture.pk}-{capture.attempts}"
     bundle = bundle_build(
