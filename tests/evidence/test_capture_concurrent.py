@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from django.conf import settings
 from playwright.sync_api import Error as PlaywrightError
 from warcio.archiveiterator import ArchiveIterator
 
-from evidence.browser import BrowserThread, browser_thread
+from evidence.browser import DRIVER_NODE_OPTIONS, BrowserThread, browser_thread
 from evidence.capture.result import CaptureResult
 from evidence.capture.run import capture_run
 from tests.evidence.pages import PIXEL_PNG, Site, _handler, _html, _serve
@@ -201,11 +202,14 @@ def test_browser_thread_runs_up_to_its_concurrency_and_hands_each_caller_its_own
 
 def _driver_pids() -> set[int]:
     """Playwright drivers (node) started by this process."""
-    return {
-        child.pid
-        for child in psutil.Process().children(recursive=True)
-        if "run-driver" in child.cmdline()
-    }
+    pids = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "run-driver" in child.cmdline():
+                pids.add(child.pid)
+        except psutil.Error:  # gone meanwhile
+            continue
+    return pids
 
 
 def _wait_forever(thread: BrowserThread, started: threading.Event) -> str:
@@ -230,3 +234,29 @@ def test_driver_killed_fails_the_running_captures_and_the_next_call_gets_a_new_o
         # a new driver and Chromium for the next call
         assert thread.call(lambda: thread.browser().new_page().evaluate("1 + 1")) == 2
         assert driver not in _driver_pids()
+
+
+def _browser_tree(driver: int) -> dict:
+    """The driver's environment and the kinds of Chromium processes it runs."""
+    environ = Path(f"/proc/{driver}/environ").read_bytes().split(b"\0")
+    kinds = set()
+    for child in psutil.Process(driver).children(recursive=True):
+        types = [arg for arg in child.cmdline() if arg.startswith("--type=")]
+        kinds.add(types[0] if types else "browser")
+    return {"environ": environ, "kinds": kinds}
+
+
+def test_the_worker_browser_runs_its_driver_small_and_its_network_service_in_process():
+    node_options = os.environ.get("NODE_OPTIONS")
+    before = _driver_pids()
+    with browser_thread(chromium_path=CHROMIUM) as thread:
+        thread.call(lambda: thread.browser().new_page().goto("about:blank"))
+        (driver,) = _driver_pids() - before
+        tree = _browser_tree(driver)
+    if node_options is None:
+        assert f"NODE_OPTIONS={DRIVER_NODE_OPTIONS}".encode() in tree["environ"]
+    # no utility process for the network service: it runs in the browser process
+    assert "--type=utility" not in tree["kinds"]
+    assert {"browser", "--type=renderer"} <= tree["kinds"]
+    # this process's own environment is as it was
+    assert os.environ.get("NODE_OPTIONS") == node_options
