@@ -367,6 +367,29 @@ def insurer_admin_imports_seal(page, run: Run) -> None:
 # --- doctor: claim and capture -----------------------------------------------------------------
 
 
+def bundle_download_verify(page, run: Run) -> Path:
+    """From a capture's page: download its sealed bundle and verify it with standard tools."""
+    with page.expect_download() as download_info:
+        page.locator("a[href$='/telecharger/']").first.click()
+    download = download_info.value
+    bundle = run.var_dir / download.suggested_filename
+    download.save_as(bundle)
+    work = run.var_dir / f"verification-{bundle.stem}"
+    work.mkdir(exist_ok=True)
+    result = subprocess.run(  # noqa: S603
+        ["bash", str(VERIFY_BUNDLE_SH), str(bundle)],  # noqa: S607
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "VERIFY_VENV": str(Path(sys.executable).parent.parent)},
+        timeout=120,
+    )
+    check(
+        result.returncode == 0, f"verify-bundle.sh : {result.stdout[-600:]}{result.stderr[-300:]}"
+    )
+    return bundle
+
+
 def doctor_claim_capture(page, run: Run) -> None:
     today = dt.date.today()
     login_portal(page, run, HOST_A, "dr.martin@exemple.fr")
@@ -399,24 +422,7 @@ def doctor_claim_capture(page, run: Run) -> None:
         raise StageFailed(f"la capture n'a pas abouti ; la page dit : {body}") from exc
     page.reload()
     shot(page, run, "capture-terminee")
-    with page.expect_download() as download_info:
-        page.locator("a[href$='/telecharger/']").first.click()
-    download = download_info.value
-    bundle = run.var_dir / download.suggested_filename
-    download.save_as(bundle)
-    work = run.var_dir / "verification"
-    work.mkdir(exist_ok=True)
-    result = subprocess.run(  # noqa: S603
-        ["bash", str(VERIFY_BUNDLE_SH), str(bundle)],  # noqa: S607
-        cwd=work,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "VERIFY_VENV": str(Path(sys.executable).parent.parent)},
-        timeout=120,
-    )
-    check(
-        result.returncode == 0, f"verify-bundle.sh : {result.stdout[-600:]}{result.stderr[-300:]}"
-    )
+    bundle = bundle_download_verify(page, run)
     if run.seal_imported:
         with zipfile.ZipFile(bundle) as archive:
             info = next(n for n in archive.namelist() if n.endswith("/bag-info.txt"))
@@ -562,21 +568,36 @@ def doctor_follows_captures(page, run: Run) -> None:
     check(kind == "application/pdf", f"l'annexe est servie en {kind}")
     text = "".join(pdf_text(pdf).split())
     check(all(h in text for h in hashes), "l'annexe ne donne pas les empreintes des deux captures")
+    # Two new captures, asked one right after the other (the claim's page, then its « page 2 »,
+    # given as another address: a second click on the same address queues nothing): the
+    # evidence worker runs them at once in its one browser; each is followed to its end and
+    # its bundle verified.
     page.goto(claim_url)
     before = page.locator("#captures .capture").count()
-    with page.expect_navigation():
-        page.click("#capture-new button[type=submit]")
+    for other_url in ("", f"{run.review_url}?page=2"):
+        page.fill("#capture-new input[name=other_url]", other_url)
+        with page.expect_navigation():
+            page.click("#capture-new button[type=submit]")
     check(
-        page.locator("#captures .capture").count() == before + 1,
-        "la nouvelle capture n'apparaît pas au dossier",
+        page.locator("#captures .capture").count() == before + 2,
+        "les deux nouvelles captures n'apparaissent pas au dossier",
     )
-    newest = page.locator("#captures .capture").last  # in the order they were asked for
-    try:
-        expect(newest).to_have_attribute("data-status", "complete", timeout=5_000)
-    except AssertionError:
-        # followed live by the page itself (progress bar, then the first screen)
-        expect(newest.locator(".capture-thumb img")).to_be_visible(timeout=240_000)
-    shot(page, run, "medecin-nouvelle-capture")
+    newest = page.locator("#captures .capture")  # in the order they were asked for
+    for index in (before, before + 1):
+        capture = newest.nth(index)
+        try:
+            expect(capture).to_have_attribute("data-status", "complete", timeout=5_000)
+        except AssertionError:
+            # followed live by the page itself (progress bar, then the first screen)
+            expect(capture.locator(".capture-thumb img")).to_be_visible(timeout=240_000)
+    shot(page, run, "medecin-nouvelles-captures")
+    pages = [
+        run.url(HOST_A, newest.nth(index).locator("a").first.get_attribute("href") or "")
+        for index in (before, before + 1)
+    ]
+    for capture_page in pages:
+        page.goto(capture_page)
+        bundle_download_verify(page, run)
 
 
 def handler_notes_and_refuses_cover(page, run: Run) -> None:

@@ -78,7 +78,7 @@ class ReviewSite:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
-                if self.path != site.path:
+                if self.path.split("?", 1)[0] != site.path:  # ?page=2: the same page
                     self.send_error(404)
                     return
                 body = review_page(site.reviews).encode("utf-8")
