@@ -21,9 +21,12 @@ few of its own, no third-party assets) and a local RFC 3161 TSA.
   database aside). As in the worker, the queue is consumed by as many worker threads as the
   Procfile's "evidence" line gives (``--threads``; ``--threads 1`` here to compare), sharing one
   browser thread (``evidence.browser.SharedBrowser``, what ``evidence.tasks.worker_browser``
-  hands out): browser work is serialized there, and one thread's post-processing overlaps the
-  other's capture. Per-step times (capture including the wait for the browser, WACZ, report,
-  bag) of each page go to stderr; a page's latency counts from when a worker thread takes it.
+  hands out), which runs as many captures at once as ``EGIDE_CAPTURE_CONCURRENCY`` would
+  (``--concurrency``, default: the number of threads; ``--concurrency 1`` to compare); one
+  thread's post-processing overlaps the other's capture. The worker process limits its malloc
+  arenas as ``saas.worker`` does. Per-step times (capture including the wait for the browser,
+  WACZ, report, bag) of each page go to stderr; a page's latency counts from when a worker
+  thread takes it.
 
 Rounds alternate which side goes first. Printed: per-page median seconds of each side, the
 median over rounds of each side's Σ (the Égide Σ is the wall time of its queue), their ratio,
