@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 
 # mallopt(3) parameter: the most arenas malloc creates in the process.
@@ -11,7 +12,9 @@ M_ARENA_MAX = -8
 WORKER_ARENAS = 2
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
+    """The C library, found once: ``find_library`` runs ``ldconfig`` in a subprocess."""
     try:
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     except OSError:
