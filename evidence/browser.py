@@ -107,7 +107,6 @@ class BrowserThread:
         # thread's main greenlet when one ends or a new one is handed in.
         self._running: set[greenlet.greenlet] = set()
         self._wake: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
@@ -161,7 +160,6 @@ class BrowserThread:
             self._manager = sync_playwright()
             with _driver_environment():
                 self._playwright = self._manager.start()
-            self._loop = self._playwright._loop
             self._wake = asyncio.Event()
 
     def _browser_close(self) -> None:
@@ -173,7 +171,7 @@ class BrowserThread:
     def _playwright_stop(self) -> None:
         self._browser_close()
         playwright, self._playwright, self._manager = self._playwright, None, None
-        self._loop = self._wake = None
+        self._wake = None
         if playwright is not None:
             with contextlib.suppress(Exception):
                 playwright.stop()
@@ -264,10 +262,10 @@ class BrowserThread:
 
     def _wake_threadsafe(self) -> None:
         """Wake the browser thread if it is running functions (else it sleeps on the queue)."""
-        loop = self._loop
-        if loop is not None:
+        playwright = self._playwright
+        if playwright is not None:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(self._wake_up)
+                playwright._loop.call_soon_threadsafe(self._wake_up)
 
     def call(
         self,
